@@ -1,0 +1,190 @@
+//! The one error type of the HTTP API. Every failure a handler can meet becomes an `ApiError`,
+//! and every `ApiError` becomes `{"error": NAME, "message": text}` with the right status. Names
+//! follow the CargoAI error catalogue where it has one.
+
+use crate::domain::{
+    AwbError, ChannelsError, DuplicateError, EmailAddress, FlightError, StatesError,
+};
+use crate::store::StoreError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("{0}")]
+    MissingKeyParams(String),
+    #[error(transparent)]
+    Awb(#[from] AwbError),
+    #[error("{0}")]
+    InvalidFlightNumber(String),
+    #[error("{0}")]
+    InvalidFlightDate(String),
+    #[error("{0}")]
+    InvalidFlightUuid(String),
+    #[error("{0}")]
+    MaximumFiveEmails(String),
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("{0}")]
+    InvalidUrl(String),
+    #[error("{0}")]
+    AlreadySubscribed(String),
+    #[error("every given email is already subscribed to this target")]
+    AllEmailsSubscribed(Vec<EmailAddress>),
+    #[error("{0}")]
+    SubscriptionNotActive(String),
+    #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    #[error("no subscription with id `{0}` exists for this API key")]
+    SubscriptionNotFound(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("request body is larger than the {0} KiB limit")]
+    PayloadTooLarge(usize),
+    #[error("the request took too long and was abandoned")]
+    Timeout,
+    /// Anything the client could not have caused. Its cause is logged, never returned.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable name, e.g. `ErrInvalidAWBCheckDigit`.
+    #[schema(example = "ErrInvalidAWBCheckDigit")]
+    pub error: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// For `AllEmailsSubscribed`: the emails that were already subscribed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emails: Option<Vec<String>>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::SubscriptionNotFound(_) | Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::SubscriptionNotActive(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::InvalidBody(_) => "ErrInvalidBody",
+            Self::InvalidQuery(_) => "ErrInvalidQuery",
+            Self::MissingKeyParams(_) => "ErrMissingKeyParams",
+            Self::Awb(AwbError::NotDigits(_)) => "ErrInvalidAWB",
+            Self::Awb(AwbError::Length { .. }) => "ErrInvalidAWBLength",
+            Self::Awb(AwbError::CheckDigit { .. }) => "ErrInvalidAWBCheckDigit",
+            Self::InvalidFlightNumber(_) => "ErrInvalidFlightNumber",
+            Self::InvalidFlightDate(_) => "ErrInvalidFlightDate",
+            Self::InvalidFlightUuid(_) => "ErrInvalidFlightUUID",
+            Self::MaximumFiveEmails(_) => "ErrMaximumFiveEmails",
+            Self::InvalidEmail(_) => "ErrInvalidEmail",
+            Self::InvalidUrl(_) => "ErrInvalidUrl",
+            Self::AlreadySubscribed(_) => "ErrAlreadySubscribed",
+            Self::AllEmailsSubscribed(_) => "AllEmailsSubscribed",
+            Self::SubscriptionNotActive(_) => "ErrSubscriptionNotActive",
+            Self::Unauthorized => "ErrUnauthorized",
+            Self::SubscriptionNotFound(_) => "ErrSubscriptionNotFound",
+            Self::NotFound(_) => "ErrNotFound",
+            Self::MethodNotAllowed(_) => "ErrMethodNotAllowed",
+            Self::PayloadTooLarge(_) => "ErrPayloadTooLarge",
+            Self::Timeout => "ErrRequestTimeout",
+            Self::Internal(_) => "ErrInternalServerError",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            // The one place a server-side failure is logged, with its whole cause chain, inside
+            // the request's span (which carries the request id).
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let body = ErrorBody {
+            error: self.name(),
+            message: self.to_string(),
+            emails: match &self {
+                Self::AllEmailsSubscribed(emails) => {
+                    Some(emails.iter().map(|e| e.as_str().to_owned()).collect())
+                }
+                _ => None,
+            },
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, Self::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Duplicate(dup) => dup.into(),
+            StoreError::NotActive(status) => Self::SubscriptionNotActive(format!(
+                "the subscription is {status}; only active subscriptions can be changed"
+            )),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<DuplicateError> for ApiError {
+    fn from(err: DuplicateError) -> Self {
+        match err {
+            DuplicateError::UrlAlreadySubscribed(url) => Self::AlreadySubscribed(format!(
+                "{url} is already subscribed to this target by an active subscription"
+            )),
+            DuplicateError::AllEmailsSubscribed(emails) => Self::AllEmailsSubscribed(emails),
+        }
+    }
+}
+
+impl From<ChannelsError> for ApiError {
+    fn from(err: ChannelsError) -> Self {
+        let message = err.to_string();
+        match err {
+            ChannelsError::NoChannel => Self::MissingKeyParams(message),
+            ChannelsError::TooManyEmails(_) => Self::MaximumFiveEmails(message),
+            ChannelsError::Url(_) => Self::InvalidUrl(message),
+            ChannelsError::Email(_) => Self::InvalidEmail(message),
+        }
+    }
+}
+
+impl From<FlightError> for ApiError {
+    fn from(err: FlightError) -> Self {
+        match err {
+            FlightError::Number(_) => Self::InvalidFlightNumber(err.to_string()),
+            FlightError::Date(_) | FlightError::Airport(_) => Self::InvalidBody(err.to_string()),
+        }
+    }
+}
+
+impl From<StatesError> for ApiError {
+    fn from(err: StatesError) -> Self {
+        Self::InvalidBody(err.to_string())
+    }
+}

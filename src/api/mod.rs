@@ -1,0 +1,108 @@
+//! The HTTP layer: routes, request/response bodies, authentication and the API error type.
+//! Nothing outside this module knows HTTP.
+
+mod auth;
+pub mod error;
+mod extract;
+mod health;
+mod middleware;
+pub mod subscriptions;
+
+use crate::clock::Clock;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use error::ApiError;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: PrometheusHandle,
+    pub subscription_ttl: Duration,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Skyhook",
+        description = "Self-hosted air cargo tracking subscriptions. Every `/v1` route needs \
+                       `Authorization: Bearer <key>` (create a key with `skyhook keys create NAME`). \
+                       Errors are `{\"error\": NAME, \"message\": text}`; a malformed JSON body is \
+                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`."
+    ),
+    paths(
+        subscriptions::create,
+        subscriptions::list,
+        subscriptions::get,
+        subscriptions::replace,
+        subscriptions::delete,
+        subscriptions::unsubscribe::unsubscribe,
+        health::healthz,
+        health::readyz,
+        health::metrics,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "subscriptions", description = "Subscribe AWBs and flights to tracking updates"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key from `skyhook keys create NAME`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    let v1 = Router::new()
+        .route(
+            "/subscriptions",
+            post(subscriptions::create).get(subscriptions::list),
+        )
+        .route(
+            "/subscriptions/{id}",
+            get(subscriptions::get)
+                .put(subscriptions::replace)
+                .delete(subscriptions::delete),
+        )
+        .route(
+            "/unsubscribe",
+            post(subscriptions::unsubscribe::unsubscribe),
+        );
+
+    let router = Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("method not allowed on this route".into())
+        })
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .with_state(state);
+    middleware::apply(router, request_timeout)
+}

@@ -1,0 +1,144 @@
+//! The one place that wires everything: configuration → store → HTTP API, under one
+//! cancellation token that stops the server (and, later, the workers) together.
+
+use crate::api::{self, AppState};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::store::{self, Store};
+use crate::telemetry;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: Arc<dyn Store>,
+    shutdown: CancellationToken,
+    shutdown_timeout: Duration,
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(&settings.database.url, settings.database.max_connections)
+        .await
+        .with_context(|| format!("cannot open database `{}`", redact(&settings.database.url)))?;
+    store.migrate().await.context("cannot migrate database")?;
+    Ok(store)
+}
+
+impl Application {
+    /// Opens the database, migrates it and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings).await?;
+        Self::build_with(settings, store, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`] with the store and clock supplied, for tests.
+    pub async fn build_with(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        telemetry::install_crypto_provider();
+        let state = AppState {
+            store: store.clone(),
+            clock,
+            metrics: telemetry::metrics_handle(),
+            subscription_ttl: settings.subscriptions.ttl.0,
+        };
+        let router = api::router(state, settings.server.request_timeout.0);
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        Ok(Self {
+            listener,
+            router,
+            store,
+            shutdown: CancellationToken::new(),
+            shutdown_timeout: settings.server.shutdown_timeout.0,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// Cancel it to stop the application gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled, then lets in-flight requests finish for at
+    /// most `server.shutdown_timeout`.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(
+            address = %self.local_addr(),
+            database = self.store.backend(),
+            "skyhook listening"
+        );
+        let token = self.shutdown.clone();
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { token.cancelled().await });
+        let deadline = async {
+            self.shutdown.cancelled().await;
+            tokio::time::sleep(self.shutdown_timeout).await;
+        };
+        tokio::select! {
+            result = server => result.context("server failed")?,
+            () = deadline => tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "in-flight requests did not finish before the shutdown deadline"
+            ),
+        }
+        tracing::info!("skyhook stopped");
+        Ok(())
+    }
+}
+
+/// Cancels the token on SIGINT or SIGTERM.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            () = terminate => {},
+        }
+        tracing::info!("shutdown requested");
+        token.cancel();
+    });
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

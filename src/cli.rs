@@ -1,0 +1,142 @@
+//! The command line: `skyhook [serve]`, `migrate`, `keys create|list|revoke`, `openapi`,
+//! `healthcheck`.
+
+use crate::app::{self, Application};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::domain::{ApiKey, KeyName};
+use crate::telemetry;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use utoipa::OpenApi;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skyhook",
+    version,
+    about = "Self-hosted air cargo tracking subscriptions"
+)]
+pub struct Cli {
+    /// TOML file overriding the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, env = "SKYHOOK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys; each key is its own tenant.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Exit 0 when the local server answers /readyz (for container health checks).
+    Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once, alone on the last line.
+    Create { name: String },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key: it stops authenticating at once.
+    Revoke { name: String },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        println!("{}", crate::api::ApiDoc::openapi().to_pretty_json()?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init_tracing(settings.log.format, &settings.log.level);
+    telemetry::install_crypto_provider();
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            app::open_store(&settings).await?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(keys) => run_keys(&settings, keys).await,
+        Command::Healthcheck => healthcheck(&settings).await,
+        Command::Openapi => unreachable!("handled above"),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let app = Application::build(settings).await?;
+    app::cancel_on_signal(app.shutdown_token());
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(settings).await?;
+    let now = SystemClock.now();
+    match command {
+        KeysCommand::Create { name } => {
+            let name = KeyName::parse(&name)?;
+            let key = ApiKey::generate();
+            let info = store.create_api_key(&name, &key.hash(), now).await?;
+            println!(
+                "Created API key `{}` (tenant {}). It is shown only now; store it safely:",
+                info.name, info.id
+            );
+            println!("{}", key.expose());
+        }
+        KeysCommand::List => {
+            let keys = store.list_api_keys().await?;
+            if keys.is_empty() {
+                println!("no API keys; create one with `skyhook keys create NAME`");
+            }
+            for key in keys {
+                let status = key
+                    .revoked_at
+                    .map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
+                println!("{:<24} created {}  {status}", key.name, key.created_at);
+            }
+        }
+        KeysCommand::Revoke { name } => {
+            let name = KeyName::parse(&name)?;
+            if !store.revoke_api_key(&name, now).await? {
+                eprintln!("no active API key named `{}`", name.as_str());
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("revoked API key `{}`", name.as_str());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut address = settings.server.listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .context("cannot build HTTP client")?;
+    match client.get(format!("http://{address}/readyz")).send().await {
+        Ok(response) if response.status().is_success() => Ok(ExitCode::SUCCESS),
+        Ok(response) => {
+            eprintln!("not ready: /readyz answered {}", response.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(err) => {
+            eprintln!("not ready: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

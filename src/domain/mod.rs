@@ -1,0 +1,24 @@
+//! Pure domain types: parsing of everything a client or carrier sends us, and the rules that
+//! decide what it means. Nothing here does I/O; every type is constructed through a `parse`
+//! (or `generate`) that guarantees its invariants, so the layers above never re-validate.
+
+pub mod api_key;
+pub mod awb;
+pub mod channels;
+pub mod email;
+pub mod flight;
+pub mod states;
+pub mod subscription;
+pub mod url;
+
+pub use api_key::{ApiKey, ApiKeyHash, KeyName, KeyNameError, TenantId};
+pub use awb::{AwbError, AwbNumber};
+pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
+pub use email::{EmailAddress, EmailError, MAX_EMAILS};
+pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
+pub use states::{StateFilter, StatesError};
+pub use subscription::{
+    Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,
+    Target,
+};
+pub use url::{CallbackUrl, UrlError};

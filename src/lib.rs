@@ -1,0 +1,19 @@
+//! Skyhook: a self-hosted air cargo tracking subscription server.
+//!
+//! Module map (dependencies point downwards only; `app` alone knows everything):
+//! - [`app`]: wires configuration, storage, the HTTP API and background workers together.
+//! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
+//! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
+//! - [`domain`]: pure types and rules: AWBs, flights, subscriptions, channels, states.
+//! - [`config`]: layered settings (embedded defaults → file → environment).
+//! - [`cli`]: the command-line interface.
+//! - [`clock`]: time as an injectable dependency.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,475 @@
+//! The Postgres store: production, and the coordination point when several instances share
+//! one database (row claims use `FOR UPDATE SKIP LOCKED`, migrations an advisory lock).
+
+use super::rows::{
+    ApiKeyRow, FlightRow, SubscriptionRow, TargetColumns, into_subscriptions, subscription_columns,
+};
+use super::{
+    ApiKeyInfo, NewSubscription, PageAfter, PoolState, Saved, Store, StoreError,
+    SubscriptionFilter, SubscriptionUpdate, UnsubscribeReport, map_unique_violation,
+    saved_subscription, unsubscribe_token,
+};
+use crate::domain::{
+    ApiKeyHash, EmailAddress, FlightTarget, KeyName, Subscription, SubscriptionId,
+    SubscriptionStatus, Target, TenantId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::time::Duration;
+use uuid::Uuid;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+/// A subscription with its active emails, in position order; callers append the WHERE.
+macro_rules! select_subscription {
+    ($($rest:literal),*) => {
+        concat!(
+            "SELECT ", subscription_columns!(), ", \
+             (SELECT COALESCE(json_agg(e.email ORDER BY e.position), '[]'::json) \
+             FROM subscription_emails e WHERE e.subscription_id = s.id AND e.active) AS emails \
+             FROM subscriptions s ",
+            $($rest),*
+        )
+    };
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Which of the requested channels are already on another active subscription of the
+    /// same tenant and target: one round trip.
+    async fn taken_channels(
+        conn: &mut PgConnection,
+        tenant: TenantId,
+        target_key: &str,
+        url: Option<&str>,
+        emails: &[String],
+        excluding: Option<SubscriptionId>,
+    ) -> Result<(bool, Vec<String>), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $1 AND target_key = $2 \
+                 AND status = 'active' AND url = $3 AND id IS DISTINCT FROM $5), \
+             ARRAY(SELECT email FROM subscription_emails WHERE tenant_id = $1 \
+                 AND target_key = $2 AND active AND email = ANY($4) \
+                 AND subscription_id IS DISTINCT FROM $5)",
+        )
+        .bind(tenant)
+        .bind(target_key)
+        .bind(url)
+        .bind(emails)
+        .bind(excluding)
+        .fetch_one(conn)
+        .await?)
+    }
+
+    async fn fetch_subscription(
+        conn: &mut PgConnection,
+        tenant: TenantId,
+        id: SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        sqlx::query_as::<_, SubscriptionRow>(select_subscription!(
+            "WHERE s.tenant_id = $1 AND s.id = $2"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(Subscription::try_from)
+        .transpose()
+    }
+
+    /// Deactivates every email of an ended subscription, releasing them for new subscriptions.
+    async fn release_emails(
+        tx: &mut Transaction<'_, Postgres>,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE subscription_emails SET active = false, removed_at = $2 \
+             WHERE subscription_id = $1 AND active",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn email_strings(emails: &[EmailAddress]) -> Vec<String> {
+    emails.iter().map(|e| e.as_str().to_owned()).collect()
+}
+
+fn tokens_for(emails: &[EmailAddress]) -> Vec<String> {
+    emails.iter().map(|_| unsubscribe_token()).collect()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        // sqlx holds a Postgres advisory lock while migrating, so instances starting together
+        // apply each migration once.
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn pool_state(&self) -> PoolState {
+        PoolState {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn create_api_key(
+        &self,
+        name: &KeyName,
+        hash: &ApiKeyHash,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyInfo, StoreError> {
+        let row: ApiKeyRow = sqlx::query_as(
+            "INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, name, created_at, revoked_at",
+        )
+        .bind(Uuid::new_v4())
+        .bind(name.as_str())
+        .bind(hash.as_str())
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => StoreError::KeyNameTaken(name.as_str().into()),
+            _ => e.into(),
+        })?;
+        Ok(row.into())
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        let rows: Vec<ApiKeyRow> = sqlx::query_as(
+            "SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn revoke_api_key(&self, name: &KeyName, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+        )
+        .bind(name.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn tenant_for_key(&self, hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await?,
+        )
+    }
+
+    async fn find_flight(&self, id: Uuid) -> Result<Option<FlightTarget>, StoreError> {
+        sqlx::query_as::<_, FlightRow>("SELECT number, date, origin FROM flights WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(FlightTarget::try_from)
+            .transpose()
+    }
+
+    async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError> {
+        let target_key = new.target.key();
+        let requested = email_strings(&new.channels.emails);
+        let mut conn = self.pool.acquire().await?;
+        let url = new.channels.url.as_ref().map(|u| u.as_str());
+        let (url_taken, taken) =
+            Self::taken_channels(&mut conn, new.tenant, &target_key, url, &requested, None).await?;
+        let plan = new
+            .channels
+            .clone()
+            .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?;
+
+        // One statement: the shipment row (first subscriber of an AWB creates it, a new one
+        // makes a dormant shipment due now), the subscription and its emails.
+        let target = TargetColumns::from(&new.target);
+        sqlx::query(
+            "WITH shipment AS ( \
+                 INSERT INTO shipments (awb, next_poll_at, created_at, updated_at) \
+                 SELECT $3, $13, $13, $13 WHERE $3::text IS NOT NULL \
+                 ON CONFLICT (awb) DO UPDATE \
+                     SET next_poll_at = LEAST(shipments.next_poll_at, EXCLUDED.next_poll_at) \
+             ), subscription AS ( \
+                 INSERT INTO subscriptions (id, tenant_id, target_key, awb, flight_number, \
+                     flight_date, flight_origin, flight_id, url, states, reference, status, \
+                     signing_secret, created_at, updated_at, expires_at) \
+                 VALUES ($1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $13, $14) \
+             ) \
+             INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
+                 target_key, unsubscribe_token, created_at) \
+             SELECT $1, e.email, e.position::smallint, $2, $4, e.token, $13 \
+             FROM unnest($15::text[], $16::text[]) WITH ORDINALITY AS e(email, token, position)",
+        )
+        .bind(new.id)
+        .bind(new.tenant)
+        .bind(target.awb)
+        .bind(&target_key)
+        .bind(target.flight_number)
+        .bind(target.flight_date)
+        .bind(target.flight_origin)
+        .bind(new.flight_id)
+        .bind(plan.url.as_ref().map(|u| u.as_str()))
+        .bind(Json(new.states.to_codes()))
+        .bind(new.reference.as_ref().map(|r| r.as_str()))
+        .bind(new.signing_secret.expose())
+        .bind(new.created_at)
+        .bind(new.expires_at)
+        .bind(email_strings(&plan.emails))
+        .bind(tokens_for(&plan.emails))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| map_unique_violation(e, &new.channels))?;
+        Ok(saved_subscription(&new, plan, SubscriptionStatus::Active))
+    }
+
+    async fn get_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Self::fetch_subscription(&mut conn, tenant, id).await
+    }
+
+    async fn list_subscriptions(
+        &self,
+        tenant: TenantId,
+        filter: &SubscriptionFilter,
+        after: Option<PageAfter>,
+        limit: u32,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let rows: Vec<SubscriptionRow> = sqlx::query_as(select_subscription!(
+            "WHERE s.tenant_id = $1 \
+               AND ($2::text IS NULL OR s.target_key = $2) \
+               AND ($3::text IS NULL OR s.status = $3) \
+               AND ($4::text IS NULL OR s.url = $4) \
+               AND ($5::timestamptz IS NULL OR (s.created_at, s.id) < ($5, $6::uuid)) \
+             ORDER BY s.created_at DESC, s.id DESC LIMIT $7"
+        ))
+        .bind(tenant)
+        .bind(filter.target.as_ref().map(Target::key))
+        .bind(filter.status.map(SubscriptionStatus::as_str))
+        .bind(filter.url.as_deref())
+        .bind(after.map(|a| a.created_at))
+        .bind(after.map(|a| a.id))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        into_subscriptions(rows)
+    }
+
+    async fn update_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        update: SubscriptionUpdate,
+    ) -> Result<Option<Saved>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let current: Option<(String, String)> = sqlx::query_as(
+            "SELECT status, target_key FROM subscriptions \
+             WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((status, target_key)) = current else {
+            return Ok(None);
+        };
+        let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
+        if status != SubscriptionStatus::Active {
+            return Err(StoreError::NotActive(status));
+        }
+        let requested = email_strings(&update.channels.emails);
+        let url = update.channels.url.as_ref().map(|u| u.as_str());
+        let (url_taken, taken) =
+            Self::taken_channels(&mut tx, tenant, &target_key, url, &requested, Some(id)).await?;
+        let plan = update
+            .channels
+            .clone()
+            .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?;
+        let kept = email_strings(&plan.emails);
+
+        sqlx::query(
+            "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(plan.url.as_ref().map(|u| u.as_str()))
+        .bind(Json(update.states.to_codes()))
+        .bind(update.reference.as_ref().map(|r| r.as_str()))
+        .bind(update.now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| map_unique_violation(e, &update.channels))?;
+        sqlx::query(
+            "UPDATE subscription_emails SET active = false, removed_at = $3 \
+             WHERE subscription_id = $1 AND active AND NOT (email = ANY($2))",
+        )
+        .bind(id)
+        .bind(&kept)
+        .bind(update.now)
+        .execute(&mut *tx)
+        .await?;
+        // Addresses that stay keep their unsubscribe token; re-added ones are re-activated.
+        sqlx::query(
+            "INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
+                 target_key, unsubscribe_token, created_at) \
+             SELECT $1, e.email, e.position::smallint, $2, $3, e.token, $6 \
+             FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS e(email, token, position) \
+             ON CONFLICT (subscription_id, email) DO UPDATE \
+                 SET active = true, removed_at = NULL, position = EXCLUDED.position",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(&target_key)
+        .bind(&kept)
+        .bind(tokens_for(&plan.emails))
+        .bind(update.now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| map_unique_violation(e, &update.channels))?;
+        let subscription = Self::fetch_subscription(&mut tx, tenant, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("subscription {id} vanished")))?;
+        tx.commit().await?;
+        Ok(Some(Saved {
+            subscription,
+            skipped_emails: plan.skipped_emails,
+        }))
+    }
+
+    async fn unsubscribe_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = sqlx::query(
+            "UPDATE subscriptions SET status = 'unsubscribed', ended_at = $3, updated_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND status = 'active'",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if ended.rows_affected() > 0 {
+            Self::release_emails(&mut tx, id, now).await?;
+        }
+        let subscription = Self::fetch_subscription(&mut tx, tenant, id).await?;
+        tx.commit().await?;
+        Ok(subscription)
+    }
+
+    async fn unsubscribe_channels(
+        &self,
+        tenant: TenantId,
+        target: &Target,
+        url: Option<&str>,
+        emails: &[EmailAddress],
+        now: DateTime<Utc>,
+    ) -> Result<UnsubscribeReport, StoreError> {
+        let target_key = target.key();
+        let mut tx = self.pool.begin().await?;
+        let url_removed_from: Vec<Uuid> = match url {
+            Some(url) => {
+                sqlx::query_scalar(
+                    "UPDATE subscriptions SET url = NULL, updated_at = $4 \
+                     WHERE tenant_id = $1 AND target_key = $2 AND status = 'active' \
+                       AND url = $3 RETURNING id",
+                )
+                .bind(tenant)
+                .bind(&target_key)
+                .bind(url)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            None => Vec::new(),
+        };
+        let removed: Vec<(Uuid, String)> = sqlx::query_as(
+            "UPDATE subscription_emails SET active = false, removed_at = $4 \
+             WHERE tenant_id = $1 AND target_key = $2 AND active AND email = ANY($3) \
+             RETURNING subscription_id, email",
+        )
+        .bind(tenant)
+        .bind(&target_key)
+        .bind(email_strings(emails))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let touched: Vec<Uuid> = url_removed_from
+            .iter()
+            .copied()
+            .chain(removed.iter().map(|(id, _)| *id))
+            .collect();
+        let ended: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE subscriptions s SET status = 'unsubscribed', ended_at = $2, updated_at = $2 \
+             WHERE s.id = ANY($1) AND s.status = 'active' AND s.url IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM subscription_emails e \
+                               WHERE e.subscription_id = s.id AND e.active) \
+             RETURNING s.id",
+        )
+        .bind(&touched)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(UnsubscribeReport {
+            url_removed_from,
+            emails_removed: removed
+                .into_iter()
+                .map(|(id, email)| {
+                    EmailAddress::parse(&email)
+                        .map(|e| (id, e))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?,
+            ended,
+        })
+    }
+}

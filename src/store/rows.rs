@@ -1,0 +1,169 @@
+//! Row types shared by both backends: sqlx decodes the same struct from a Postgres or an SQLite
+//! row, and the conversion into domain types (and its failure modes) lives in one place.
+
+use super::{ApiKeyInfo, StoreError};
+use crate::domain::{
+    AirportCode, AwbNumber, CallbackUrl, EmailAddress, FlightNumber, FlightTarget, Reference,
+    StateFilter, Subscription, Target,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SubscriptionRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    awb: Option<String>,
+    flight_number: Option<String>,
+    flight_date: Option<NaiveDate>,
+    flight_origin: Option<String>,
+    flight_id: Option<Uuid>,
+    url: Option<String>,
+    emails: Json<Vec<String>>,
+    states: Json<Vec<String>>,
+    reference: Option<String>,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+impl TryFrom<SubscriptionRow> for Subscription {
+    type Error = StoreError;
+
+    fn try_from(row: SubscriptionRow) -> Result<Self, StoreError> {
+        let target = match (row.awb, row.flight_number, row.flight_date) {
+            (Some(awb), None, _) => Target::Awb(AwbNumber::parse(&awb).map_err(corrupt)?),
+            (None, Some(number), Some(date)) => Target::Flight(FlightTarget {
+                number: FlightNumber::parse(&number).map_err(corrupt)?,
+                date,
+                origin: row
+                    .flight_origin
+                    .as_deref()
+                    .map(AirportCode::parse)
+                    .transpose()
+                    .map_err(corrupt)?,
+            }),
+            _ => return Err(corrupt(format!("subscription {} has no target", row.id))),
+        };
+        Ok(Subscription {
+            id: row.id,
+            tenant: row.tenant_id,
+            target,
+            flight_id: row.flight_id,
+            url: row
+                .url
+                .as_deref()
+                .map(CallbackUrl::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            emails: row
+                .emails
+                .0
+                .iter()
+                .map(|e| EmailAddress::parse(e))
+                .collect::<Result<_, _>>()
+                .map_err(corrupt)?,
+            states: StateFilter::parse(&row.states.0).map_err(corrupt)?,
+            reference: row
+                .reference
+                .as_deref()
+                .map(Reference::parse)
+                .transpose()
+                .map_err(corrupt)?,
+            status: row.status.parse().map_err(corrupt)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            expires_at: row.expires_at,
+            ended_at: row.ended_at,
+        })
+    }
+}
+
+pub(super) fn into_subscriptions(
+    rows: Vec<SubscriptionRow>,
+) -> Result<Vec<Subscription>, StoreError> {
+    rows.into_iter().map(Subscription::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ApiKeyRow {
+    id: Uuid,
+    name: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKeyRow> for ApiKeyInfo {
+    fn from(row: ApiKeyRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct FlightRow {
+    number: String,
+    date: NaiveDate,
+    origin: String,
+}
+
+impl TryFrom<FlightRow> for FlightTarget {
+    type Error = StoreError;
+
+    fn try_from(row: FlightRow) -> Result<Self, StoreError> {
+        Ok(FlightTarget {
+            number: FlightNumber::parse(&row.number).map_err(corrupt)?,
+            date: row.date,
+            origin: Some(AirportCode::parse(&row.origin).map_err(corrupt)?),
+        })
+    }
+}
+
+/// The columns a [`SubscriptionRow`] is read from; `emails` is aggregated per dialect. A macro
+/// so that queries can `concat!` it into `&'static str`s, the form sqlx accepts as safe SQL.
+macro_rules! subscription_columns {
+    () => {
+        "s.id, s.tenant_id, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
+         s.flight_id, s.url, s.states, s.reference, s.status, s.created_at, s.updated_at, \
+         s.expires_at, s.ended_at"
+    };
+}
+pub(super) use subscription_columns;
+
+/// The flight columns of a target, in the order the insert statements bind them.
+pub(super) struct TargetColumns<'a> {
+    pub awb: Option<&'a str>,
+    pub flight_number: Option<&'a str>,
+    pub flight_date: Option<NaiveDate>,
+    pub flight_origin: Option<&'a str>,
+}
+
+impl<'a> From<&'a Target> for TargetColumns<'a> {
+    fn from(target: &'a Target) -> Self {
+        match target {
+            Target::Awb(awb) => Self {
+                awb: Some(awb.as_str()),
+                flight_number: None,
+                flight_date: None,
+                flight_origin: None,
+            },
+            Target::Flight(f) => Self {
+                awb: None,
+                flight_number: Some(f.number.as_str()),
+                flight_date: Some(f.date),
+                flight_origin: f.origin.as_ref().map(|o| o.as_str()),
+            },
+        }
+    }
+}

@@ -77,9 +77,31 @@ pub enum ConfigError {
     #[error("configuration file `{0}` does not exist")]
     MissingFile(String),
     #[error("invalid configuration: {0}")]
-    Invalid(#[from] Box<figment::Error>),
+    Invalid(String),
     #[error("invalid configuration: `{key}` {reason}")]
     Value { key: &'static str, reason: String },
+}
+
+/// One line per problem, naming the key as written in the TOML (`subscriptions.ttl`) and where
+/// the bad value came from; figment itself reports environment keys upper-cased.
+fn describe(error: figment::Error) -> ConfigError {
+    let problems: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_ascii_lowercase();
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("`{key}`: {}{source}", e.kind)
+            }
+        })
+        .collect();
+    ConfigError::Invalid(problems.join("; "))
 }
 
 impl Settings {
@@ -95,7 +117,7 @@ impl Settings {
         let env = Env::prefixed("SKYHOOK_")
             .filter(|key| key.as_str().contains("__"))
             .split("__");
-        let settings: Settings = figment.merge(env).extract().map_err(Box::new)?;
+        let settings: Settings = figment.merge(env).extract().map_err(describe)?;
         settings.validate()?;
         Ok(settings)
     }

@@ -144,7 +144,7 @@ mod tests {
                 found: 5
             }
         );
-        assert!(err.to_string().contains("expected 6"), "{err}");
+        assert!(err.to_string().contains("expected 3"), "{err}");
     }
 
     #[test]

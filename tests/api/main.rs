@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port, against SQLite and (when
+//! `SKYHOOK_TEST_DATABASE_URL` is set) Postgres.
+
+mod helpers;
+
+mod cli;
+mod duplicates;
+mod errors;
+mod operations;
+mod storage;
+mod subscriptions;

@@ -1,0 +1,122 @@
+//! Health, readiness, metrics, the OpenAPI document and Swagger UI, request ids.
+
+use crate::helpers::{Backend, awb, hook, on_both_backends, spawn_app};
+use serde_json::json;
+
+on_both_backends!(
+    health_and_readiness_answer,
+    metrics_count_requests_by_route_and_status,
+    openapi_lists_every_route_and_its_errors,
+    every_response_carries_a_request_id,
+);
+
+async fn health_and_readiness_answer(backend: Backend) {
+    let app = spawn_app(backend.clone()).await;
+    let health = app
+        .request(reqwest::Method::GET, "/healthz", None, None)
+        .await;
+    assert_eq!(
+        (health.status, health.body["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let ready = app
+        .request(reqwest::Method::GET, "/readyz", None, None)
+        .await;
+    assert_eq!(ready.status, 200);
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres(_) => "postgres",
+    };
+    assert_eq!(ready.body, json!({"status": "ready", "database": expected}));
+}
+
+async fn metrics_count_requests_by_route_and_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.create_key("acme").await;
+    app.subscribed(&key, json!({"awb": awb("020", 1), "url": hook(1)}))
+        .await;
+    app.subscribe(&key, json!({"awb": "bad"})).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        r#"skyhook_http_requests_total{method="POST",route="/v1/subscriptions",status="201"}"#,
+        r#"skyhook_http_requests_total{method="POST",route="/v1/subscriptions",status="400"}"#,
+        "skyhook_http_request_duration_seconds_bucket",
+        "skyhook_db_pool_connections",
+        "skyhook_db_pool_idle_connections",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+}
+
+async fn openapi_lists_every_route_and_its_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc = app
+        .request(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert_eq!(doc.status, 200);
+    let paths = &doc.body["paths"];
+    for (path, method) in [
+        ("/v1/subscriptions", "post"),
+        ("/v1/subscriptions", "get"),
+        ("/v1/subscriptions/{id}", "get"),
+        ("/v1/subscriptions/{id}", "put"),
+        ("/v1/subscriptions/{id}", "delete"),
+        ("/v1/unsubscribe", "post"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ] {
+        let responses = &paths[path][method]["responses"];
+        assert!(responses.is_object(), "{method} {path} missing");
+        if path.starts_with("/v1") {
+            for status in ["401", "500"] {
+                assert!(
+                    responses[status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+        if method == "post" || method == "put" {
+            for status in ["400", "413"] {
+                assert!(
+                    responses[status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+    }
+    let docs = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+async fn every_response_carries_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reply = app
+        .request(reqwest::Method::GET, "/v1/subscriptions", None, None)
+        .await;
+    let id = reply.headers["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    // A caller's own id is kept, so both sides can correlate logs.
+    let echoed = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "tms-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "tms-123");
+}

@@ -281,7 +281,7 @@ async fn flight_uuids_must_name_a_known_flight(backend: Backend) {
         assert!(message.contains("not found"), "{message}");
     }
     // A flight Skyhook knows can be subscribed by its UUID.
-    let known = crate::storage::insert_flight(&app.db.url, "LH8160", "2030-11-25", "FRA").await;
+    let known = crate::db::insert_flight(&app.db.url, "LH8160", "2030-11-25", "FRA").await;
     let created = app
         .subscribed(
             &key,
@@ -298,7 +298,7 @@ async fn flight_uuids_must_name_a_known_flight(backend: Backend) {
 async fn a_database_failure_is_an_opaque_internal_error(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = app.create_key("acme").await;
-    crate::storage::execute(&app.db.url, "DROP TABLE subscription_emails").await;
+    crate::db::execute(&app.db.url, "DROP TABLE subscription_emails").await;
     let message = app
         .subscribe(&key, json!({"awb": awb("020", 1), "emails": ["a@x.io"]}))
         .await

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cli;
+mod db;
 mod duplicates;
 mod errors;
 mod operations;

@@ -1,0 +1,373 @@
+//! Throughput and latency of `POST /v1/subscriptions` against the release server on SQLite and
+//! Postgres, next to pgbench's raw single-row insert rate on the same Postgres, so the HTTP
+//! number has a yardstick.
+//!
+//! Run with `cargo bench --bench create_subscriptions`. Environment: `BENCH_SECONDS` (10),
+//! `BENCH_CONCURRENCY` (32), `SKYHOOK_BENCH_DATABASE_URL` (a Postgres URL allowed to create
+//! and drop databases; Postgres is skipped when it is unreachable).
+
+use anyhow::{Context, bail, ensure};
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Command as StdCommand, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+use tokio::task::JoinSet;
+
+const SKYHOOK: &str = env!("CARGO_BIN_EXE_skyhook");
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const WARMUP: Duration = Duration::from_secs(2);
+
+/// Shared by every client (and both backends) so no AWB is ever subscribed twice.
+static NEXT_AWB: AtomicU64 = AtomicU64::new(0);
+
+struct Config {
+    duration: Duration,
+    concurrency: usize,
+}
+
+/// One line of the final table; pgbench reports no latency percentiles or errors.
+struct Row {
+    run: String,
+    per_second: f64,
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    errors: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .map_err(|_| anyhow::anyhow!("a rustls crypto provider is already installed"))?;
+    let config = Config {
+        duration: Duration::from_secs(env_or("BENCH_SECONDS", 10)?),
+        concurrency: env_or("BENCH_CONCURRENCY", 32)?.try_into()?,
+    };
+    let mut rows = Vec::new();
+
+    let dir = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}/bench.db", dir.path().display());
+    rows.push(bench_http("HTTP create, SQLite", &sqlite_url, &config).await?);
+
+    let admin_url =
+        std::env::var("SKYHOOK_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+    let mut ratio = None;
+    match BenchDatabase::create(&admin_url) {
+        Err(err) => eprintln!("skipping Postgres: {err:#}"),
+        Ok(db) => {
+            let http = bench_http("HTTP create, Postgres", &db.url, &config).await?;
+            // After the server is gone, so pgbench has the machine to itself as well.
+            let tps = pgbench_insert_tps(&db, &config)?;
+            ratio = Some(http.per_second / tps);
+            rows.push(http);
+            rows.push(Row {
+                run: "pgbench single-row INSERT".into(),
+                per_second: tps,
+                p50_ms: None,
+                p99_ms: None,
+                errors: None,
+            });
+        }
+    }
+
+    println!(
+        "\n{} clients, {} s per run\n",
+        config.concurrency,
+        config.duration.as_secs()
+    );
+    print_table(&rows);
+    if let Some(ratio) = ratio {
+        println!("\nPostgres HTTP create rate / pgbench insert rate: {ratio:.3}");
+    }
+    Ok(())
+}
+
+async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<Row> {
+    let key = create_key(db_url).await?;
+    let mut server = Server::start(db_url).await?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let url = format!("{}/v1/subscriptions", server.base);
+
+    // Warm-up fills the connection pools (ours and the server's) and the page cache.
+    load(&client, &url, &key, config.concurrency, WARMUP).await;
+    let started = Instant::now();
+    let mut result = load(&client, &url, &key, config.concurrency, config.duration).await;
+    let elapsed = started.elapsed();
+    server.stop().await;
+
+    if let Some(first) = &result.first_error {
+        eprintln!(
+            "{run}: {} unexpected responses, first: {first}",
+            result.errors
+        );
+    }
+    result.latencies.sort_unstable();
+    // Only 201s count towards the rate: fast failures must not look like throughput.
+    let created = result.latencies.len() as u64 - result.errors;
+    Ok(Row {
+        run: run.to_owned(),
+        per_second: created as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile_ms(&result.latencies, 0.50),
+        p99_ms: percentile_ms(&result.latencies, 0.99),
+        errors: Some(result.errors),
+    })
+}
+
+#[derive(Default)]
+struct LoadResult {
+    latencies: Vec<Duration>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// `concurrency` clients, each sending one create after another until `duration` is up.
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> LoadResult {
+    let deadline = Instant::now() + duration;
+    let mut clients = JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, url, key) = (client.clone(), url.to_owned(), key.to_owned());
+        clients.spawn(async move {
+            let mut result = LoadResult::default();
+            while Instant::now() < deadline {
+                let (n, awb) = next_awb();
+                let body = serde_json::json!({
+                    "awb": awb,
+                    "url": format!("https://tms.example.com/hooks/{n}"),
+                    "reference": format!("bench-{n}"),
+                });
+                let sent = Instant::now();
+                let outcome = create(&client, &url, &key, &body).await;
+                result.latencies.push(sent.elapsed());
+                if let Err(err) = outcome {
+                    result.errors += 1;
+                    result.first_error.get_or_insert(err);
+                }
+            }
+            result
+        });
+    }
+    let mut total = LoadResult::default();
+    for result in clients.join_all().await {
+        total.latencies.extend(result.latencies);
+        total.errors += result.errors;
+        total.first_error = total.first_error.or(result.first_error);
+    }
+    total
+}
+
+/// Sends one create and reads the whole response, so latency includes the body.
+async fn create(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> Result<(), String> {
+    let response = client
+        .post(url)
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .map_err(|err| err.to_string())?;
+    let status = response.status();
+    let text = response.text().await.map_err(|err| err.to_string())?;
+    match status {
+        reqwest::StatusCode::CREATED => Ok(()),
+        _ => Err(format!("{status}: {text}")),
+    }
+}
+
+/// A valid AWB `020-SSSSSSSC`: the check digit C is the seven-digit serial mod 7.
+fn next_awb() -> (u64, String) {
+    let n = NEXT_AWB.fetch_add(1, Ordering::Relaxed);
+    let serial = n % 10_000_000;
+    (n, format!("020-{serial:07}{}", serial % 7))
+}
+
+fn skyhook(db_url: &str) -> Command {
+    let mut command = Command::new(SKYHOOK);
+    // RUST_LOG would override the level we ask for.
+    command
+        .env("SKYHOOK_DATABASE__URL", db_url)
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// `skyhook keys create` prints the key alone on its last line.
+async fn create_key(db_url: &str) -> anyhow::Result<String> {
+    let output = skyhook(db_url)
+        .args(["keys", "create", "bench"])
+        .output()
+        .await?;
+    ensure!(
+        output.status.success(),
+        "`skyhook keys create` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout)?;
+    let key = stdout
+        .lines()
+        .last()
+        .context("`skyhook keys create` printed nothing")?;
+    Ok(key.trim().to_owned())
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(db_url: &str) -> anyhow::Result<Self> {
+        // Racy in theory (the port could be taken before the server binds), fine in practice.
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = skyhook(db_url)
+            .arg("serve")
+            .env("SKYHOOK_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("SKYHOOK_LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let readyz = format!("{}/readyz", server.base);
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < give_up {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("`skyhook serve` exited early: {status}");
+            }
+            match reqwest::get(&readyz).await {
+                Ok(response) if response.status() == reqwest::StatusCode::OK => return Ok(server),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        bail!("`skyhook serve` was not ready within 30 s")
+    }
+
+    async fn stop(&mut self) {
+        // SIGKILL is fine: nothing is in flight and the database is about to be discarded.
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A throwaway database, dropped (with any leftover connections) when this goes out of scope.
+struct BenchDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl BenchDatabase {
+    fn create(admin_url: &str) -> anyhow::Result<Self> {
+        psql(admin_url, "SELECT 1").context("Postgres is unreachable")?;
+        let name = format!("skyhook_bench_{}", std::process::id());
+        let mut url = url::Url::parse(admin_url)?;
+        url.set_path(&name);
+        psql(admin_url, &format!("CREATE DATABASE {name}"))?;
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.into(),
+        })
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(err) = psql(&self.admin_url, &sql) {
+            eprintln!("could not drop database {}: {err:#}", self.name);
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
+    let output = StdCommand::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .output()
+        .context("cannot run psql")?;
+    ensure!(
+        output.status.success(),
+        "psql `{sql}` failed: {}",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(())
+}
+
+/// The best case for one durable row per transaction over the same number of connections.
+fn pgbench_insert_tps(db: &BenchDatabase, config: &Config) -> anyhow::Result<f64> {
+    psql(
+        &db.url,
+        "CREATE TABLE pgbench_single_insert (id bigserial PRIMARY KEY, awb text NOT NULL, \
+         created_at timestamptz NOT NULL DEFAULT now())",
+    )?;
+    let mut script = tempfile::NamedTempFile::new()?;
+    writeln!(
+        script,
+        "INSERT INTO pgbench_single_insert (awb) VALUES ('020-00000000');"
+    )?;
+    let output = StdCommand::new("pgbench")
+        .args(["-n", "-j", "2"])
+        .args(["-c", &config.concurrency.to_string()])
+        .args(["-T", &config.duration.as_secs().to_string()])
+        .arg("-f")
+        .arg(script.path())
+        .arg(&db.url)
+        .output()
+        .context("cannot run pgbench")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "pgbench failed: {}{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // e.g. `tps = 1234.567890 (without initial connection time)`
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no `tps = …` line in pgbench output:\n{stdout}"))
+}
+
+/// Nearest-rank percentile of sorted latencies.
+fn percentile_ms(sorted: &[Duration], q: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let index = (last as f64 * q).round() as usize;
+    Some(sorted[index].as_secs_f64() * 1e3)
+}
+
+fn print_table(rows: &[Row]) {
+    let cell = |value: Option<String>| value.unwrap_or_else(|| "–".to_owned());
+    println!("| run | requests/s | p50 ms | p99 ms | errors |");
+    println!("|---|---:|---:|---:|---:|");
+    for row in rows {
+        println!(
+            "| {} | {:.0} | {} | {} | {} |",
+            row.run,
+            row.per_second,
+            cell(row.p50_ms.map(|ms| format!("{ms:.2}"))),
+            cell(row.p99_ms.map(|ms| format!("{ms:.2}"))),
+            cell(row.errors.map(|errors| errors.to_string())),
+        );
+    }
+}
+
+fn env_or(name: &str, default: u64) -> anyhow::Result<u64> {
+    std::env::var(name).map_or(Ok(default), |value| {
+        value
+            .parse()
+            .with_context(|| format!("{name}=`{value}` is not a count"))
+    })
+}

@@ -212,6 +212,19 @@ fn saved_subscription(
     }
 }
 
+/// Parses the `(subscription, email)` rows an unsubscribe statement returned.
+fn parse_removed_emails(
+    rows: Vec<(SubscriptionId, String)>,
+) -> Result<Vec<(SubscriptionId, EmailAddress)>, StoreError> {
+    rows.into_iter()
+        .map(|(id, email)| {
+            EmailAddress::parse(&email)
+                .map(|e| (id, e))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
+}
+
 /// A random token for the one-click unsubscribe link of one (subscription, email).
 fn unsubscribe_token() -> String {
     use base64::Engine;

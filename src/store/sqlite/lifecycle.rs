@@ -159,14 +159,7 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(UnsubscribeReport {
             url_removed_from,
-            emails_removed: removed
-                .into_iter()
-                .map(|(id, email)| {
-                    EmailAddress::parse(&email)
-                        .map(|e| (id, e))
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))
-                })
-                .collect::<Result<_, _>>()?,
+            emails_removed: parse_removed_emails(removed)?,
             ended,
         })
     }

@@ -13,7 +13,7 @@ use super::rows::{
 use super::{
     ApiKeyInfo, NewSubscription, PageAfter, PoolState, Saved, Store, StoreError,
     SubscriptionFilter, SubscriptionUpdate, UnsubscribeReport, map_unique_violation,
-    saved_subscription, unsubscribe_token,
+    parse_removed_emails, saved_subscription, unsubscribe_token,
 };
 use crate::domain::{
     ApiKeyHash, EmailAddress, FlightTarget, KeyName, Subscription, SubscriptionId,

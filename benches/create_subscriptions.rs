@@ -86,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<Row> {
     let key = create_key(db_url).await?;
-    let mut server = Server::start(db_url).await?;
+    let mut server = Server::start(db_url, config.concurrency).await?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -228,13 +228,15 @@ struct Server {
 }
 
 impl Server {
-    async fn start(db_url: &str) -> anyhow::Result<Self> {
+    async fn start(db_url: &str, concurrency: usize) -> anyhow::Result<Self> {
         // Racy in theory (the port could be taken before the server binds), fine in practice.
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = skyhook(db_url)
             .arg("serve")
             .env("SKYHOOK_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("SKYHOOK_LOG__LEVEL", "warn")
+            // One connection per client, so the run measures the server, not a pool queue.
+            .env("SKYHOOK_DATABASE__MAX_CONNECTIONS", concurrency.to_string())
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;

@@ -49,6 +49,7 @@ impl Application {
             clock,
             metrics: telemetry::metrics_handle(),
             subscription_ttl: settings.subscriptions.ttl.0,
+            keys: Arc::new(api::auth::KeyCache::new(settings.server.auth_cache_ttl.0)),
         };
         let router = api::router(state, settings.server.request_timeout.0);
         let listener = TcpListener::bind(settings.server.listen)

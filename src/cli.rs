@@ -48,7 +48,7 @@ pub enum KeysCommand {
     Create { name: String },
     /// List keys (never the keys themselves).
     List,
-    /// Revoke a key: it stops authenticating at once.
+    /// Revoke a key: it stops authenticating within `server.auth_cache_ttl`.
     Revoke { name: String },
 }
 

@@ -28,6 +28,7 @@ pub struct ServerSettings {
     pub public_url: url::Url,
     pub request_timeout: HumanDuration,
     pub shutdown_timeout: HumanDuration,
+    pub auth_cache_ttl: HumanDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,10 @@ use crate::domain::{ApiKeyHash, TenantId};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The tenant behind the request's API key.
 #[derive(Debug, Clone, Copy)]
@@ -26,12 +30,98 @@ impl FromRequestParts<AppState> for Tenant {
             })
             .filter(|key| !key.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let tenant = state
-            .store
-            .tenant_for_key(&ApiKeyHash::of(presented))
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let hash = ApiKeyHash::of(presented);
+        let tenant = match state.keys.get(&hash) {
+            Some(tenant) => tenant,
+            None => {
+                let tenant = state
+                    .store
+                    .tenant_for_key(&hash)
+                    .await?
+                    .ok_or(ApiError::Unauthorized)?;
+                state.keys.insert(hash, tenant);
+                tenant
+            }
+        };
         tracing::Span::current().record("tenant", tracing::field::display(tenant));
         Ok(Tenant(tenant))
+    }
+}
+
+/// Keys verified within the last `server.auth_cache_ttl`, so a busy client costs no key lookup
+/// per request. The price: a revoked key keeps working for at most that long on each instance.
+/// Unknown keys are never cached, so a new key works at once.
+pub struct KeyCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<ApiKeyHash, (TenantId, Instant)>>,
+}
+
+/// Beyond this many distinct keys the cache starts over rather than growing without bound.
+const MAX_CACHED_KEYS: usize = 10_000;
+
+impl KeyCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, hash: &ApiKeyHash) -> Option<TenantId> {
+        let entries = self.entries.lock().expect("key cache lock");
+        entries
+            .get(hash)
+            .filter(|(_, verified)| verified.elapsed() < self.ttl)
+            .map(|(tenant, _)| *tenant)
+    }
+
+    pub fn insert(&self, hash: ApiKeyHash, tenant: TenantId) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().expect("key cache lock");
+        if entries.len() >= MAX_CACHED_KEYS {
+            entries.clear();
+        }
+        entries.insert(hash, (tenant, Instant::now()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_verified_key_is_remembered_for_the_ttl_only() {
+        let cache = KeyCache::new(Duration::from_secs(10));
+        let (hash, tenant) = (ApiKeyHash::of("sk_a"), TenantId::new_v4());
+        assert_eq!(cache.get(&hash), None);
+        cache.insert(hash.clone(), tenant);
+        assert_eq!(cache.get(&hash), Some(tenant));
+        assert_eq!(cache.get(&ApiKeyHash::of("sk_b")), None);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(cache.get(&hash), None, "expired after the ttl");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_ttl_disables_the_cache() {
+        let cache = KeyCache::new(Duration::ZERO);
+        let hash = ApiKeyHash::of("sk_a");
+        cache.insert(hash.clone(), TenantId::new_v4());
+        assert_eq!(cache.get(&hash), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cache_never_holds_more_than_its_bound() {
+        let cache = KeyCache::new(Duration::from_secs(10));
+        for n in 0..=MAX_CACHED_KEYS {
+            cache.insert(ApiKeyHash::of(&format!("sk_{n}")), TenantId::new_v4());
+        }
+        assert!(cache.entries.lock().unwrap().len() <= MAX_CACHED_KEYS);
+        assert!(
+            cache
+                .get(&ApiKeyHash::of(&format!("sk_{MAX_CACHED_KEYS}")))
+                .is_some()
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP layer: routes, request/response bodies, authentication and the API error type.
 //! Nothing outside this module knows HTTP.
 
-mod auth;
+pub mod auth;
 pub mod error;
 mod extract;
 mod health;
@@ -28,6 +28,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
     pub subscription_ttl: Duration,
+    pub keys: Arc<auth::KeyCache>,
 }
 
 #[derive(OpenApi)]

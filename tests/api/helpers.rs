@@ -138,6 +138,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.listen = "127.0.0.1:0".parse().unwrap();
     settings.database.url = database_url.to_owned();
     settings.database.max_connections = 5;
+    // Tests revoke keys and expect it to bite at once.
+    settings.server.auth_cache_ttl = skyhook::config::HumanDuration(std::time::Duration::ZERO);
     settings
 }
 

@@ -215,34 +215,47 @@ impl Store for PostgresStore {
     async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError> {
         let target_key = new.target.key();
         let requested = email_strings(&new.channels.emails);
-        let mut conn = self.pool.acquire().await?;
-        let url = new.channels.url.as_ref().map(|u| u.as_str());
-        let (url_taken, taken) =
-            Self::taken_channels(&mut conn, new.tenant, &target_key, url, &requested, None).await?;
-        let plan = new
-            .channels
-            .clone()
-            .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?;
-
-        // One statement: the shipment row (first subscriber of an AWB creates it, a new one
-        // makes a dormant shipment due now), the subscription and its emails.
         let target = TargetColumns::from(&new.target);
-        sqlx::query(
-            "WITH shipment AS ( \
+        // One statement, one round trip: find the channels already subscribed to this target,
+        // and unless the duplicate rules refuse the request, insert the shipment row (the first
+        // subscriber of an AWB creates it; a new one makes a dormant shipment due now), the
+        // subscription and its not-yet-subscribed emails. The `allowed` guard mirrors
+        // `RequestedChannels::plan`, which then decides, from the same snapshot, what to report.
+        // The partial unique indexes catch what a concurrent request slips in between.
+        let (url_taken, taken): (bool, Vec<String>) = sqlx::query_as(
+            "WITH requested AS ( \
+                 SELECT e.email, e.token, e.position::smallint AS position \
+                 FROM unnest($15::text[], $16::text[]) WITH ORDINALITY AS e(email, token, position) \
+             ), taken_emails AS ( \
+                 SELECT email FROM subscription_emails \
+                 WHERE tenant_id = $2 AND target_key = $4 AND active \
+                   AND email IN (SELECT email FROM requested) \
+             ), url_taken AS ( \
+                 SELECT EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $2 \
+                     AND target_key = $4 AND status = 'active' AND url = $9) AS taken \
+             ), new_emails AS ( \
+                 SELECT * FROM requested WHERE email NOT IN (SELECT email FROM taken_emails) \
+             ), allowed AS ( \
+                 SELECT NOT (SELECT taken FROM url_taken) \
+                     AND ($9::text IS NOT NULL OR EXISTS (SELECT 1 FROM new_emails)) AS ok \
+             ), shipment AS ( \
                  INSERT INTO shipments (awb, next_poll_at, created_at, updated_at) \
-                 SELECT $3, $13, $13, $13 WHERE $3::text IS NOT NULL \
+                 SELECT $3, $13, $13, $13 WHERE $3::text IS NOT NULL AND (SELECT ok FROM allowed) \
                  ON CONFLICT (awb) DO UPDATE \
                      SET next_poll_at = LEAST(shipments.next_poll_at, EXCLUDED.next_poll_at) \
              ), subscription AS ( \
                  INSERT INTO subscriptions (id, tenant_id, target_key, awb, flight_number, \
                      flight_date, flight_origin, flight_id, url, states, reference, status, \
                      signing_secret, created_at, updated_at, expires_at) \
-                 VALUES ($1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $13, $14) \
+                 SELECT $1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $13, $14 \
+                 WHERE (SELECT ok FROM allowed) \
+             ), emails AS ( \
+                 INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
+                     target_key, unsubscribe_token, created_at) \
+                 SELECT $1, email, position, $2, $4, token, $13 FROM new_emails \
+                 WHERE (SELECT ok FROM allowed) \
              ) \
-             INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
-                 target_key, unsubscribe_token, created_at) \
-             SELECT $1, e.email, e.position::smallint, $2, $4, e.token, $13 \
-             FROM unnest($15::text[], $16::text[]) WITH ORDINALITY AS e(email, token, position)",
+             SELECT (SELECT taken FROM url_taken), ARRAY(SELECT email FROM taken_emails)",
         )
         .bind(new.id)
         .bind(new.tenant)
@@ -252,17 +265,21 @@ impl Store for PostgresStore {
         .bind(target.flight_date)
         .bind(target.flight_origin)
         .bind(new.flight_id)
-        .bind(plan.url.as_ref().map(|u| u.as_str()))
+        .bind(new.channels.url.as_ref().map(|u| u.as_str()))
         .bind(Json(new.states.to_codes()))
         .bind(new.reference.as_ref().map(|r| r.as_str()))
         .bind(new.signing_secret.expose())
         .bind(new.created_at)
         .bind(new.expires_at)
-        .bind(email_strings(&plan.emails))
-        .bind(tokens_for(&plan.emails))
-        .execute(&mut *conn)
+        .bind(&requested)
+        .bind(tokens_for(&new.channels.emails))
+        .fetch_one(&self.pool)
         .await
         .map_err(|e| map_unique_violation(e, &new.channels))?;
+        let plan = new
+            .channels
+            .clone()
+            .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?;
         Ok(saved_subscription(&new, plan, SubscriptionStatus::Active))
     }
 

@@ -5,10 +5,13 @@
 pub mod api_key;
 pub mod awb;
 pub mod channels;
+pub mod diff;
 pub mod email;
 pub mod flight;
+pub mod normalize;
 pub mod states;
 pub mod subscription;
+pub mod tracking;
 pub mod url;
 
 pub use api_key::{ApiKey, ApiKeyHash, KeyName, KeyNameError, TenantId};
@@ -21,4 +24,5 @@ pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,
     Target,
 };
+pub use tracking::{EventFlight, SummaryStatus, Tracking, TrackingEvent, Uld};
 pub use url::{CallbackUrl, UrlError};

@@ -2,8 +2,10 @@
 //! cancellation token that stops the server (and, later, the workers) together.
 
 use crate::api::{self, AppState};
+use crate::carriers::Carriers;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::poller::Poller;
 use crate::store::{self, Store};
 use crate::telemetry;
 use anyhow::Context;
@@ -17,6 +19,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Arc<dyn Store>,
+    poller: Option<Arc<Poller>>,
     shutdown: CancellationToken,
     shutdown_timeout: Duration,
 }
@@ -44,12 +47,31 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         telemetry::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("skyhook/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let carriers = Arc::new(
+            Carriers::from_settings(&settings.carriers, http, clock.clone())
+                .context("invalid carrier configuration")?,
+        );
+        let poller = settings.poller.enabled.then(|| {
+            Poller::new(
+                store.clone(),
+                carriers.clone(),
+                clock.clone(),
+                settings.poller.clone(),
+            )
+        });
         let state = AppState {
             store: store.clone(),
             clock,
             metrics: telemetry::metrics_handle(),
             subscription_ttl: settings.subscriptions.ttl.0,
             keys: Arc::new(api::auth::KeyCache::new(settings.server.auth_cache_ttl.0)),
+            carriers,
         };
         let router = api::router(state, settings.server.request_timeout.0);
         let listener = TcpListener::bind(settings.server.listen)
@@ -59,6 +81,7 @@ impl Application {
             listener,
             router,
             store,
+            poller,
             shutdown: CancellationToken::new(),
             shutdown_timeout: settings.server.shutdown_timeout.0,
         })
@@ -87,6 +110,11 @@ impl Application {
             database = self.store.backend(),
             "skyhook listening"
         );
+        let workers = tokio_util::task::TaskTracker::new();
+        if let Some(poller) = self.poller.clone() {
+            workers.spawn(poller.run(self.shutdown.clone()));
+        }
+        workers.close();
         let token = self.shutdown.clone();
         let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { token.cancelled().await });
@@ -100,6 +128,14 @@ impl Application {
                 timeout = ?self.shutdown_timeout,
                 "in-flight requests did not finish before the shutdown deadline"
             ),
+        }
+        // Workers finish the round they are in (their claims are otherwise retried once the
+        // leases expire).
+        if tokio::time::timeout(self.shutdown_timeout, workers.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background workers did not stop before the shutdown deadline");
         }
         tracing::info!("skyhook stopped");
         Ok(())

@@ -19,6 +19,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub subscriptions: SubscriptionSettings,
     pub log: LogSettings,
+    pub poller: PollerSettings,
+    pub carriers: CarriersSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,11 +53,85 @@ pub struct LogSettings {
     pub level: String,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollerSettings {
+    pub enabled: bool,
+    pub min_interval: HumanDuration,
+    pub max_interval: HumanDuration,
+    pub lease: HumanDuration,
+    pub batch_size: u32,
+    pub idle_wait: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarriersSettings {
+    pub demo: CarrierSettings,
+    pub cargoai: CarrierSettings,
+    pub trackingmore: CarrierSettings,
+    pub lufthansa: CarrierSettings,
+}
+
+/// One carrier or aggregator. `step` is the demo carrier's and `batch_size` TrackingMore's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierSettings {
+    pub enabled: bool,
+    pub base_url: url::Url,
+    pub api_key: Secret,
+    /// AWB prefixes served; `*` = every prefix no other enabled carrier claims.
+    pub prefixes: Vec<String>,
+    /// Requests per second.
+    pub rate_limit: f64,
+    pub concurrency: u32,
+    #[serde(default)]
+    pub step: Option<HumanDuration>,
+    #[serde(default)]
+    pub batch_size: Option<u32>,
+}
+
+/// A credential: usable, but never printed by `Debug`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(<empty>)"
+        } else {
+            "Secret(<redacted>)"
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+impl CarriersSettings {
+    pub fn all(&self) -> [(&'static str, &CarrierSettings); 4] {
+        [
+            ("demo", &self.demo),
+            ("cargoai", &self.cargoai),
+            ("trackingmore", &self.trackingmore),
+            ("lufthansa", &self.lufthansa),
+        ]
+    }
 }
 
 /// A duration written for people: `"500ms"`, `"30s"`, `"21d"`.
@@ -80,7 +156,7 @@ pub enum ConfigError {
     #[error("invalid configuration: {0}")]
     Invalid(String),
     #[error("invalid configuration: `{key}` {reason}")]
-    Value { key: &'static str, reason: String },
+    Value { key: String, reason: String },
 }
 
 /// One line per problem, naming the key as written in the TOML (`subscriptions.ttl`) and where
@@ -124,9 +200,9 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |key, reason: &str| {
+        let fail = |key: &str, reason: &str| {
             Err(ConfigError::Value {
-                key,
+                key: key.to_owned(),
                 reason: reason.to_owned(),
             })
         };
@@ -151,6 +227,45 @@ impl Settings {
         }
         if self.server.request_timeout.0.is_zero() {
             return fail("server.request_timeout", "must be greater than zero");
+        }
+        if self.poller.min_interval.0.is_zero()
+            || self.poller.min_interval.0 > self.poller.max_interval.0
+        {
+            return fail(
+                "poller.min_interval",
+                "must be greater than zero and at most poller.max_interval",
+            );
+        }
+        if self.poller.batch_size == 0 {
+            return fail("poller.batch_size", "must be at least 1");
+        }
+        for (name, carrier) in self.carriers.all() {
+            if !carrier.enabled {
+                continue;
+            }
+            let key = |field: &str| format!("carriers.{name}.{field}");
+            if carrier.rate_limit.is_nan() || carrier.rate_limit <= 0.0 {
+                return fail(
+                    &key("rate_limit"),
+                    "must be a positive number of requests per second",
+                );
+            }
+            if carrier.concurrency == 0 {
+                return fail(&key("concurrency"), "must be at least 1");
+            }
+            if let Some(bad) = carrier
+                .prefixes
+                .iter()
+                .find(|p| !(*p == "*" || (p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))))
+            {
+                return Err(ConfigError::Value {
+                    key: key("prefixes"),
+                    reason: format!("has `{bad}`; prefixes are 3 digits or \"*\""),
+                });
+            }
+            if name != "demo" && carrier.api_key.expose().is_empty() {
+                return fail(&key("api_key"), "is required when the carrier is enabled");
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail("log.level", "is not a valid filter such as \"info\"");

@@ -3,6 +3,8 @@
 //! Module map (dependencies point downwards only; `app` alone knows everything):
 //! - [`app`]: wires configuration, storage, the HTTP API and background workers together.
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
+//! - [`carriers`]: tracking sources (carrier and aggregator adapters) and their registry.
+//! - [`poller`]: claims due shipments, fetches, diffs and records what is new.
 //! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
 //! - [`domain`]: pure types and rules: AWBs, flights, subscriptions, channels, states.
 //! - [`config`]: layered settings (embedded defaults → file → environment).
@@ -11,9 +13,11 @@
 
 pub mod api;
 pub mod app;
+pub mod carriers;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod poller;
 pub mod store;
 pub mod telemetry;

@@ -35,6 +35,7 @@ CREATE TABLE shipments (
     anomalies         jsonb NOT NULL DEFAULT '[]',
     raw_payload       jsonb,           -- the last answer of the carrier, for audit
     last_checked_at   timestamptz,
+    last_error        text,            -- why the last poll failed, if it did
     next_poll_at      timestamptz NOT NULL,
     poll_failures     integer NOT NULL DEFAULT 0,
     lease_owner       uuid,

@@ -36,6 +36,7 @@ CREATE TABLE shipments (
     anomalies         TEXT NOT NULL DEFAULT '[]',
     raw_payload       TEXT,           -- the last answer of the carrier, for audit
     last_checked_at   TEXT,
+    last_error        TEXT,            -- why the last poll failed, if it did
     next_poll_at      TEXT NOT NULL,
     poll_failures     INTEGER NOT NULL DEFAULT 0,
     lease_owner       BLOB,

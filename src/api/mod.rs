@@ -6,8 +6,10 @@ pub mod error;
 mod extract;
 mod health;
 mod middleware;
+pub mod shipments;
 pub mod subscriptions;
 
+use crate::carriers::Carriers;
 use crate::clock::Clock;
 use crate::store::Store;
 use axum::Router;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub subscription_ttl: Duration,
     pub keys: Arc<auth::KeyCache>,
+    /// Which carrier serves which AWB prefix (handlers only ask, never call carriers).
+    pub carriers: Arc<Carriers>,
 }
 
 #[derive(OpenApi)]
@@ -47,6 +51,7 @@ pub struct AppState {
         subscriptions::replace,
         subscriptions::delete,
         subscriptions::unsubscribe::unsubscribe,
+        shipments::get,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -54,6 +59,7 @@ pub struct AppState {
     modifiers(&BearerAuth),
     tags(
         (name = "subscriptions", description = "Subscribe AWBs and flights to tracking updates"),
+        (name = "shipments", description = "Current tracking of subscribed AWBs"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

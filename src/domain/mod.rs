@@ -9,6 +9,7 @@ pub mod diff;
 pub mod email;
 pub mod flight;
 pub mod normalize;
+pub mod schedule;
 pub mod states;
 pub mod subscription;
 pub mod tracking;

@@ -9,10 +9,11 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+use crate::domain::diff::StoredEvent;
 use crate::domain::{
-    ApiKeyHash, ChannelPlan, DuplicateError, EmailAddress, FlightTarget, KeyName, Reference,
-    RequestedChannels, SigningSecret, StateFilter, Subscription, SubscriptionId,
-    SubscriptionStatus, Target, TenantId,
+    ApiKeyHash, AwbNumber, ChannelPlan, DuplicateError, EmailAddress, FlightTarget, KeyName,
+    Reference, RequestedChannels, SigningSecret, StateFilter, Subscription, SubscriptionId,
+    SubscriptionStatus, SummaryStatus, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -102,6 +103,69 @@ pub struct UnsubscribeReport {
     pub ended: Vec<SubscriptionId>,
 }
 
+/// A shipment an instance has claimed for one poll, with what is already known about it.
+#[derive(Debug, Clone)]
+pub struct ClaimedShipment {
+    pub awb: AwbNumber,
+    /// When Skyhook started tracking it.
+    pub created_at: DateTime<Utc>,
+    pub status: SummaryStatus,
+    pub poll_failures: u32,
+    pub events: Vec<StoredEvent>,
+}
+
+/// The outcome of one poll, written back atomically while the claim is still held.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub awb: AwbNumber,
+    pub carrier: &'static str,
+    pub checked_at: DateTime<Utc>,
+    pub next_poll_at: DateTime<Utc>,
+    /// Consecutive failed polls, including this one (0 after a success).
+    pub poll_failures: u32,
+    pub result: PollResult,
+}
+
+#[derive(Debug, Clone)]
+pub enum PollResult {
+    Tracked {
+        summary: ShipmentSummary,
+        raw: serde_json::Value,
+        anomalies: Vec<String>,
+        /// New, changed and restored events, to insert or overwrite.
+        upserts: Vec<StoredEvent>,
+        /// Fingerprints of events the carrier no longer reports (kept, marked withdrawn).
+        withdrawn: Vec<String>,
+    },
+    NotFound,
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShipmentSummary {
+    pub origin: Option<String>,
+    pub destination: Option<String>,
+    pub pieces: Option<u32>,
+    pub weight: Option<f64>,
+    pub volume: Option<f64>,
+    pub status: SummaryStatus,
+}
+
+/// A shipment as `GET /v1/shipments/{awb}` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShipmentView {
+    pub awb: AwbNumber,
+    pub carrier: Option<String>,
+    pub summary: ShipmentSummary,
+    /// Every event ever seen, withdrawn ones included (marked), oldest first.
+    pub events: Vec<StoredEvent>,
+    pub anomalies: Vec<String>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub next_poll_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolState {
     pub size: u32,
@@ -170,6 +234,25 @@ pub trait Store: Send + Sync + 'static {
         emails: &[EmailAddress],
         now: DateTime<Utc>,
     ) -> Result<UnsubscribeReport, StoreError>;
+
+    /// Claims up to `limit` due shipments that have an active subscription and no live claim,
+    /// until `lease_until`; no shipment is claimed by two instances at once.
+    async fn claim_due_shipments(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedShipment>, StoreError>;
+    /// Writes a poll's outcome and releases the claim, only if `owner` still holds it;
+    /// returns false (writing nothing) when the claim was lost.
+    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError>;
+    /// A shipment, for a tenant with a subscription to it (of any status).
+    async fn get_shipment(
+        &self,
+        tenant: TenantId,
+        awb: &AwbNumber,
+    ) -> Result<Option<ShipmentView>, StoreError>;
 }
 
 /// Opens the backend named by the URL's scheme.

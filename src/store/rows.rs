@@ -1,10 +1,11 @@
 //! Row types shared by both backends: sqlx decodes the same struct from a Postgres or an SQLite
 //! row, and the conversion into domain types (and its failure modes) lives in one place.
 
-use super::{ApiKeyInfo, StoreError};
+use super::{ApiKeyInfo, ClaimedShipment, ShipmentSummary, ShipmentView, StoreError};
+use crate::domain::diff::StoredEvent;
 use crate::domain::{
     AirportCode, AwbNumber, CallbackUrl, EmailAddress, FlightNumber, FlightTarget, Reference,
-    StateFilter, Subscription, Target,
+    StateFilter, Subscription, SummaryStatus, Target, TrackingEvent,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
@@ -164,6 +165,113 @@ impl<'a> From<&'a Target> for TargetColumns<'a> {
                 flight_date: Some(f.date),
                 flight_origin: f.origin.as_ref().map(|o| o.as_str()),
             },
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClaimRow {
+    pub awb: String,
+    pub created_at: DateTime<Utc>,
+    pub status: String,
+    pub poll_failures: i32,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    pub awb: String,
+    pub fingerprint: String,
+    pub payload: Json<TrackingEvent>,
+    pub withdrawn: bool,
+}
+
+impl From<EventRow> for StoredEvent {
+    fn from(row: EventRow) -> Self {
+        Self {
+            fingerprint: row.fingerprint,
+            event: row.payload.0,
+            withdrawn: row.withdrawn,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ShipmentRow {
+    awb: String,
+    carrier: Option<String>,
+    origin: Option<String>,
+    destination: Option<String>,
+    pieces: Option<i32>,
+    weight: Option<f64>,
+    volume: Option<f64>,
+    status: String,
+    anomalies: Json<Vec<String>>,
+    last_checked_at: Option<DateTime<Utc>>,
+    next_poll_at: DateTime<Utc>,
+}
+
+pub(super) fn summary_status(text: &str) -> Result<SummaryStatus, StoreError> {
+    SummaryStatus::parse(text).ok_or_else(|| corrupt(format!("unknown shipment status `{text}`")))
+}
+
+impl ShipmentRow {
+    pub fn into_view(self, events: Vec<StoredEvent>) -> Result<ShipmentView, StoreError> {
+        Ok(ShipmentView {
+            awb: AwbNumber::parse(&self.awb).map_err(corrupt)?,
+            carrier: self.carrier,
+            summary: ShipmentSummary {
+                origin: self.origin,
+                destination: self.destination,
+                pieces: self.pieces.and_then(|p| u32::try_from(p).ok()),
+                weight: self.weight,
+                volume: self.volume,
+                status: summary_status(&self.status)?,
+            },
+            events,
+            anomalies: self.anomalies.0,
+            last_checked_at: self.last_checked_at,
+            next_poll_at: self.next_poll_at,
+        })
+    }
+}
+
+impl ClaimRow {
+    /// Attaches the shipment's stored events (rows of any shipment may be passed).
+    pub fn into_claim(self, events: &mut Vec<EventRow>) -> Result<ClaimedShipment, StoreError> {
+        let mine: Vec<StoredEvent> = events
+            .extract_if(.., |e| e.awb == self.awb)
+            .map(Into::into)
+            .collect();
+        Ok(ClaimedShipment {
+            awb: AwbNumber::parse(&self.awb).map_err(corrupt)?,
+            created_at: self.created_at,
+            status: summary_status(&self.status)?,
+            poll_failures: u32::try_from(self.poll_failures).unwrap_or(0),
+            events: mine,
+        })
+    }
+}
+
+/// The columns an upsert of one event writes, shared by both backends.
+pub(super) struct EventColumns {
+    pub fingerprint: String,
+    pub code: String,
+    pub event_at: Option<DateTime<Utc>>,
+    pub location: Option<String>,
+    pub is_planned: bool,
+    pub payload: String,
+}
+
+impl From<&StoredEvent> for EventColumns {
+    fn from(stored: &StoredEvent) -> Self {
+        let event = &stored.event;
+        Self {
+            fingerprint: stored.fingerprint.clone(),
+            code: event.code.clone(),
+            event_at: event.event_date.map(|d| d.with_timezone(&Utc)),
+            location: event.event_location.clone(),
+            is_planned: event.is_planned,
+            payload: serde_json::to_string(event).expect("events serialise"),
         }
     }
 }

@@ -140,13 +140,27 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.max_connections = 5;
     // Tests revoke keys and expect it to bite at once.
     settings.server.auth_cache_ttl = skyhook::config::HumanDuration(std::time::Duration::ZERO);
+    // API tests need a carrier for every prefix but must not poll; tests of the tracking
+    // engine point a carrier at a fake server and enable the poller themselves.
+    settings.poller.enabled = false;
+    let cargoai = &mut settings.carriers.cargoai;
+    cargoai.enabled = true;
+    cargoai.prefixes = vec!["*".to_owned()];
+    cargoai.base_url = "http://127.0.0.1:9/".parse().unwrap();
+    cargoai.api_key = skyhook::config::Secret::new("test-key");
     settings
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with the test settings adjusted first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     skyhook::telemetry::install_crypto_provider();
     let db = TestDb::create(&backend).await;
-    let settings = test_settings(&db.url);
+    let mut settings = test_settings(&db.url);
+    adjust(&mut settings);
     let store = skyhook::app::open_store(&settings)
         .await
         .expect("open store");

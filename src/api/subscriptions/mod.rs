@@ -36,7 +36,7 @@ const MAX_FLIGHT_AGE_DAYS: i64 = 3;
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `signingSecret` is shown only here", body = SavedSubscriptionResponse),
-        (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
+        (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrNoCarrier, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
         (status = 401, description = "ErrUnauthorized", body = ErrorBody),
         (status = 413, description = "ErrPayloadTooLarge (body over 64 KiB)", body = ErrorBody),
         (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
@@ -63,6 +63,9 @@ pub async fn create(
         (None, _) => return Err(missing_target()),
     };
     let channels = channels?;
+    if let Target::Awb(awb) = &target {
+        ensure_carrier(&state, awb)?;
+    }
     let new = NewSubscription {
         id: Uuid::new_v4(),
         tenant,
@@ -245,7 +248,8 @@ pub(super) async fn resolve_target(
         ));
     }
     if let Some(awb) = fields.awb {
-        return Ok(Some((Target::Awb(AwbNumber::parse(awb)?), None)));
+        let awb = AwbNumber::parse(awb)?;
+        return Ok(Some((Target::Awb(awb), None)));
     }
     if let Some(flight) = fields.flight {
         let flight = FlightTarget::parse(&flight.number, &flight.date, flight.origin.as_deref())?;
@@ -269,6 +273,19 @@ pub(super) async fn resolve_target(
         return Ok(Some((Target::Flight(flight), Some(id))));
     }
     Ok(None)
+}
+
+/// Subscribing to an AWB no enabled carrier serves would silently never produce an update.
+fn ensure_carrier(state: &AppState, awb: &AwbNumber) -> Result<(), ApiError> {
+    if state.carriers.for_awb(awb).is_some() {
+        return Ok(());
+    }
+    Err(ApiError::NoCarrier(format!(
+        "no enabled carrier serves AWB prefix {} ({}); enable one under carriers.* that lists \
+         this prefix or \"*\"",
+        awb.prefix(),
+        awb.airline().unwrap_or("unknown airline")
+    )))
 }
 
 fn parse_states(states: Option<&[String]>) -> Result<StateFilter, ApiError> {

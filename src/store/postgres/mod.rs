@@ -2,17 +2,18 @@
 //! one database (row claims use `FOR UPDATE SKIP LOCKED`, migrations an advisory lock).
 
 mod lifecycle;
+mod tracking;
 
 use super::rows::{
     ApiKeyRow, FlightRow, SubscriptionRow, TargetColumns, into_subscriptions, subscription_columns,
 };
 use super::{
-    ApiKeyInfo, NewSubscription, PageAfter, PoolState, Saved, Store, StoreError,
-    SubscriptionFilter, SubscriptionUpdate, UnsubscribeReport, map_unique_violation,
-    parse_removed_emails, saved_subscription, unsubscribe_token,
+    ApiKeyInfo, ClaimedShipment, NewSubscription, PageAfter, PollRecord, PoolState, Saved,
+    ShipmentView, Store, StoreError, SubscriptionFilter, SubscriptionUpdate, UnsubscribeReport,
+    map_unique_violation, parse_removed_emails, saved_subscription, unsubscribe_token,
 };
 use crate::domain::{
-    ApiKeyHash, EmailAddress, FlightTarget, KeyName, Subscription, SubscriptionId,
+    ApiKeyHash, AwbNumber, EmailAddress, FlightTarget, KeyName, Subscription, SubscriptionId,
     SubscriptionStatus, Target, TenantId,
 };
 use async_trait::async_trait;
@@ -346,5 +347,27 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
     ) -> Result<UnsubscribeReport, StoreError> {
         self.remove_channels(tenant, target, url, emails, now).await
+    }
+
+    async fn claim_due_shipments(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedShipment>, StoreError> {
+        self.claim(owner, now, lease_until, limit).await
+    }
+
+    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
+        self.record(owner, record).await
+    }
+
+    async fn get_shipment(
+        &self,
+        tenant: TenantId,
+        awb: &AwbNumber,
+    ) -> Result<Option<ShipmentView>, StoreError> {
+        self.shipment(tenant, awb).await
     }
 }

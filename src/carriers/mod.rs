@@ -1,0 +1,192 @@
+//! Tracking sources: one [`Carrier`] per airline or aggregator, chosen per AWB prefix by the
+//! [`Carriers`] registry, each behind its own rate limit and concurrency bound. Adapters turn
+//! HTTP answers into the domain's [`Tracking`]; they never touch storage.
+
+mod cargoai;
+mod demo;
+mod throttle;
+
+pub use throttle::Throttle;
+
+use crate::clock::Clock;
+use crate::config::{CarrierSettings, CarriersSettings};
+use crate::domain::{AwbNumber, Tracking};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One AWB to look up.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub awb: AwbNumber,
+    /// When Skyhook started tracking it (the demo carrier scripts from here).
+    pub first_seen: DateTime<Utc>,
+}
+
+/// A carrier's answer for one AWB.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    Found {
+        tracking: Tracking,
+        /// The answer as received, kept for audit.
+        raw: serde_json::Value,
+    },
+    /// The carrier does not know the AWB (yet): keep trying, slowly.
+    NotFound,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    /// 401/403: a configuration problem, not something retrying fixes.
+    #[error("{carrier} refused our credentials (HTTP {status}); check carriers.{carrier}.api_key")]
+    Unauthorized { carrier: &'static str, status: u16 },
+    /// 429, 5xx, timeouts, connection failures: back off, honouring `Retry-After`.
+    #[error("{carrier} unavailable: {reason}")]
+    Unavailable {
+        carrier: &'static str,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("{carrier} answered something unreadable: {reason}")]
+    Malformed {
+        carrier: &'static str,
+        reason: String,
+    },
+}
+
+impl FetchError {
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+#[async_trait]
+pub trait Carrier: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+
+    /// A sandbox, labelled as such wherever it appears.
+    fn is_sandbox(&self) -> bool {
+        false
+    }
+
+    /// AWBs one request can carry.
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    /// A source that changes faster than `poller.min_interval` (the demo) may ask for more.
+    fn min_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Looks the AWBs up; one result per request, in the same order.
+    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, FetchError>>;
+}
+
+/// A carrier with the limits it must be called under.
+pub struct CarrierEntry {
+    pub carrier: Arc<dyn Carrier>,
+    pub throttle: Throttle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("carriers.{first} and carriers.{second} both claim AWB prefix `{prefix}`")]
+    PrefixClaimedTwice {
+        prefix: String,
+        first: &'static str,
+        second: &'static str,
+    },
+}
+
+/// Which enabled carrier serves which AWB prefix.
+#[derive(Default)]
+pub struct Carriers {
+    by_prefix: HashMap<String, Arc<CarrierEntry>>,
+    fallback: Option<Arc<CarrierEntry>>,
+    by_name: HashMap<&'static str, Arc<CarrierEntry>>,
+}
+
+impl Carriers {
+    /// Builds the enabled carriers from configuration.
+    pub fn from_settings(
+        settings: &CarriersSettings,
+        http: reqwest::Client,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, RegistryError> {
+        let mut carriers = Vec::<(Arc<dyn Carrier>, &CarrierSettings)>::new();
+        if settings.demo.enabled {
+            let step = settings.demo.step.map_or(Duration::from_secs(30), |s| s.0);
+            carriers.push((
+                Arc::new(demo::DemoCarrier::new(step, clock)),
+                &settings.demo,
+            ));
+        }
+        if settings.cargoai.enabled {
+            carriers.push((
+                Arc::new(cargoai::CargoAi::new(http.clone(), &settings.cargoai)),
+                &settings.cargoai,
+            ));
+        }
+        let mut registry = Self::default();
+        for (carrier, config) in carriers {
+            let entry = Arc::new(CarrierEntry {
+                throttle: Throttle::new(config.rate_limit, config.concurrency as usize),
+                carrier,
+            });
+            registry.add(entry, &config.prefixes)?;
+        }
+        Ok(registry)
+    }
+
+    /// Registers a carrier for prefixes (`*` = every prefix no other carrier claims).
+    pub fn add(
+        &mut self,
+        entry: Arc<CarrierEntry>,
+        prefixes: &[String],
+    ) -> Result<(), RegistryError> {
+        let name = entry.carrier.name();
+        for prefix in prefixes {
+            let existing = if prefix == "*" {
+                self.fallback.replace(entry.clone())
+            } else {
+                self.by_prefix.insert(prefix.clone(), entry.clone())
+            };
+            if let Some(other) = existing {
+                return Err(RegistryError::PrefixClaimedTwice {
+                    prefix: prefix.clone(),
+                    first: other.carrier.name(),
+                    second: name,
+                });
+            }
+        }
+        self.by_name.insert(name, entry);
+        Ok(())
+    }
+
+    /// The carrier serving an AWB, if any enabled carrier does.
+    pub fn for_awb(&self, awb: &AwbNumber) -> Option<&Arc<CarrierEntry>> {
+        self.by_prefix.get(awb.prefix()).or(self.fallback.as_ref())
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Arc<CarrierEntry>> {
+        self.by_name.get(name)
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from APIs; it is ignored).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .map(Duration::from_secs)
+}

@@ -1,0 +1,281 @@
+//! The poller: claims due shipments, fetches each once from its carrier (however many
+//! subscriptions point at it), normalises, diffs against what is stored, and writes the
+//! outcome back with the next poll time — all under a lease, so several instances can share
+//! one database without fetching a shipment twice at once.
+
+use crate::carriers::{CarrierEntry, Carriers, FetchError, FetchRequest, Fetched};
+use crate::clock::Clock;
+use crate::config::PollerSettings;
+use crate::domain::diff::{self, StoredEvent};
+use crate::domain::schedule::{self, Bounds, LastPoll};
+use crate::domain::{SummaryStatus, Tracking};
+use crate::store::{ClaimedShipment, PollRecord, PollResult, ShipmentSummary, Store, StoreError};
+use chrono::TimeDelta;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub struct Poller {
+    store: Arc<dyn Store>,
+    carriers: Arc<Carriers>,
+    clock: Arc<dyn Clock>,
+    settings: PollerSettings,
+    /// This instance's identity on the leases it takes.
+    owner: Uuid,
+}
+
+impl Poller {
+    pub fn new(
+        store: Arc<dyn Store>,
+        carriers: Arc<Carriers>,
+        clock: Arc<dyn Clock>,
+        settings: PollerSettings,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            carriers,
+            clock,
+            settings,
+            owner: Uuid::new_v4(),
+        })
+    }
+
+    /// Polls until cancelled; a round that found work is followed at once by the next.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        tracing::info!(owner = %self.owner, "poller started");
+        while !shutdown.is_cancelled() {
+            let polled = match self.clone().poll_once().await {
+                Ok(polled) => polled,
+                Err(err) => {
+                    tracing::error!(
+                        error = format!("{:#}", anyhow::Error::from(err)),
+                        "poll round failed"
+                    );
+                    0
+                }
+            };
+            if polled == 0 {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
+                }
+            }
+        }
+        tracing::info!("poller stopped");
+    }
+
+    /// One round: claim a batch, fetch per carrier within its limits, record every outcome.
+    /// Returns how many shipments were claimed.
+    pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let lease_until =
+            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let claims = self
+            .store
+            .claim_due_shipments(self.owner, now, lease_until, self.settings.batch_size)
+            .await?;
+        let claimed = claims.len();
+        let mut by_carrier: HashMap<&'static str, (Arc<CarrierEntry>, Vec<ClaimedShipment>)> =
+            HashMap::new();
+        for claim in claims {
+            match self.carriers.for_awb(&claim.awb) {
+                Some(entry) => by_carrier
+                    .entry(entry.carrier.name())
+                    .or_insert_with(|| (entry.clone(), Vec::new()))
+                    .1
+                    .push(claim),
+                None => {
+                    // The carrier was disabled after the subscription was made.
+                    let error = format!(
+                        "no enabled carrier serves AWB prefix {}",
+                        claim.awb.prefix()
+                    );
+                    let failed = FetchError::Malformed {
+                        carrier: "none",
+                        reason: error,
+                    };
+                    self.record(claim, "none", Err(failed)).await?;
+                }
+            }
+        }
+        let mut tasks = JoinSet::new();
+        for (_, (entry, claims)) in by_carrier {
+            let size = entry.carrier.batch_size().max(1);
+            let mut claims = claims.into_iter().peekable();
+            while claims.peek().is_some() {
+                let batch: Vec<ClaimedShipment> = claims.by_ref().take(size).collect();
+                tasks.spawn(self.clone().fetch_batch(entry.clone(), batch));
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(result) => result?,
+                Err(panic) => tracing::error!(error = %panic, "poll task panicked"),
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn fetch_batch(
+        self: Arc<Self>,
+        entry: Arc<CarrierEntry>,
+        batch: Vec<ClaimedShipment>,
+    ) -> Result<(), StoreError> {
+        let requests: Vec<FetchRequest> = batch
+            .iter()
+            .map(|c| FetchRequest {
+                awb: c.awb.clone(),
+                first_seen: c.created_at,
+            })
+            .collect();
+        let results = {
+            let _permit = entry.throttle.acquire().await;
+            entry.carrier.fetch(&requests).await
+        };
+        let carrier = entry.carrier.name();
+        for (claim, result) in batch.into_iter().zip(results) {
+            if let Err(FetchError::Unauthorized { .. }) = &result {
+                metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
+                    .increment(1);
+            }
+            self.record(claim, carrier, result).await?;
+        }
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        claim: ClaimedShipment,
+        carrier: &'static str,
+        result: Result<Fetched, FetchError>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let bounds = self.bounds(carrier);
+        let awb = claim.awb.clone();
+        let current: Vec<_> = claim.events.iter().map(|e| e.event.clone()).collect();
+        let (result, last, failures) = match result {
+            Ok(Fetched::Found { tracking, raw }) => {
+                let (result, last) = apply(&claim, tracking, raw);
+                (result, last, 0)
+            }
+            Ok(Fetched::NotFound) => (PollResult::NotFound, LastPoll::NotFound, 0),
+            Err(err) => {
+                let failures = claim.poll_failures + 1;
+                tracing::warn!(%awb, carrier, failures, error = %err, "fetch failed");
+                let retry_after = match &err {
+                    // Credentials will not fix themselves: do not hammer, wait the longest.
+                    FetchError::Unauthorized { .. } => Some(bounds.max),
+                    other => other.retry_after(),
+                };
+                let last = LastPoll::Failed {
+                    failures,
+                    retry_after,
+                };
+                (
+                    PollResult::Failed {
+                        error: err.to_string(),
+                    },
+                    last,
+                    failures,
+                )
+            }
+        };
+        let outcome = match (&result, last) {
+            (PollResult::Tracked { .. }, LastPoll::Changed) => "changed",
+            (PollResult::Tracked { .. }, _) => "unchanged",
+            (PollResult::NotFound, _) => "not_found",
+            (PollResult::Failed { .. }, _) => "failed",
+        };
+        metrics::counter!("skyhook_polls_total", "carrier" => carrier, "outcome" => outcome)
+            .increment(1);
+        let record = PollRecord {
+            awb,
+            carrier,
+            checked_at: now,
+            next_poll_at: schedule::next_poll(now, bounds, &current, last),
+            poll_failures: failures,
+            result,
+        };
+        if !self.store.record_poll(self.owner, record).await? {
+            tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
+        }
+        Ok(())
+    }
+
+    fn bounds(&self, carrier: &str) -> Bounds {
+        let min = self
+            .carriers
+            .by_name(carrier)
+            .and_then(|e| e.carrier.min_interval())
+            .map_or(self.settings.min_interval.0, |m| {
+                m.min(self.settings.min_interval.0)
+            });
+        Bounds {
+            min,
+            max: self.settings.max_interval.0.max(min),
+        }
+    }
+}
+
+/// What a successful fetch means for the stored shipment.
+fn apply(
+    claim: &ClaimedShipment,
+    tracking: Tracking,
+    raw: serde_json::Value,
+) -> (PollResult, LastPoll) {
+    let found = diff::diff(&claim.events, &tracking.events);
+    let mut upserts: Vec<StoredEvent> = found
+        .new
+        .iter()
+        .chain(&found.updated)
+        .map(|keyed| StoredEvent {
+            fingerprint: keyed.fingerprint.clone(),
+            event: keyed.event.clone(),
+            withdrawn: false,
+        })
+        .collect();
+    // A restored event that did not also change is re-activated as stored.
+    let restored: Vec<StoredEvent> = claim
+        .events
+        .iter()
+        .filter(|stored| found.restored.contains(&stored.fingerprint))
+        .filter(|stored| !upserts.iter().any(|u| u.fingerprint == stored.fingerprint))
+        .map(|stored| StoredEvent {
+            withdrawn: false,
+            ..stored.clone()
+        })
+        .collect();
+    upserts.extend(restored);
+    let status = diff::summary_status(
+        &tracking.events,
+        tracking.destination.as_deref(),
+        tracking.pieces,
+        Some(claim.status),
+    );
+    let last = if status == SummaryStatus::Delivered && found.is_empty() {
+        LastPoll::Delivered
+    } else if found.is_empty() {
+        LastPoll::Unchanged
+    } else {
+        LastPoll::Changed
+    };
+    let mut anomalies = tracking.anomalies;
+    anomalies.extend(found.anomalies);
+    let result = PollResult::Tracked {
+        summary: ShipmentSummary {
+            origin: tracking.origin,
+            destination: tracking.destination,
+            pieces: tracking.pieces,
+            weight: tracking.weight,
+            volume: tracking.volume,
+            status,
+        },
+        raw,
+        anomalies,
+        upserts,
+        withdrawn: found.withdrawn,
+    };
+    (result, last)
+}

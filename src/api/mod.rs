@@ -97,7 +97,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route(
             "/unsubscribe",
             post(subscriptions::unsubscribe::unsubscribe),
-        );
+        )
+        .route("/shipments/{awb}", get(shipments::get));
 
     let router = Router::new()
         .nest("/v1", v1)

@@ -199,12 +199,15 @@ impl DemoCarrier {
     /// The shipment as it stands `now` for an AWB first seen at `first_seen`.
     fn tracking_at(&self, request: &FetchRequest, now: DateTime<Utc>) -> Tracking {
         let step = TimeDelta::from_std(self.step).unwrap_or(TimeDelta::seconds(30));
+        // Milestone 1 happens when Skyhook first sees the AWB, milestone n (n-1) steps later.
         let at = |n: u32, station: &str| {
-            (request.first_seen + step * i32::try_from(n).unwrap_or(i32::MAX))
-                .with_timezone(&offset(station))
+            let steps = i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX);
+            (request.first_seen + step * steps).with_timezone(&offset(station))
         };
         let elapsed = (now - request.first_seen).num_milliseconds().max(0);
-        let reached = u32::try_from(elapsed / step.num_milliseconds().max(1)).unwrap_or(u32::MAX);
+        let reached = u32::try_from(elapsed / step.num_milliseconds().max(1))
+            .unwrap_or(u32::MAX)
+            .saturating_add(1);
         let serial: u32 = request.awb.as_str()[4..11].parse().unwrap_or(0);
         let script = script(serial);
         let flight = |leg: &Leg, now_step: u32| EventFlight {
@@ -321,8 +324,10 @@ mod tests {
     #[test]
     fn milestones_appear_one_step_at_a_time_and_end_delivered() {
         let (req, start) = request(0);
-        assert!(at(start, 0).tracking_at(&req, start).events.is_empty());
-        let carrier = at(start, 3);
+        let first = at(start, 0).tracking_at(&req, start).events;
+        assert_eq!(first.len(), 1, "the booking shows at once");
+        assert_eq!(first[0].event_date.unwrap(), start);
+        let carrier = at(start, 2);
         let codes: Vec<_> = carrier
             .tracking_at(&req, carrier.clock.now())
             .events

@@ -14,7 +14,25 @@ on_both_backends!(
     invalid_list_queries_are_refused,
     flight_uuids_must_name_a_known_flight,
     a_database_failure_is_an_opaque_internal_error,
+    an_awb_no_enabled_carrier_serves_is_refused,
 );
+
+async fn an_awb_no_enabled_carrier_serves_is_refused(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |s| s.carriers.cargoai.enabled = false).await;
+    let key = app.create_key("acme").await;
+    let message = app
+        .subscribe(&key, json!({"awb": "020-08002050", "url": hook(1)}))
+        .await
+        .assert_error(400, "ErrNoCarrier");
+    assert!(
+        message.contains("020") && message.contains("Lufthansa Cargo"),
+        "{message}"
+    );
+    assert_nothing_stored(&app, &key).await;
+    // The sandbox prefix is served by the demo carrier out of the box.
+    app.subscribed(&key, json!({"awb": "000-00000000", "url": hook(1)}))
+        .await;
+}
 
 async fn assert_nothing_stored(app: &TestApp, key: &str) {
     assert!(

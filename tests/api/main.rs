@@ -7,6 +7,8 @@ mod cli;
 mod db;
 mod duplicates;
 mod errors;
+mod fake_carrier;
 mod operations;
 mod storage;
 mod subscriptions;
+mod tracking;

@@ -70,6 +70,7 @@ async fn openapi_lists_every_route_and_its_errors(backend: Backend) {
         ("/v1/subscriptions/{id}", "put"),
         ("/v1/subscriptions/{id}", "delete"),
         ("/v1/unsubscribe", "post"),
+        ("/v1/shipments/{awb}", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),

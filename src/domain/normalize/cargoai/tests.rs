@@ -217,7 +217,6 @@ fn seed_001_oddities_are_noted_not_fatal() {
         Some(time("2025-10-25T15:07:00+01:00"))
     );
     assert!(has_note(&t, "is written longitude,latitude"));
-    eprintln!("{:#?}", t.anomalies);
     assert_eq!(
         t.anomalies
             .iter()

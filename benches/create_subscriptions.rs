@@ -187,11 +187,12 @@ async fn create(
     }
 }
 
-/// A valid AWB `020-SSSSSSSC`: the check digit C is the seven-digit serial mod 7.
+/// A valid AWB `000-SSSSSSSC` (the sandbox prefix, served by the built-in demo carrier on a
+/// default configuration): the check digit C is the seven-digit serial mod 7.
 fn next_awb() -> (u64, String) {
     let n = NEXT_AWB.fetch_add(1, Ordering::Relaxed);
     let serial = n % 10_000_000;
-    (n, format!("020-{serial:07}{}", serial % 7))
+    (n, format!("000-{serial:07}{}", serial % 7))
 }
 
 fn skyhook(db_url: &str) -> Command {
@@ -237,6 +238,8 @@ impl Server {
             .env("SKYHOOK_LOG__LEVEL", "warn")
             // One connection per client, so the run measures the server, not a pool queue.
             .env("SKYHOOK_DATABASE__MAX_CONNECTIONS", concurrency.to_string())
+            // Creates only: the poller would compete for the same cores and connections.
+            .env("SKYHOOK_POLLER__ENABLED", "false")
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;

@@ -403,12 +403,21 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
             .is_empty()
     );
     let due = later + TimeDelta::minutes(5);
-    assert_eq!(
-        store
-            .claim_due_shipments(first, due, due + lease, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    let claim = store
+        .claim_due_shipments(first, due, due + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claim.len(), 1);
+    assert!(store.record_poll(first, record(due)).await.unwrap());
+    // A shipment nobody is subscribed to any more is not fetched.
+    store
+        .unsubscribe_subscription(alice, id, due)
+        .await
+        .unwrap();
+    let much_later = due + TimeDelta::hours(5);
+    let unwanted = store
+        .claim_due_shipments(first, much_later, much_later + lease, 10)
+        .await
+        .unwrap();
+    assert!(unwanted.is_empty());
 }

@@ -143,6 +143,30 @@ pub enum PollResult {
     },
 }
 
+/// Summary, raw answer, anomalies and error: the shipment columns a poll may set. `None`
+/// leaves a column as it was.
+type PollColumns<'a> = (
+    Option<&'a ShipmentSummary>,
+    Option<&'a serde_json::Value>,
+    Option<&'a Vec<String>>,
+    Option<&'a str>,
+);
+
+impl PollResult {
+    fn columns(&self) -> PollColumns<'_> {
+        match self {
+            Self::Tracked {
+                summary,
+                raw,
+                anomalies,
+                ..
+            } => (Some(summary), Some(raw), Some(anomalies), None),
+            Self::NotFound => (None, None, None, None),
+            Self::Failed { error } => (None, None, None, Some(error.as_str())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShipmentSummary {
     pub origin: Option<String>,

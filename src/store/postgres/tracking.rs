@@ -58,16 +58,7 @@ impl PostgresStore {
 
     pub(super) async fn record(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (summary, raw, anomalies, error) = match &record.result {
-            PollResult::Tracked {
-                summary,
-                raw,
-                anomalies,
-                ..
-            } => (Some(summary), Some(raw), Some(anomalies), None),
-            PollResult::NotFound => (None, None, None, None),
-            PollResult::Failed { error } => (None, None, None, Some(error.as_str())),
-        };
+        let (summary, raw, anomalies, error) = record.result.columns();
         // Fields a poll did not learn keep their value: a carrier that omits the weight today
         // has not made the shipment weightless.
         let owned = sqlx::query(

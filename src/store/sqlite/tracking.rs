@@ -54,16 +54,7 @@ impl SqliteStore {
 
     pub(super) async fn record(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
-        let (summary, raw, anomalies, error) = match &record.result {
-            PollResult::Tracked {
-                summary,
-                raw,
-                anomalies,
-                ..
-            } => (Some(summary), Some(raw), Some(anomalies), None),
-            PollResult::NotFound => (None, None, None, None),
-            PollResult::Failed { error } => (None, None, None, Some(error.as_str())),
-        };
+        let (summary, raw, anomalies, error) = record.result.columns();
         let owned = sqlx::query(
             "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL, \
                  carrier = ?3, last_checked_at = ?4, next_poll_at = ?5, poll_failures = ?6, \

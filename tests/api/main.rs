@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod claims;
 mod cli;
 mod db;
 mod duplicates;

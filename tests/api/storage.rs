@@ -22,10 +22,9 @@ on_both_backends!(
     channel_unsubscribe_reports_what_it_removed,
     keyset_pages_do_not_overlap,
     migrating_twice_is_harmless,
-    shipment_claims_are_exclusive_until_their_lease_expires,
 );
 
-async fn tenant(store: &dyn Store, name: &str) -> Uuid {
+pub async fn tenant(store: &dyn Store, name: &str) -> Uuid {
     let key = ApiKey::generate();
     store
         .create_api_key(
@@ -42,7 +41,12 @@ fn emails(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-fn new_subscription(tenant: Uuid, awb: &str, url: Option<&str>, mails: &[&str]) -> NewSubscription {
+pub fn new_subscription(
+    tenant: Uuid,
+    awb: &str,
+    url: Option<&str>,
+    mails: &[&str],
+) -> NewSubscription {
     let now = SystemClock.now();
     NewSubscription {
         id: Uuid::new_v4(),
@@ -351,73 +355,4 @@ async fn migrating_twice_is_harmless(backend: Backend) {
     a.unwrap();
     b.unwrap();
     store.ping().await.unwrap();
-}
-
-async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backend) {
-    use skyhook::store::{PollRecord, PollResult};
-    let (store, _db) = fresh_store(&backend).await;
-    let alice = tenant(&*store, "alice").await;
-    let new = new_subscription(alice, "020-08002050", Some("https://a.example/h"), &[]);
-    let (now, id) = (new.created_at, new.id);
-    store.create_subscription(new).await.unwrap();
-    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
-    let lease = TimeDelta::minutes(2);
-
-    let claimed = store
-        .claim_due_shipments(first, now, now + lease, 10)
-        .await
-        .unwrap();
-    assert_eq!(claimed.len(), 1);
-    assert!(
-        store
-            .claim_due_shipments(second, now, now + lease, 10)
-            .await
-            .unwrap()
-            .is_empty(),
-        "a live claim is not handed out twice"
-    );
-    // The first instance "crashes"; after the lease the second takes the shipment over…
-    let later = now + lease + TimeDelta::seconds(1);
-    let taken = store
-        .claim_due_shipments(second, later, later + lease, 10)
-        .await
-        .unwrap();
-    assert_eq!(taken.len(), 1);
-    // …and the first one's late answer is dropped rather than overwriting the second's.
-    let record = |at| PollRecord {
-        awb: AwbNumber::parse("020-08002050").unwrap(),
-        carrier: "cargoai",
-        checked_at: at,
-        next_poll_at: at + TimeDelta::minutes(5),
-        poll_failures: 0,
-        result: PollResult::NotFound,
-    };
-    assert!(!store.record_poll(first, record(later)).await.unwrap());
-    assert!(store.record_poll(second, record(later)).await.unwrap());
-    // Released and not due yet: nobody claims it until its next poll time.
-    assert!(
-        store
-            .claim_due_shipments(first, later, later + lease, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let due = later + TimeDelta::minutes(5);
-    let claim = store
-        .claim_due_shipments(first, due, due + lease, 10)
-        .await
-        .unwrap();
-    assert_eq!(claim.len(), 1);
-    assert!(store.record_poll(first, record(due)).await.unwrap());
-    // A shipment nobody is subscribed to any more is not fetched.
-    store
-        .unsubscribe_subscription(alice, id, due)
-        .await
-        .unwrap();
-    let much_later = due + TimeDelta::hours(5);
-    let unwanted = store
-        .claim_due_shipments(first, much_later, much_later + lease, 10)
-        .await
-        .unwrap();
-    assert!(unwanted.is_empty());
 }

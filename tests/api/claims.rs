@@ -1,0 +1,78 @@
+//! Storage conformance for the poller's claims: leases make a shipment one instance's at a time.
+
+use crate::helpers::{Backend, fresh_store, on_both_backends};
+use crate::storage::{new_subscription, tenant};
+use chrono::TimeDelta;
+use skyhook::domain::AwbNumber;
+use uuid::Uuid;
+
+on_both_backends!(shipment_claims_are_exclusive_until_their_lease_expires);
+
+async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backend) {
+    use skyhook::store::{PollRecord, PollResult};
+    let (store, _db) = fresh_store(&backend).await;
+    let alice = tenant(&*store, "alice").await;
+    let new = new_subscription(alice, "020-08002050", Some("https://a.example/h"), &[]);
+    let (now, id) = (new.created_at, new.id);
+    store.create_subscription(new).await.unwrap();
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    let lease = TimeDelta::minutes(2);
+
+    let claimed = store
+        .claim_due_shipments(first, now, now + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store
+            .claim_due_shipments(second, now, now + lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a live claim is not handed out twice"
+    );
+    // The first instance "crashes"; after the lease the second takes the shipment over…
+    let later = now + lease + TimeDelta::seconds(1);
+    let taken = store
+        .claim_due_shipments(second, later, later + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    // …and the first one's late answer is dropped rather than overwriting the second's.
+    let record = |at| PollRecord {
+        awb: AwbNumber::parse("020-08002050").unwrap(),
+        carrier: "cargoai",
+        checked_at: at,
+        next_poll_at: at + TimeDelta::minutes(5),
+        poll_failures: 0,
+        result: PollResult::NotFound,
+    };
+    assert!(!store.record_poll(first, record(later)).await.unwrap());
+    assert!(store.record_poll(second, record(later)).await.unwrap());
+    // Released and not due yet: nobody claims it until its next poll time.
+    assert!(
+        store
+            .claim_due_shipments(first, later, later + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = later + TimeDelta::minutes(5);
+    let claim = store
+        .claim_due_shipments(first, due, due + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claim.len(), 1);
+    assert!(store.record_poll(first, record(due)).await.unwrap());
+    // A shipment nobody is subscribed to any more is not fetched.
+    store
+        .unsubscribe_subscription(alice, id, due)
+        .await
+        .unwrap();
+    let much_later = due + TimeDelta::hours(5);
+    let unwanted = store
+        .claim_due_shipments(first, much_later, much_later + lease, 10)
+        .await
+        .unwrap();
+    assert!(unwanted.is_empty());
+}

@@ -154,9 +154,11 @@ impl Poller {
         let now = self.clock.now();
         let bounds = self.bounds(carrier);
         let awb = claim.awb.clone();
-        let current: Vec<_> = claim.events.iter().map(|e| e.event.clone()).collect();
+        // The schedule follows the freshest flight times: the answer's when there is one.
+        let mut known: Vec<_> = claim.events.iter().map(|e| e.event.clone()).collect();
         let (result, last, failures) = match result {
             Ok(Fetched::Found { tracking, raw }) => {
+                known.clone_from(&tracking.events);
                 let (result, last) = apply(&claim, tracking, raw);
                 (result, last, 0)
             }
@@ -194,7 +196,7 @@ impl Poller {
             awb,
             carrier,
             checked_at: now,
-            next_poll_at: schedule::next_poll(now, bounds, &current, last),
+            next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,
             result,
         };

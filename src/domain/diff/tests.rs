@@ -1,3 +1,4 @@
+use super::identity::normalize_flight_number;
 use super::*;
 use crate::domain::SummaryStatus::{AtDestination, Delivered, InTransit, PendingDelivery};
 

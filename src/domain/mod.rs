@@ -8,6 +8,7 @@ pub mod channels;
 pub mod diff;
 pub mod email;
 pub mod flight;
+pub mod message;
 pub mod normalize;
 pub mod schedule;
 pub mod states;

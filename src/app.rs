@@ -63,6 +63,7 @@ impl Application {
                 carriers.clone(),
                 clock.clone(),
                 settings.poller.clone(),
+                settings.email.batch_window.0,
             )
         });
         let state = AppState {

@@ -21,6 +21,42 @@ pub struct Settings {
     pub log: LogSettings,
     pub poller: PollerSettings,
     pub carriers: CarriersSettings,
+    pub delivery: DeliverySettings,
+    pub webhooks: WebhookSettings,
+    pub email: EmailSettings,
+}
+
+/// The dispatcher that sends queued messages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub enabled: bool,
+    /// Messages in flight at once, across all receivers.
+    pub concurrency: u32,
+    pub batch_size: u32,
+    pub lease: HumanDuration,
+    pub idle_wait: HumanDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub retry_schedule: Vec<HumanDuration>,
+    pub disable_after: HumanDuration,
+    pub timeout: HumanDuration,
+    /// CIDRs exempt from the SSRF guard.
+    pub allow_networks: Vec<String>,
+    pub preflight: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// lettre URL syntax; empty = write `.eml` files to `outbox_dir` instead.
+    pub smtp_url: Secret,
+    pub from: String,
+    pub outbox_dir: std::path::PathBuf,
+    pub batch_window: HumanDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -266,6 +302,21 @@ impl Settings {
             if name != "demo" && carrier.api_key.expose().is_empty() {
                 return fail(&key("api_key"), "is required when the carrier is enabled");
             }
+        }
+        if self.delivery.concurrency == 0 || self.delivery.batch_size == 0 {
+            return fail(
+                "delivery.concurrency",
+                "and delivery.batch_size must be at least 1",
+            );
+        }
+        if self.delivery.lease.0 <= self.webhooks.timeout.0 {
+            return fail(
+                "delivery.lease",
+                "must be longer than webhooks.timeout, or a slow send could be sent twice",
+            );
+        }
+        if self.webhooks.timeout.0.is_zero() {
+            return fail("webhooks.timeout", "must be greater than zero");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail("log.level", "is not a valid filter such as \"info\"");

@@ -7,11 +7,12 @@ use crate::carriers::{CarrierEntry, Carriers, FetchError, FetchRequest, Fetched}
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::diff::{self, StoredEvent};
+use crate::domain::message::ShipmentChange;
 use crate::domain::schedule::{self, Bounds, LastPoll};
-use crate::domain::{SummaryStatus, Tracking};
+use crate::domain::{SummaryStatus, Tracking, TrackingEvent};
 use crate::store::{ClaimedShipment, PollRecord, PollResult, ShipmentSummary, Store, StoreError};
 use chrono::TimeDelta;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +23,8 @@ pub struct Poller {
     carriers: Arc<Carriers>,
     clock: Arc<dyn Clock>,
     settings: PollerSettings,
+    /// How long emails queued by a poll wait for more news (`email.batch_window`).
+    email_batch_window: TimeDelta,
     /// This instance's identity on the leases it takes.
     owner: Uuid,
 }
@@ -32,12 +35,14 @@ impl Poller {
         carriers: Arc<Carriers>,
         clock: Arc<dyn Clock>,
         settings: PollerSettings,
+        email_batch_window: std::time::Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
             carriers,
             clock,
             settings,
+            email_batch_window: TimeDelta::from_std(email_batch_window).unwrap_or(TimeDelta::MAX),
             owner: Uuid::new_v4(),
         })
     }
@@ -199,6 +204,7 @@ impl Poller {
             next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,
             result,
+            email_batch_window: self.email_batch_window,
         };
         if !self.store.record_poll(self.owner, record).await? {
             tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
@@ -265,19 +271,58 @@ fn apply(
     };
     let mut anomalies = tracking.anomalies;
     anomalies.extend(found.anomalies);
+    let summary = ShipmentSummary {
+        origin: tracking.origin,
+        destination: tracking.destination,
+        pieces: tracking.pieces,
+        weight: tracking.weight,
+        volume: tracking.volume,
+        status,
+    };
+    let change = shipment_change(claim, &summary, &upserts, &found.withdrawn);
     let result = PollResult::Tracked {
-        summary: ShipmentSummary {
-            origin: tracking.origin,
-            destination: tracking.destination,
-            pieces: tracking.pieces,
-            weight: tracking.weight,
-            volume: tracking.volume,
-            status,
-        },
+        summary,
         raw,
         anomalies,
         upserts,
         withdrawn: found.withdrawn,
+        change,
     };
     (result, last)
+}
+
+/// What subscribers are told: the events as stored once this poll is written.
+fn shipment_change(
+    claim: &ClaimedShipment,
+    summary: &ShipmentSummary,
+    upserts: &[StoredEvent],
+    withdrawn: &[String],
+) -> ShipmentChange {
+    let changed: HashSet<&str> = upserts.iter().map(|u| u.fingerprint.as_str()).collect();
+    let mut unchanged: Vec<TrackingEvent> = claim
+        .events
+        .iter()
+        .filter(|e| !e.withdrawn && !changed.contains(e.fingerprint.as_str()))
+        .filter(|e| !withdrawn.contains(&e.fingerprint))
+        .map(|e| e.event.clone())
+        .collect();
+    diff::sort_events(&mut unchanged);
+    let mut events: Vec<TrackingEvent> = unchanged
+        .iter()
+        .cloned()
+        .chain(upserts.iter().map(|u| u.event.clone()))
+        .collect();
+    diff::sort_events(&mut events);
+    ShipmentChange {
+        awb: claim.awb.clone(),
+        origin: summary.origin.clone(),
+        destination: summary.destination.clone(),
+        pieces: summary.pieces,
+        weight: summary.weight,
+        volume: summary.volume,
+        status: summary.status,
+        changed: upserts.iter().map(|u| u.event.clone()).collect(),
+        events,
+        unchanged,
+    }
 }

@@ -44,6 +44,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("no subscription with id `{0}` exists for this API key")]
     SubscriptionNotFound(String),
+    #[error("{0}")]
+    DeliveryNotFound(String),
+    #[error("{0}")]
+    CallbackPreflightFailed(String),
     #[error("no shipment {0} among the AWBs this API key subscribed to")]
     ShipmentNotFound(String),
     #[error("{0}")]
@@ -78,9 +82,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::SubscriptionNotFound(_) | Self::ShipmentNotFound(_) | Self::NotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            Self::SubscriptionNotFound(_)
+            | Self::ShipmentNotFound(_)
+            | Self::DeliveryNotFound(_)
+            | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::SubscriptionNotActive(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -110,6 +115,8 @@ impl ApiError {
             Self::Unauthorized => "ErrUnauthorized",
             Self::SubscriptionNotFound(_) => "ErrSubscriptionNotFound",
             Self::ShipmentNotFound(_) => "ErrShipmentNotFound",
+            Self::DeliveryNotFound(_) => "ErrDeliveryNotFound",
+            Self::CallbackPreflightFailed(_) => "ErrCallbackPreflightFailed",
             Self::NoCarrier(_) => "ErrNoCarrier",
             Self::NotFound(_) => "ErrNotFound",
             Self::MethodNotAllowed(_) => "ErrMethodNotAllowed",

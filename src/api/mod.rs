@@ -2,6 +2,7 @@
 //! Nothing outside this module knows HTTP.
 
 pub mod auth;
+pub mod deliveries;
 pub mod error;
 mod extract;
 mod health;
@@ -51,6 +52,10 @@ pub struct AppState {
         subscriptions::replace,
         subscriptions::delete,
         subscriptions::unsubscribe::unsubscribe,
+        deliveries::list,
+        deliveries::retry,
+        deliveries::test,
+        deliveries::rotate_secret,
         shipments::get,
         health::healthz,
         health::readyz,
@@ -60,6 +65,7 @@ pub struct AppState {
     tags(
         (name = "subscriptions", description = "Subscribe AWBs and flights to tracking updates"),
         (name = "shipments", description = "Current tracking of subscribed AWBs"),
+        (name = "deliveries", description = "The delivery log, re-sends, test messages and secret rotation"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -98,6 +104,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             "/unsubscribe",
             post(subscriptions::unsubscribe::unsubscribe),
         )
+        .route("/subscriptions/{id}/deliveries", get(deliveries::list))
+        .route("/subscriptions/{id}/test", post(deliveries::test))
+        .route(
+            "/subscriptions/{id}/rotate-secret",
+            post(deliveries::rotate_secret),
+        )
+        .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/shipments/{awb}", get(shipments::get));
 
     let router = Router::new()

@@ -154,6 +154,12 @@ pub struct ShipmentChange {
     pub unchanged: Vec<TrackingEvent>,
 }
 
+impl ShipmentChange {
+    pub fn is_delivered(&self) -> bool {
+        self.status == SummaryStatus::Delivered
+    }
+}
+
 /// A fresh message id in the Standard Webhooks `msg_` style.
 pub fn new_message_id() -> String {
     format!("msg_{}", uuid::Uuid::new_v4().simple())
@@ -168,7 +174,7 @@ pub fn plan_shipment_messages(
     recipients: &[Recipient],
     now: DateTime<Utc>,
 ) -> (Vec<Outgoing>, Vec<SubscriptionId>) {
-    let delivered = change.status == SummaryStatus::Delivered;
+    let delivered = change.is_delivered();
     let mut messages = Vec::new();
     let mut completed = Vec::new();
     for recipient in recipients {

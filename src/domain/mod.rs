@@ -10,6 +10,7 @@ pub mod email;
 pub mod flight;
 pub mod message;
 pub mod normalize;
+pub mod retry;
 pub mod schedule;
 pub mod states;
 pub mod subscription;
@@ -24,7 +25,7 @@ pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
 pub use states::{StateFilter, StatesError};
 pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,
-    Target,
+    Target, UrlDisabled,
 };
 pub use tracking::{EventFlight, SummaryStatus, Tracking, TrackingEvent, Uld};
 pub use url::{CallbackUrl, UrlError};

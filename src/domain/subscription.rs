@@ -21,6 +21,8 @@ pub struct Subscription {
     /// Set when the target is a flight Skyhook knows.
     pub flight_id: Option<uuid::Uuid>,
     pub url: Option<CallbackUrl>,
+    /// Set when deliveries to the URL were stopped (410 Gone, or failing too long).
+    pub url_disabled: Option<UrlDisabled>,
     pub emails: Vec<EmailAddress>,
     pub states: StateFilter,
     pub reference: Option<Reference>,
@@ -29,6 +31,13 @@ pub struct Subscription {
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Why and since when a subscription's callback URL receives nothing any more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlDisabled {
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 /// What a subscription watches.

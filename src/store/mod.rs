@@ -2,14 +2,18 @@
 //! several instances on one database) and an SQLite one (the embedded default). This layer is
 //! the only one that knows SQL; it speaks domain types in and out.
 
+mod outbox;
 mod postgres;
 mod rows;
 mod sqlite;
+
+pub use outbox::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, NextStep, Outbox, QueueStats};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::diff::StoredEvent;
+use crate::domain::message::ShipmentChange;
 use crate::domain::{
     ApiKeyHash, AwbNumber, ChannelPlan, DuplicateError, EmailAddress, FlightTarget, KeyName,
     Reference, RequestedChannels, SigningSecret, StateFilter, Subscription, SubscriptionId,
@@ -124,6 +128,8 @@ pub struct PollRecord {
     /// Consecutive failed polls, including this one (0 after a success).
     pub poll_failures: u32,
     pub result: PollResult,
+    /// Emails queued by this poll wait this long, so that a burst of events shares one email.
+    pub email_batch_window: chrono::TimeDelta,
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +142,8 @@ pub enum PollResult {
         upserts: Vec<StoredEvent>,
         /// Fingerprints of events the carrier no longer reports (kept, marked withdrawn).
         withdrawn: Vec<String>,
+        /// What subscribers are told, queued in the same transaction as the events.
+        change: ShipmentChange,
     },
     NotFound,
     Failed {
@@ -197,7 +205,7 @@ pub struct PoolState {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Outbox + Send + Sync + 'static {
     /// Applies pending migrations; safe when several instances start at once.
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
@@ -306,6 +314,7 @@ fn saved_subscription(
             target: new.target.clone(),
             flight_id: new.flight_id,
             url: plan.url,
+            url_disabled: None,
             emails: plan.emails,
             states: new.states.clone(),
             reference: new.reference.clone(),

@@ -5,7 +5,7 @@ use super::{ApiKeyInfo, ClaimedShipment, ShipmentSummary, ShipmentView, StoreErr
 use crate::domain::diff::StoredEvent;
 use crate::domain::{
     AirportCode, AwbNumber, CallbackUrl, EmailAddress, FlightNumber, FlightTarget, Reference,
-    StateFilter, Subscription, SummaryStatus, Target, TrackingEvent,
+    StateFilter, Subscription, SummaryStatus, Target, TrackingEvent, UrlDisabled,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
@@ -21,6 +21,8 @@ pub(super) struct SubscriptionRow {
     flight_origin: Option<String>,
     flight_id: Option<Uuid>,
     url: Option<String>,
+    url_disabled_at: Option<DateTime<Utc>>,
+    url_disabled_reason: Option<String>,
     emails: Json<Vec<String>>,
     states: Json<Vec<String>>,
     reference: Option<String>,
@@ -64,6 +66,10 @@ impl TryFrom<SubscriptionRow> for Subscription {
                 .map(CallbackUrl::parse)
                 .transpose()
                 .map_err(corrupt)?,
+            url_disabled: row.url_disabled_at.map(|at| UrlDisabled {
+                at,
+                reason: row.url_disabled_reason.unwrap_or_default(),
+            }),
             emails: row
                 .emails
                 .0
@@ -136,7 +142,7 @@ impl TryFrom<FlightRow> for FlightTarget {
 macro_rules! subscription_columns {
     () => {
         "s.id, s.tenant_id, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
-         s.flight_id, s.url, s.states, s.reference, s.status, s.created_at, s.updated_at, \
+         s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, s.states, s.reference, s.status, s.created_at, s.updated_at, \
          s.expires_at, s.ended_at"
     };
 }

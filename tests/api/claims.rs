@@ -46,6 +46,7 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
         next_poll_at: at + TimeDelta::minutes(5),
         poll_failures: 0,
         result: PollResult::NotFound,
+        email_batch_window: TimeDelta::zero(),
     };
     assert!(!store.record_poll(first, record(later)).await.unwrap());
     assert!(store.record_poll(second, record(later)).await.unwrap());

@@ -143,6 +143,10 @@ pub fn test_settings(database_url: &str) -> Settings {
     // API tests need a carrier for every prefix but must not poll; tests of the tracking
     // engine point a carrier at a fake server and enable the poller themselves.
     settings.poller.enabled = false;
+    // Delivery tests start the dispatcher themselves, against local receivers.
+    settings.delivery.enabled = false;
+    settings.webhooks.preflight = "off".to_owned();
+    settings.email.batch_window = skyhook::config::HumanDuration(std::time::Duration::ZERO);
     let cargoai = &mut settings.carriers.cargoai;
     cargoai.enabled = true;
     cargoai.prefixes = vec!["*".to_owned()];

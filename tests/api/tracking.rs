@@ -109,6 +109,7 @@ impl Rig {
             Arc::new(carriers),
             clock.clone(),
             settings.poller,
+            settings.email.batch_window.0,
         );
         let key = ApiKey::generate();
         let tenant = store

@@ -134,6 +134,12 @@ pub struct SubscriptionResponse {
     #[serde(rename = "flightUUID", skip_serializing_if = "Option::is_none")]
     pub flight_uuid: Option<Uuid>,
     pub url: Option<String>,
+    /// Set when Skyhook stopped calling `url` (410 Gone, or failing longer than
+    /// `webhooks.disable_after`); a PUT with the URL turns it back on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_disabled_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_disabled_reason: Option<String>,
     pub emails: Vec<String>,
     pub states: Vec<String>,
     pub reference: Option<String>,
@@ -206,6 +212,8 @@ impl From<Subscription> for SubscriptionResponse {
             flight,
             flight_uuid: s.flight_id,
             url: s.url.map(|u| u.to_string()),
+            url_disabled_at: s.url_disabled.as_ref().map(|d| d.at),
+            url_disabled_reason: s.url_disabled.map(|d| d.reason),
             emails: s.emails.iter().map(|e| e.as_str().to_owned()).collect(),
             states: s.states.to_codes(),
             reference: s.reference.map(|r| r.as_str().to_owned()),

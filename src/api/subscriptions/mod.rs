@@ -303,7 +303,7 @@ fn parse_reference(reference: Option<&str>) -> Result<Option<Reference>, ApiErro
 }
 
 /// A malformed id cannot name a subscription, so it is "not found" rather than a bad request.
-fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }
 

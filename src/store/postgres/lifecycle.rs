@@ -37,7 +37,8 @@ impl PostgresStore {
         let kept = email_strings(&plan.emails);
 
         sqlx::query(
-            "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5 \
+            "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5, \
+                 url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL \
              WHERE id = $1",
         )
         .bind(id)

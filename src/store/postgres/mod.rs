@@ -2,6 +2,7 @@
 //! one database (row claims use `FOR UPDATE SKIP LOCKED`, migrations an advisory lock).
 
 mod lifecycle;
+mod outbox;
 mod tracking;
 
 use super::rows::{
@@ -371,3 +372,5 @@ impl Store for PostgresStore {
         self.shipment(tenant, awb).await
     }
 }
+
+crate::store::outbox::impl_outbox!(PostgresStore);

@@ -97,7 +97,10 @@ impl PostgresStore {
             return Ok(false);
         }
         if let PollResult::Tracked {
-            upserts, withdrawn, ..
+            upserts,
+            withdrawn,
+            change,
+            ..
         } = &record.result
         {
             if !upserts.is_empty() {
@@ -150,6 +153,13 @@ impl PostgresStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            Self::queue_shipment_messages(
+                &mut tx,
+                change,
+                record.checked_at,
+                record.email_batch_window,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(true)

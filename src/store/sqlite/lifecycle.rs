@@ -33,7 +33,8 @@ impl SqliteStore {
             .clone()
             .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?;
         sqlx::query(
-            "UPDATE subscriptions SET url = ?2, states = ?3, reference = ?4, updated_at = ?5 \
+            "UPDATE subscriptions SET url = ?2, states = ?3, reference = ?4, updated_at = ?5, \
+                 url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL \
              WHERE id = ?1",
         )
         .bind(id)

@@ -6,6 +6,7 @@
 //! that text comparison is time comparison.
 
 mod lifecycle;
+mod outbox;
 mod tracking;
 
 use super::rows::{
@@ -386,3 +387,5 @@ impl Store for SqliteStore {
         self.shipment(tenant, awb).await
     }
 }
+
+crate::store::outbox::impl_outbox!(SqliteStore);

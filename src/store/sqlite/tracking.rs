@@ -86,7 +86,10 @@ impl SqliteStore {
             return Ok(false);
         }
         if let PollResult::Tracked {
-            upserts, withdrawn, ..
+            upserts,
+            withdrawn,
+            change,
+            ..
         } = &record.result
         {
             for columns in upserts.iter().map(EventColumns::from) {
@@ -123,6 +126,13 @@ impl SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            Self::queue_shipment_messages(
+                &mut tx,
+                change,
+                record.checked_at,
+                record.email_batch_window,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -1,0 +1,203 @@
+//! The delivery log and the delivery actions: list a subscription's messages, re-send one,
+//! queue a test message, and rotate the signing secret.
+
+use super::AppState;
+use super::auth::Tenant;
+use super::error::{ApiError, ErrorBody};
+use super::subscriptions::parse_id;
+use crate::domain::SigningSecret;
+use crate::store::DeliveryRecord;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The log lists at most this many messages, oldest first.
+const MAX_LOG: u32 = 1000;
+/// After a rotation, messages carry the old signature too for this long, so receivers can
+/// switch secrets without dropping a message.
+const SECRET_OVERLAP_HOURS: i64 = 24;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryResponse {
+    pub id: Uuid,
+    /// The `webhook-id`: the same on every retry and in the body's `id`.
+    pub message_id: String,
+    #[serde(rename = "type")]
+    #[schema(example = "tracking.updated")]
+    pub kind: String,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// The URL or the email address.
+    pub target: String,
+    pub sequence: i64,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<DeliveryRecord> for DeliveryResponse {
+    fn from(r: DeliveryRecord) -> Self {
+        Self {
+            id: r.id,
+            message_id: r.message_id,
+            kind: r.kind,
+            channel: r.channel,
+            target: r.target,
+            sequence: r.sequence,
+            status: r.status,
+            attempts: r.attempts,
+            last_attempt_at: r.last_attempt_at,
+            next_attempt_at: r.next_attempt_at,
+            last_status_code: r.last_status_code,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub items: Vec<DeliveryResponse>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedResponse {
+    /// The `webhook-id` of the queued message.
+    pub message_id: Option<String>,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotatedSecret {
+    /// The new secret; shown only here.
+    pub signing_secret: String,
+    /// Until then messages carry signatures with both the old and the new secret.
+    pub previous_secret_valid_until: DateTime<Utc>,
+}
+
+/// Every message of a subscription, with its delivery state (at most 1000, oldest first).
+#[utoipa::path(get, path = "/v1/subscriptions/{id}/deliveries", tag = "deliveries",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Subscription id")),
+    responses(
+        (status = 200, body = DeliveryList),
+        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    let id = parse_id(&id)?;
+    let records = state
+        .store
+        .list_deliveries(tenant, id, MAX_LOG)
+        .await?
+        .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
+    Ok(Json(DeliveryList {
+        items: records.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Send a message again now: the same body and `webhook-id`, a fresh timestamp and signature.
+#[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Delivery id (from the delivery log)")),
+    responses(
+        (status = 202, body = QueuedResponse),
+        (status = 404, description = "ErrDeliveryNotFound", body = ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
+    let id = Uuid::parse_str(&id)
+        .map_err(|_| ApiError::DeliveryNotFound(format!("`{id}` is not a delivery id")))?;
+    if !state
+        .store
+        .retry_delivery(tenant, id, state.clock.now())
+        .await?
+    {
+        return Err(ApiError::DeliveryNotFound(format!(
+            "no delivery with id `{id}` exists for this API key"
+        )));
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(QueuedResponse {
+            message_id: None,
+            status: "pending",
+        }),
+    ))
+}
+
+/// Queue a `subscription.test` message to every channel of an active subscription.
+#[utoipa::path(post, path = "/v1/subscriptions/{id}/test", tag = "deliveries",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Subscription id")),
+    responses(
+        (status = 202, body = QueuedResponse),
+        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
+        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
+pub async fn test(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
+    let id = parse_id(&id)?;
+    let message_id = state
+        .store
+        .queue_test_message(tenant, id, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(QueuedResponse {
+            message_id: Some(message_id),
+            status: "pending",
+        }),
+    ))
+}
+
+/// Replace the signing secret. For 24 hours messages carry both signatures.
+#[utoipa::path(post, path = "/v1/subscriptions/{id}/rotate-secret", tag = "deliveries",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Subscription id")),
+    responses(
+        (status = 200, body = RotatedSecret),
+        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
+        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Json<RotatedSecret>, ApiError> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let until = now + TimeDelta::hours(SECRET_OVERLAP_HOURS);
+    let secret = SigningSecret::generate();
+    if !state
+        .store
+        .rotate_signing_secret(tenant, id, &secret, now, until)
+        .await?
+    {
+        return Err(ApiError::SubscriptionNotFound(id.to_string()));
+    }
+    Ok(Json(RotatedSecret {
+        signing_secret: secret.expose().to_owned(),
+        previous_secret_valid_until: until,
+    }))
+}

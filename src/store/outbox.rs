@@ -1,0 +1,356 @@
+//! The outbox as the rest of the crate sees it: messages claimed for sending, the outcome of
+//! an attempt, and the delivery log. Both backends share these types and the row conversions.
+
+use super::StoreError;
+use crate::domain::message::{Channel, Recipient};
+pub use crate::domain::retry::NextStep;
+use crate::domain::{SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus, TenantId};
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// One message to one channel target, leased to this instance for sending.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: Uuid,
+    pub message_id: String,
+    pub subscription_id: SubscriptionId,
+    pub kind: String,
+    pub channel: Channel,
+    pub target: String,
+    pub sequence: u64,
+    /// The body fixed at queue time: every attempt sends these bytes.
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    /// False once the channel was removed, disabled or the subscription unsubscribed: the
+    /// message is then dropped instead of sent.
+    pub channel_active: bool,
+    /// Since when the subscription's URL has failed without a success in between.
+    pub url_failing_since: Option<DateTime<Utc>>,
+    /// Static headers the subscriber asked for.
+    pub headers: BTreeMap<String, String>,
+    /// The current secret, then the previous one while a rotation overlaps.
+    pub secrets: Vec<SigningSecret>,
+    /// For email targets: the one-click unsubscribe token of that address.
+    pub unsubscribe_token: Option<String>,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryOutcome {
+    pub id: Uuid,
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    /// What went wrong, already cut to a size worth storing.
+    pub error: Option<String>,
+    pub next: NextStep,
+}
+
+impl NextStep {
+    pub(super) fn status(&self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::RetryAt(_) => "pending",
+            Self::GiveUp | Self::DisableUrl(_) | Self::Cancelled => "failed",
+        }
+    }
+
+    pub(super) fn retry_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::RetryAt(at) => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// A cancelled message was never attempted.
+    pub(super) fn counts_as_attempt(&self) -> bool {
+        !matches!(self, Self::Cancelled)
+    }
+}
+
+impl DeliveryOutcome {
+    /// What the attempt means for the subscription's URL channel: whether it is failing now,
+    /// and the reason to disable it, if any.
+    pub(super) fn url_effect(&self) -> (bool, Option<&str>) {
+        match &self.next {
+            NextStep::Delivered | NextStep::Cancelled => (false, None),
+            NextStep::RetryAt(_) | NextStep::GiveUp => (true, None),
+            NextStep::DisableUrl(reason) => (true, Some(reason.as_str())),
+        }
+    }
+}
+
+/// A message as the delivery log shows it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DeliveryRecord {
+    pub id: Uuid,
+    pub message_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub channel: String,
+    pub target: String,
+    pub sequence: i64,
+    pub status: String,
+    pub attempts: i32,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Pending messages, for the queue gauges.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueueStats {
+    pub pending: u64,
+    /// The longest a due message has been waiting.
+    pub oldest_due_at: Option<DateTime<Utc>>,
+}
+
+/// An active subscription's row as the outbox loads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct RecipientRow {
+    pub id: Uuid,
+    pub status: String,
+    pub awb: Option<String>,
+    pub reference: Option<String>,
+    pub states: Json<Vec<String>>,
+    pub next_sequence: i64,
+    pub expires_at: DateTime<Utc>,
+    pub url: Option<String>,
+    pub emails: Json<Vec<String>>,
+}
+
+impl TryFrom<RecipientRow> for Recipient {
+    type Error = StoreError;
+
+    fn try_from(row: RecipientRow) -> Result<Self, StoreError> {
+        Ok(Recipient {
+            subscription_id: row.id,
+            reference: row.reference,
+            states: StateFilter::parse(&row.states.0)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            next_sequence: u64::try_from(row.next_sequence).unwrap_or(1),
+            expires_at: row.expires_at,
+            url: row.url,
+            emails: row.emails.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClaimedRow {
+    id: Uuid,
+    message_id: String,
+    subscription_id: Uuid,
+    #[sqlx(rename = "type")]
+    kind: String,
+    channel: String,
+    target: String,
+    sequence: i64,
+    body: String,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    channel_active: bool,
+    url_failing_since: Option<DateTime<Utc>>,
+    headers: Json<BTreeMap<String, String>>,
+    signing_secret: String,
+    previous_signing_secret: Option<String>,
+    unsubscribe_token: Option<String>,
+}
+
+impl TryFrom<ClaimedRow> for ClaimedDelivery {
+    type Error = StoreError;
+
+    fn try_from(row: ClaimedRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("delivery {}: {what}", row.id));
+        let secrets = std::iter::once(row.signing_secret)
+            .chain(row.previous_signing_secret)
+            .map(|s| SigningSecret::from_stored(s).ok_or_else(|| corrupt("bad signing secret")))
+            .collect::<Result<_, _>>()?;
+        Ok(ClaimedDelivery {
+            id: row.id,
+            channel: Channel::parse(&row.channel).ok_or_else(|| corrupt("unknown channel"))?,
+            message_id: row.message_id,
+            subscription_id: row.subscription_id,
+            kind: row.kind,
+            target: row.target,
+            sequence: u64::try_from(row.sequence).unwrap_or_default(),
+            body: row.body,
+            attempts: u32::try_from(row.attempts).unwrap_or_default(),
+            created_at: row.created_at,
+            channel_active: row.channel_active,
+            url_failing_since: row.url_failing_since,
+            headers: row.headers.0,
+            secrets,
+            unsubscribe_token: row.unsubscribe_token,
+        })
+    }
+}
+
+/// The sequence each subscription's next message gets after these messages.
+pub(super) fn next_sequences(
+    messages: &[crate::domain::message::Outgoing],
+) -> Vec<(SubscriptionId, i64)> {
+    let mut next: BTreeMap<SubscriptionId, u64> = BTreeMap::new();
+    for m in messages {
+        let entry = next.entry(m.subscription_id).or_default();
+        *entry = (*entry).max(m.sequence + 1);
+    }
+    next.into_iter()
+        .map(|(id, seq)| (id, i64::try_from(seq).unwrap_or(i64::MAX)))
+        .collect()
+}
+
+/// Only an active subscription takes a test message.
+pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
+    let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
+    if status == SubscriptionStatus::Active {
+        Ok(())
+    } else {
+        Err(StoreError::NotActive(status))
+    }
+}
+
+/// The delivery side of the store; every [`super::Store`] is one.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync + 'static {
+    /// Claims up to `limit` due messages until `lease_until`. A `subscription.completed` or
+    /// `.expired` message waits until everything queued before it to the same target is done.
+    async fn claim_due_deliveries(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Records an attempt and releases the claim, only if `owner` still holds it.
+    async fn record_delivery(
+        &self,
+        owner: Uuid,
+        outcome: DeliveryOutcome,
+    ) -> Result<bool, StoreError>;
+    /// Ends active subscriptions past `expiresAt` (up to `limit`), queuing the notice of each;
+    /// returns how many ended.
+    async fn expire_subscriptions(&self, now: DateTime<Utc>, limit: u32)
+    -> Result<u32, StoreError>;
+    /// Queues a `subscription.test` message; returns its message id.
+    async fn queue_test_message(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError>;
+    /// Makes a message due again now (same body and id); false when the tenant has no such
+    /// message.
+    async fn retry_delivery(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Every message of a subscription, in sequence order; `None` when the tenant has no
+    /// such subscription.
+    async fn list_deliveries(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        limit: u32,
+    ) -> Result<Option<Vec<DeliveryRecord>>, StoreError>;
+    /// Replaces the signing secret; the old one keeps signing alongside until `overlap_until`.
+    async fn rotate_signing_secret(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        secret: &SigningSecret,
+        now: DateTime<Utc>,
+        overlap_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError>;
+}
+
+/// The [`Outbox`] impl, identical for both backends: each delegates to inherent methods of the
+/// same shape.
+macro_rules! impl_outbox {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Outbox for $store {
+            async fn claim_due_deliveries(
+                &self,
+                owner: Uuid,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::ClaimedDelivery>, StoreError> {
+                self.claim_deliveries(owner, now, lease_until, limit).await
+            }
+
+            async fn record_delivery(
+                &self,
+                owner: Uuid,
+                outcome: $crate::store::DeliveryOutcome,
+            ) -> Result<bool, StoreError> {
+                self.record_attempt(owner, outcome).await
+            }
+
+            async fn expire_subscriptions(
+                &self,
+                now: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<u32, StoreError> {
+                self.expire(now, limit).await
+            }
+
+            async fn queue_test_message(
+                &self,
+                tenant: TenantId,
+                id: SubscriptionId,
+                now: DateTime<Utc>,
+            ) -> Result<Option<String>, StoreError> {
+                self.queue_test(tenant, id, now).await
+            }
+
+            async fn retry_delivery(
+                &self,
+                tenant: TenantId,
+                id: Uuid,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                self.retry(tenant, id, now).await
+            }
+
+            async fn list_deliveries(
+                &self,
+                tenant: TenantId,
+                id: SubscriptionId,
+                limit: u32,
+            ) -> Result<Option<Vec<$crate::store::DeliveryRecord>>, StoreError> {
+                self.deliveries(tenant, id, limit).await
+            }
+
+            async fn rotate_signing_secret(
+                &self,
+                tenant: TenantId,
+                id: SubscriptionId,
+                secret: &$crate::domain::SigningSecret,
+                now: DateTime<Utc>,
+                overlap_until: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                self.rotate_secret(tenant, id, secret, now, overlap_until)
+                    .await
+            }
+
+            async fn queue_stats(
+                &self,
+                now: DateTime<Utc>,
+            ) -> Result<$crate::store::QueueStats, StoreError> {
+                self.stats(now).await
+            }
+        }
+    };
+}
+pub(super) use impl_outbox;

@@ -1,0 +1,375 @@
+//! The outbox on SQLite: the same rules as on Postgres, made simpler by the single writer
+//! connection, which serialises every claim and every sequence hand-out.
+
+use super::{SqliteStore, ts};
+use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange};
+use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
+use crate::store::outbox::{ClaimedRow, RecipientRow, next_sequences, require_active};
+use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, QueueStats, StoreError};
+use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::SqliteConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Active subscriptions with their reachable channels; callers append the WHERE.
+const SELECT_RECIPIENTS: &str = "SELECT s.id, s.status, s.awb, s.reference, s.states, \
+         s.next_sequence, s.expires_at, CASE WHEN s.url_disabled_at IS NULL THEN s.url END AS url, \
+         (SELECT json_group_array(email) FROM (SELECT e.email FROM subscription_emails e \
+          WHERE e.subscription_id = s.id AND e.active = 1 ORDER BY e.position)) AS emails \
+     FROM subscriptions s ";
+
+impl SqliteStore {
+    /// Queues what a poll's change means for the shipment's active subscriptions, and
+    /// completes them if it was delivered. Runs inside the poll's transaction.
+    pub(super) async fn queue_shipment_messages(
+        conn: &mut SqliteConnection,
+        change: &ShipmentChange,
+        now: DateTime<Utc>,
+        email_batch_window: TimeDelta,
+    ) -> Result<(), StoreError> {
+        if change.changed.is_empty() && !change.is_delivered() {
+            return Ok(());
+        }
+        let rows: Vec<RecipientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_RECIPIENTS} WHERE s.awb = ?1 AND s.status = 'active' ORDER BY s.created_at"
+        )))
+        .bind(change.awb.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let recipients: Vec<Recipient> = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_, _>>()?;
+        let (messages, completed) = message::plan_shipment_messages(change, &recipients, now);
+        Self::insert_messages(conn, &messages, now, email_batch_window).await?;
+        for id in completed {
+            sqlx::query(
+                "UPDATE subscriptions SET status = 'completed', ended_at = ?2, updated_at = ?2 \
+                 WHERE id = ?1 AND status = 'active'",
+            )
+            .bind(id)
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts one outbox row per message and target and advances the sequences.
+    async fn insert_messages(
+        conn: &mut SqliteConnection,
+        messages: &[Outgoing],
+        now: DateTime<Utc>,
+        email_batch_window: TimeDelta,
+    ) -> Result<(), StoreError> {
+        let email_due = ts(now + email_batch_window);
+        for message in messages {
+            for (channel, target) in &message.targets {
+                // An email joins the batch already waiting for the same address, if any.
+                sqlx::query(
+                    "INSERT INTO deliveries (id, message_id, subscription_id, type, channel, \
+                         target, sequence, body, next_attempt_at, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+                         CASE WHEN ?5 = 'email' THEN COALESCE( \
+                             (SELECT min(d.next_attempt_at) FROM deliveries d \
+                              WHERE d.subscription_id = ?3 AND d.channel = 'email' \
+                                AND d.target = ?6 AND d.status = 'pending' \
+                                AND d.attempts = 0), ?10) ELSE ?9 END, ?9)",
+                )
+                .bind(Uuid::new_v4())
+                .bind(&message.message_id)
+                .bind(message.subscription_id)
+                .bind(message.kind)
+                .bind(channel.as_str())
+                .bind(target)
+                .bind(i64::try_from(message.sequence).unwrap_or(i64::MAX))
+                .bind(&message.body)
+                .bind(ts(now))
+                .bind(&email_due)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        for (id, next) in next_sequences(messages) {
+            sqlx::query("UPDATE subscriptions SET next_sequence = ?2 WHERE id = ?1")
+                .bind(id)
+                .bind(next)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn claim_deliveries(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids: Vec<(Uuid,)> = sqlx::query_as(
+            "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?3 WHERE id IN ( \
+                 SELECT d.id FROM deliveries d \
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= ?2 \
+                   AND (d.lease_expires_at IS NULL OR d.lease_expires_at < ?2) \
+                   AND (d.type NOT IN ('subscription.completed', 'subscription.expired') \
+                        OR NOT EXISTS (SELECT 1 FROM deliveries p \
+                            WHERE p.subscription_id = d.subscription_id \
+                              AND p.channel = d.channel AND p.target = d.target \
+                              AND p.status = 'pending' AND p.sequence < d.sequence)) \
+                 ORDER BY d.next_attempt_at, d.sequence LIMIT ?4) \
+             RETURNING id",
+        )
+        .bind(owner)
+        .bind(ts(now))
+        .bind(ts(lease_until))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hex_ids: Vec<String> = ids
+            .iter()
+            .map(|(id,)| id.simple().to_string().to_uppercase())
+            .collect();
+        let rows: Vec<ClaimedRow> = sqlx::query_as(
+            "SELECT d.id, d.message_id, d.subscription_id, d.type, d.channel, d.target, \
+                 d.sequence, d.body, d.attempts, d.created_at, s.url_failing_since, s.headers, \
+                 s.signing_secret, \
+                 CASE WHEN s.previous_secret_expires_at > ?2 \
+                      THEN s.previous_signing_secret END AS previous_signing_secret, \
+                 (SELECT e.unsubscribe_token FROM subscription_emails e \
+                  WHERE e.subscription_id = d.subscription_id AND e.email = d.target \
+                    AND e.active = 1) AS unsubscribe_token, \
+                 s.status <> 'unsubscribed' AND CASE d.channel \
+                     WHEN 'webhook' THEN s.url IS d.target AND s.url_disabled_at IS NULL \
+                     ELSE EXISTS (SELECT 1 FROM subscription_emails e \
+                                  WHERE e.subscription_id = d.subscription_id \
+                                    AND e.email = d.target AND e.active = 1) \
+                 END AS channel_active \
+             FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id \
+             WHERE hex(d.id) IN (SELECT value FROM json_each(?1)) \
+             ORDER BY d.subscription_id, d.sequence",
+        )
+        .bind(Json(hex_ids))
+        .bind(ts(now))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    pub(super) async fn record_attempt(
+        &self,
+        owner: Uuid,
+        outcome: DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let next = &outcome.next;
+        let at = ts(outcome.attempted_at);
+        let row: Option<(Uuid, String, String)> = sqlx::query_as(
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL, \
+                 attempts = attempts + ?3, last_attempt_at = CASE WHEN ?3 = 1 THEN ?4 \
+                     ELSE last_attempt_at END, \
+                 last_status_code = ?5, last_error = ?6, status = ?7, next_attempt_at = ?8, \
+                 delivered_at = CASE WHEN ?7 = 'delivered' THEN ?4 END, \
+                 failing_since = CASE WHEN ?7 = 'delivered' THEN NULL \
+                     ELSE COALESCE(failing_since, ?4) END \
+             WHERE id = ?1 AND lease_owner = ?2 \
+             RETURNING subscription_id, channel, target",
+        )
+        .bind(outcome.id)
+        .bind(owner)
+        .bind(i32::from(next.counts_as_attempt()))
+        .bind(&at)
+        .bind(outcome.status_code.map(i32::from))
+        .bind(outcome.error.as_deref())
+        .bind(next.status())
+        .bind(next.retry_at().map(ts))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((subscription, channel, target)) = row else {
+            return Ok(false);
+        };
+        if channel == "webhook" && next.counts_as_attempt() {
+            let (failing, disabled_reason) = outcome.url_effect();
+            sqlx::query(
+                "UPDATE subscriptions SET \
+                     url_failing_since = CASE WHEN ?3 THEN COALESCE(url_failing_since, ?4) END, \
+                     url_disabled_at = CASE WHEN ?5 IS NOT NULL AND url_disabled_at IS NULL \
+                         THEN ?4 ELSE url_disabled_at END, \
+                     url_disabled_reason = COALESCE(url_disabled_reason, ?5), \
+                     updated_at = CASE WHEN ?5 IS NOT NULL THEN ?4 ELSE updated_at END \
+                 WHERE id = ?1 AND url = ?2",
+            )
+            .bind(subscription)
+            .bind(&target)
+            .bind(failing)
+            .bind(&at)
+            .bind(disabled_reason)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn expire(&self, now: DateTime<Utc>, limit: u32) -> Result<u32, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let rows: Vec<RecipientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_RECIPIENTS} WHERE s.status = 'active' AND s.expires_at <= ?1 \
+             ORDER BY s.expires_at LIMIT ?2"
+        )))
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        for row in rows {
+            let awb = row.awb.as_deref().and_then(|a| AwbNumber::parse(a).ok());
+            let recipient: Recipient = row.try_into()?;
+            messages.push(message::expired_message(&recipient, awb.as_ref(), now));
+        }
+        Self::insert_messages(&mut tx, &messages, now, TimeDelta::zero()).await?;
+        for message in &messages {
+            sqlx::query(
+                "UPDATE subscriptions SET status = 'expired', ended_at = ?2, updated_at = ?2 \
+                 WHERE id = ?1",
+            )
+            .bind(message.subscription_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(u32::try_from(messages.len()).unwrap_or(u32::MAX))
+    }
+
+    pub(super) async fn queue_test(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let row: Option<RecipientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_RECIPIENTS} WHERE s.tenant_id = ?1 AND s.id = ?2"
+        )))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        require_active(&row.status)?;
+        let awb = row.awb.as_deref().and_then(|a| AwbNumber::parse(a).ok());
+        let recipient: Recipient = row.try_into()?;
+        let message = message::test_message(&recipient, awb.as_ref(), now);
+        let message_id = message.message_id.clone();
+        Self::insert_messages(&mut tx, &[message], now, TimeDelta::zero()).await?;
+        tx.commit().await?;
+        Ok(Some(message_id))
+    }
+
+    pub(super) async fn retry(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, \
+                 lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
+             WHERE id = ?2 AND subscription_id IN \
+                 (SELECT id FROM subscriptions WHERE tenant_id = ?1)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(ts(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn deliveries(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        limit: u32,
+    ) -> Result<Option<Vec<DeliveryRecord>>, StoreError> {
+        let exists: Option<(Uuid,)> =
+            sqlx::query_as("SELECT id FROM subscriptions WHERE tenant_id = ?1 AND id = ?2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let records = sqlx::query_as(
+            "SELECT id, message_id, type, channel, target, sequence, status, attempts, \
+                 last_attempt_at, CASE WHEN status = 'pending' THEN next_attempt_at END \
+                     AS next_attempt_at, \
+                 last_status_code, last_error, created_at, delivered_at \
+             FROM deliveries WHERE subscription_id = ?1 \
+             ORDER BY sequence, channel, target LIMIT ?2",
+        )
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(Some(records))
+    }
+
+    pub(super) async fn rotate_secret(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        secret: &SigningSecret,
+        now: DateTime<Utc>,
+        overlap_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let status: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM subscriptions WHERE tenant_id = ?1 AND id = ?2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((status,)) = status else {
+            return Ok(false);
+        };
+        require_active(&status)?;
+        sqlx::query(
+            "UPDATE subscriptions SET previous_signing_secret = signing_secret, \
+                 previous_secret_expires_at = ?4, signing_secret = ?3, updated_at = ?5 \
+             WHERE tenant_id = ?1 AND id = ?2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(secret.expose())
+        .bind(ts(overlap_until))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {
+        let (pending, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT count(*), min(CASE WHEN next_attempt_at <= ?1 THEN next_attempt_at END) \
+             FROM deliveries WHERE status = 'pending'",
+        )
+        .bind(ts(now))
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(QueueStats {
+            pending: u64::try_from(pending).unwrap_or_default(),
+            oldest_due_at: oldest,
+        })
+    }
+}

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod diff;
 pub mod email;
 pub mod flight;
+pub mod headers;
 pub mod message;
 pub mod normalize;
 pub mod retry;
@@ -22,6 +23,7 @@ pub use awb::{AwbError, AwbNumber};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
 pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
+pub use headers::{CustomHeaders, HeadersError};
 pub use states::{StateFilter, StatesError};
 pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,

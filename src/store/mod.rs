@@ -15,9 +15,9 @@ pub use sqlite::SqliteStore;
 use crate::domain::diff::StoredEvent;
 use crate::domain::message::ShipmentChange;
 use crate::domain::{
-    ApiKeyHash, AwbNumber, ChannelPlan, DuplicateError, EmailAddress, FlightTarget, KeyName,
-    Reference, RequestedChannels, SigningSecret, StateFilter, Subscription, SubscriptionId,
-    SubscriptionStatus, SummaryStatus, Target, TenantId,
+    ApiKeyHash, AwbNumber, ChannelPlan, CustomHeaders, DuplicateError, EmailAddress, FlightTarget,
+    KeyName, Reference, RequestedChannels, SigningSecret, StateFilter, Subscription,
+    SubscriptionId, SubscriptionStatus, SummaryStatus, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -62,6 +62,7 @@ pub struct NewSubscription {
     pub channels: RequestedChannels,
     pub states: StateFilter,
     pub reference: Option<Reference>,
+    pub headers: CustomHeaders,
     pub signing_secret: SigningSecret,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -73,6 +74,7 @@ pub struct SubscriptionUpdate {
     pub channels: RequestedChannels,
     pub states: StateFilter,
     pub reference: Option<Reference>,
+    pub headers: CustomHeaders,
     pub now: DateTime<Utc>,
 }
 
@@ -316,6 +318,7 @@ fn saved_subscription(
             url: plan.url,
             url_disabled: None,
             emails: plan.emails,
+            header_names: new.headers.names(),
             states: new.states.clone(),
             reference: new.reference.clone(),
             status,

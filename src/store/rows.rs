@@ -24,6 +24,7 @@ pub(super) struct SubscriptionRow {
     url_disabled_at: Option<DateTime<Utc>>,
     url_disabled_reason: Option<String>,
     emails: Json<Vec<String>>,
+    headers: Json<std::collections::BTreeMap<String, String>>,
     states: Json<Vec<String>>,
     reference: Option<String>,
     status: String,
@@ -77,6 +78,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
                 .map(|e| EmailAddress::parse(e))
                 .collect::<Result<_, _>>()
                 .map_err(corrupt)?,
+            header_names: row.headers.0.into_keys().collect(),
             states: StateFilter::parse(&row.states.0).map_err(corrupt)?,
             reference: row
                 .reference
@@ -142,7 +144,7 @@ impl TryFrom<FlightRow> for FlightTarget {
 macro_rules! subscription_columns {
     () => {
         "s.id, s.tenant_id, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
-         s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, s.states, s.reference, s.status, s.created_at, s.updated_at, \
+         s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, s.headers, s.states, s.reference, s.status, s.created_at, s.updated_at, \
          s.expires_at, s.ended_at"
     };
 }

@@ -56,6 +56,7 @@ pub fn new_subscription(
         channels: RequestedChannels::parse(url, &emails(mails)).unwrap(),
         states: StateFilter::All,
         reference: None,
+        headers: Default::default(),
         signing_secret: SigningSecret::generate(),
         created_at: now,
         expires_at: now + TimeDelta::days(21),
@@ -217,6 +218,7 @@ async fn updates_and_endings_follow_the_lifecycle(backend: Backend) {
         channels: RequestedChannels::parse(url, &emails(mails)).unwrap(),
         states: StateFilter::parse(&["DLV"]).unwrap(),
         reference: None,
+        headers: Default::default(),
         now: SystemClock.now(),
     };
     let updated = store

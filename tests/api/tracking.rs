@@ -127,6 +127,7 @@ impl Rig {
                 channels: RequestedChannels::parse(Some("https://tms.example.com/h"), &[]).unwrap(),
                 states: StateFilter::All,
                 reference: None,
+                headers: Default::default(),
                 signing_secret: SigningSecret::generate(),
                 created_at: clock.now(),
                 expires_at: clock.now() + TimeDelta::days(21),

@@ -42,6 +42,10 @@ pub struct CreateSubscriptionRequest {
     pub states: Option<Vec<String>>,
     /// Free text for your own identifier, echoed in every message.
     pub reference: Option<String>,
+    /// Up to 5 static headers sent with every webhook, e.g. an `Authorization` your endpoint
+    /// expects. Shown back by name only.
+    #[schema(example = json!({"Authorization": "Bearer my-tms-token"}))]
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A full replacement of a subscription's channels, filter and reference.
@@ -52,6 +56,7 @@ pub struct UpdateSubscriptionRequest {
     pub emails: Option<Vec<String>>,
     pub states: Option<Vec<String>>,
     pub reference: Option<String>,
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,6 +146,9 @@ pub struct SubscriptionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url_disabled_reason: Option<String>,
     pub emails: Vec<String>,
+    /// Names of the static headers sent with every webhook.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub header_names: Vec<String>,
     pub states: Vec<String>,
     pub reference: Option<String>,
     /// `active`, `completed`, `expired` or `unsubscribed`.
@@ -215,6 +223,7 @@ impl From<Subscription> for SubscriptionResponse {
             url_disabled_at: s.url_disabled.as_ref().map(|d| d.at),
             url_disabled_reason: s.url_disabled.map(|d| d.reason),
             emails: s.emails.iter().map(|e| e.as_str().to_owned()).collect(),
+            header_names: s.header_names,
             states: s.states.to_codes(),
             reference: s.reference.map(|r| r.as_str().to_owned()),
             status: s.status.as_str().to_owned(),

@@ -8,8 +8,8 @@ use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use crate::domain::{
-    AwbNumber, ChannelsError, FlightTarget, Reference, RequestedChannels, SigningSecret,
-    StateFilter, SubscriptionId, Target,
+    AwbNumber, ChannelsError, CustomHeaders, FlightTarget, Reference, RequestedChannels,
+    SigningSecret, StateFilter, SubscriptionId, Target,
 };
 use crate::store::{NewSubscription, PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate};
 use axum::Json;
@@ -74,6 +74,7 @@ pub async fn create(
         channels,
         states: parse_states(body.states.as_deref())?,
         reference: parse_reference(body.reference.as_deref())?,
+        headers: parse_headers(body.headers.as_ref())?,
         signing_secret: SigningSecret::generate(),
         created_at: now,
         expires_at: now + TimeDelta::from_std(state.subscription_ttl).unwrap_or(TimeDelta::MAX),
@@ -194,6 +195,7 @@ pub async fn replace(
         )?,
         states: parse_states(body.states.as_deref())?,
         reference: parse_reference(body.reference.as_deref())?,
+        headers: parse_headers(body.headers.as_ref())?,
         now: state.clock.now(),
     };
     let saved = state
@@ -303,6 +305,16 @@ fn parse_reference(reference: Option<&str>) -> Result<Option<Reference>, ApiErro
 }
 
 /// A malformed id cannot name a subscription, so it is "not found" rather than a bad request.
+fn parse_headers(
+    headers: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<CustomHeaders, ApiError> {
+    headers
+        .map(CustomHeaders::parse)
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(|e| ApiError::InvalidBody(e.to_string()))
+}
+
 pub(super) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }

@@ -38,7 +38,8 @@ impl PostgresStore {
 
         sqlx::query(
             "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5, \
-                 url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL \
+                 url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL, \
+                 headers = $6 \
              WHERE id = $1",
         )
         .bind(id)
@@ -46,6 +47,7 @@ impl PostgresStore {
         .bind(Json(update.states.to_codes()))
         .bind(update.reference.as_ref().map(|r| r.as_str()))
         .bind(update.now)
+        .bind(Json(update.headers.as_map()))
         .execute(&mut *tx)
         .await
         .map_err(|e| map_unique_violation(e, &update.channels))?;

@@ -248,8 +248,9 @@ impl Store for PostgresStore {
              ), subscription AS ( \
                  INSERT INTO subscriptions (id, tenant_id, target_key, awb, flight_number, \
                      flight_date, flight_origin, flight_id, url, states, reference, status, \
-                     signing_secret, created_at, updated_at, expires_at) \
-                 SELECT $1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $13, $14 \
+                     signing_secret, created_at, updated_at, expires_at, headers) \
+                 SELECT $1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $13, $14, \
+                     $17 \
                  WHERE (SELECT ok FROM allowed) \
              ), emails AS ( \
                  INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
@@ -275,6 +276,7 @@ impl Store for PostgresStore {
         .bind(new.expires_at)
         .bind(&requested)
         .bind(tokens_for(&new.channels.emails))
+        .bind(Json(new.headers.as_map()))
         .fetch_one(&self.pool)
         .await
         .map_err(|e| map_unique_violation(e, &new.channels))?;

@@ -266,8 +266,9 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO subscriptions (id, tenant_id, target_key, awb, flight_number, \
                  flight_date, flight_origin, flight_id, url, states, reference, status, \
-                 signing_secret, created_at, updated_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'active', ?12, ?13, ?13, ?14)",
+                 signing_secret, created_at, updated_at, expires_at, headers) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'active', ?12, ?13, ?13, ?14, \
+                 ?15)",
         )
         .bind(new.id)
         .bind(new.tenant)
@@ -283,6 +284,7 @@ impl Store for SqliteStore {
         .bind(new.signing_secret.expose())
         .bind(ts(new.created_at))
         .bind(ts(new.expires_at))
+        .bind(Json(new.headers.as_map()))
         .execute(&mut *tx)
         .await
         .map_err(|e| map_unique_violation(e, &new.channels))?;

@@ -10,6 +10,7 @@ pub mod email;
 pub mod flight;
 pub mod normalize;
 pub mod schedule;
+pub mod signature;
 pub mod states;
 pub mod subscription;
 pub mod tracking;

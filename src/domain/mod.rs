@@ -8,6 +8,7 @@ pub mod channels;
 pub mod diff;
 pub mod email;
 pub mod flight;
+pub mod netguard;
 pub mod normalize;
 pub mod schedule;
 pub mod signature;
@@ -21,6 +22,7 @@ pub use awb::{AwbError, AwbNumber};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
 pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
+pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use states::{StateFilter, StatesError};
 pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,

@@ -10,9 +10,11 @@ pub mod email;
 pub mod flight;
 pub mod headers;
 pub mod message;
+pub mod netguard;
 pub mod normalize;
 pub mod retry;
 pub mod schedule;
+pub mod signature;
 pub mod states;
 pub mod subscription;
 pub mod tracking;
@@ -24,6 +26,7 @@ pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
 pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
 pub use headers::{CustomHeaders, HeadersError};
+pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use states::{StateFilter, StatesError};
 pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,

@@ -153,8 +153,9 @@ impl Reference {
     }
 }
 
-/// A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes. The base64 part,
-/// decoded, is the HMAC key.
+/// A Standard Webhooks signing secret: `whsec_` + base64 of the HMAC key. Skyhook generates
+/// 24-byte keys; a secret read back accepts any non-empty key, as other Standard Webhooks
+/// implementations (and the published test vector) use other lengths.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningSecret(String);
 
@@ -167,10 +168,14 @@ impl SigningSecret {
         Self(format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes)))
     }
 
-    /// Rebuilds a secret read back from storage; `None` if it is not in the `whsec_` form.
+    /// Rebuilds a secret read back from storage; `None` if it is not `whsec_` followed by the
+    /// standard base64 of a non-empty key.
     pub fn from_stored(stored: String) -> Option<Self> {
         let key = stored.strip_prefix(SECRET_PREFIX)?;
-        STANDARD.decode(key).ok()?;
+        // An empty key would make every signature forgeable by anyone who knows the scheme.
+        if STANDARD.decode(key).ok()?.is_empty() {
+            return None;
+        }
         Some(Self(stored))
     }
 
@@ -224,7 +229,22 @@ mod tests {
         let stored = SigningSecret::from_stored(secret.expose().to_owned()).unwrap();
         assert_eq!(stored, secret);
         assert!(SigningSecret::from_stored("whsec_***".into()).is_none());
+        assert!(SigningSecret::from_stored("whsec_".into()).is_none());
+        assert!(SigningSecret::from_stored("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()).is_none());
         assert_eq!(format!("{secret:?}"), "SigningSecret(<redacted>)");
+    }
+
+    #[test]
+    fn secrets_from_other_implementations_are_accepted_whatever_their_key_length() {
+        // The Standard Webhooks published test vector's secret.
+        let vector = SigningSecret::from_stored("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into())
+            .expect("the published secret is valid");
+        assert_eq!(vector.key().len(), 24);
+        let long = format!("whsec_{}", STANDARD.encode([7u8; 64]));
+        assert_eq!(
+            SigningSecret::from_stored(long).unwrap().key(),
+            vec![7u8; 64]
+        );
     }
 
     #[test]

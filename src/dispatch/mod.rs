@@ -1,0 +1,16 @@
+//! Outbound delivery: everything Skyhook sends to subscribers.
+//!
+//! - [`worker`]: the dispatcher loop — claims due outbox rows under leases, sends, records.
+//! - [`webhook`]: one signed POST attempt with a bounded read of the answer.
+//! - [`guard`]: the SSRF guard (subscribe-time URL check, send-time guarded DNS resolver, and
+//!   the HTTP client builder that uses it).
+//! - [`preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
+//!
+//! Signing and the retry rule live in `domain::signature` and `domain::retry`: they are pure.
+
+pub mod guard;
+pub mod preflight;
+
+pub use guard::{CallbackGuard, GuardError, GuardedResolver, guarded_client_builder};
+pub use preflight::{PreflightError, PreflightMode, preflight};
+

@@ -3,7 +3,7 @@
 //! So far the pieces the dispatcher is built from:
 //! - [`guard`]: the SSRF guard (subscribe-time URL check, send-time guarded DNS resolver, and
 //!   the HTTP client builder that uses it).
-//! - [`preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
+//! - [`mod@preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
 //!
 //! Signing lives in `domain::signature`: it is pure.
 

@@ -4,7 +4,7 @@
 //! - [`webhook`]: one signed POST attempt with a bounded read of the answer.
 //! - [`guard`]: the SSRF guard (subscribe-time URL check, send-time guarded DNS resolver, and
 //!   the HTTP client builder that uses it).
-//! - [`preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
+//! - [`mod@preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
 //!
 //! Signing and the retry rule live in `domain::signature` and `domain::retry`: they are pure.
 

@@ -190,3 +190,13 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .ok()
         .map(Duration::from_secs)
 }
+
+/// `base_url` joined with a path, whether or not the base ends in `/`.
+fn join(base: &url::Url, path: &str) -> url::Url {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    base.join(path)
+        .expect("a relative path joins any http(s) base")
+}

@@ -299,6 +299,13 @@ impl Settings {
                     reason: format!("has `{bad}`; prefixes are 3 digits or \"*\""),
                 });
             }
+            // TrackingMore refuses more than 200 AWBs per request (its meta code 4020).
+            if carrier
+                .batch_size
+                .is_some_and(|size| !(1..=200).contains(&size))
+            {
+                return fail(&key("batch_size"), "must be between 1 and 200");
+            }
             if name != "demo" && carrier.api_key.expose().is_empty() {
                 return fail(&key("api_key"), "is required when the carrier is enabled");
             }

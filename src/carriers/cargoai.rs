@@ -1,7 +1,7 @@
 //! CargoAI Track & Trace (seeds 000/001): `GET {base_url}/track?awb=NNN-NNNNNNNN` with header
 //! `x-api-key`; the answer is the seed-001 tracking object.
 
-use super::{Carrier, FetchError, FetchRequest, Fetched, retry_after};
+use super::{Carrier, FetchError, FetchRequest, Fetched, join, retry_after};
 use crate::config::CarrierSettings;
 use crate::domain::normalize::from_cargoai;
 use async_trait::async_trait;
@@ -75,16 +75,6 @@ fn unavailable(reason: String, retry_after: Option<std::time::Duration>) -> Fetc
         reason,
         retry_after,
     }
-}
-
-/// `base_url` joined with a path, whether or not the base ends in `/`.
-pub(super) fn join(base: &url::Url, path: &str) -> url::Url {
-    let mut base = base.clone();
-    if !base.path().ends_with('/') {
-        base.set_path(&format!("{}/", base.path()));
-    }
-    base.join(path)
-        .expect("a relative path joins any http(s) base")
 }
 
 #[async_trait]

@@ -5,6 +5,7 @@
 mod cargoai;
 mod demo;
 mod throttle;
+mod trackingmore;
 
 pub use throttle::Throttle;
 
@@ -39,8 +40,11 @@ pub enum Fetched {
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
-    /// 401/403: a configuration problem, not something retrying fixes.
-    #[error("{carrier} refused our credentials (HTTP {status}); check carriers.{carrier}.api_key")]
+    /// 401/403, or the source's own code for a bad key (TrackingMore's `meta.code` 4001): a
+    /// configuration problem, not something retrying fixes.
+    #[error(
+        "{carrier} refused our credentials (status {status}); check carriers.{carrier}.api_key"
+    )]
     Unauthorized { carrier: &'static str, status: u16 },
     /// 429, 5xx, timeouts, connection failures: back off, honouring `Retry-After`.
     #[error("{carrier} unavailable: {reason}")]
@@ -133,6 +137,15 @@ impl Carriers {
                 &settings.cargoai,
             ));
         }
+        if settings.trackingmore.enabled {
+            carriers.push((
+                Arc::new(trackingmore::TrackingMore::new(
+                    http.clone(),
+                    &settings.trackingmore,
+                )),
+                &settings.trackingmore,
+            ));
+        }
         let mut registry = Self::default();
         for (carrier, config) in carriers {
             let entry = Arc::new(CarrierEntry {
@@ -189,4 +202,14 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .parse()
         .ok()
         .map(Duration::from_secs)
+}
+
+/// `base_url` joined with a path, whether or not the base ends in `/`.
+fn join(base: &url::Url, path: &str) -> url::Url {
+    let mut base = base.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    base.join(path)
+        .expect("a relative path joins any http(s) base")
 }

@@ -13,3 +13,4 @@ mod operations;
 mod storage;
 mod subscriptions;
 mod tracking;
+mod trackingmore;

@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// Splits a response into its entries, each keyed by its track number. A `meta.code` other
-/// than 200 is TrackingMore saying the whole request failed.
+/// than 200 (or 201, which TrackingMore's status table also lists as success) is TrackingMore
+/// saying the whole request failed.
 pub fn parse_trackingmore_response(body: &Value) -> Result<Vec<(String, Value)>, NormalizeError> {
     let root = body.as_object().ok_or(NormalizeError::NotAnObject {
         what: "TrackingMore response",
@@ -20,7 +21,7 @@ pub fn parse_trackingmore_response(body: &Value) -> Result<Vec<(String, Value)>,
     if let Some(meta) = root.get("meta") {
         let code = meta.get("code");
         let numeric = code.and_then(|c| c.as_i64().or_else(|| c.as_str()?.trim().parse().ok()));
-        if numeric != Some(200) {
+        if !matches!(numeric, Some(200 | 201)) {
             return Err(NormalizeError::Rejected {
                 code: code.map_or_else(|| "missing".to_owned(), lenient::show),
                 message: meta.get("message").map(lenient::show).unwrap_or_default(),

@@ -194,6 +194,14 @@ fn meta_errors_reject_the_whole_response() {
 }
 
 #[test]
+fn meta_201_is_success_too() {
+    let mut body = seed_response();
+    body["meta"]["code"] = json!("201");
+    let entries = parse_trackingmore_response(&body).unwrap();
+    assert_eq!(entries.len(), 1);
+}
+
+#[test]
 fn an_entry_for_another_awb_is_an_error() {
     let entry = json!({"track_number": "020-08002050", "return_data": {}});
     let err = from_trackingmore(&cargolux(), &entry).unwrap_err();

@@ -111,6 +111,7 @@ impl Rig {
             Arc::new(carriers),
             clock.clone(),
             settings.poller,
+            std::time::Duration::ZERO,
         );
         let key = ApiKey::generate();
         let tenant = store
@@ -128,6 +129,7 @@ impl Rig {
                     channels: RequestedChannels::parse(Some(&hook(1)), &[]).unwrap(),
                     states: StateFilter::All,
                     reference: None,
+                    headers: Default::default(),
                     signing_secret: SigningSecret::generate(),
                     created_at: clock.now(),
                     expires_at: clock.now() + TimeDelta::days(21),
@@ -329,6 +331,7 @@ async fn the_seed_004_example_reaches_the_shipment_api(backend: Backend) {
         Arc::new(carriers),
         clock,
         settings.poller,
+        std::time::Duration::ZERO,
     );
     assert_eq!(poller.poll_once().await.unwrap(), 1);
     assert_eq!(asked(&fake.seen()[0].body), ["172-28891936"]);

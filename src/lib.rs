@@ -5,6 +5,7 @@
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
 //! - [`carriers`]: tracking sources (carrier and aggregator adapters) and their registry.
 //! - [`poller`]: claims due shipments, fetches, diffs and records what is new.
+//! - [`dispatch`]: outbound delivery of queued messages (webhooks and email).
 //! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
 //! - [`domain`]: pure types and rules: AWBs, flights, subscriptions, channels, states.
 //! - [`config`]: layered settings (embedded defaults → file → environment).
@@ -17,6 +18,7 @@ pub mod carriers;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dispatch;
 pub mod domain;
 pub mod poller;
 pub mod store;

@@ -1,0 +1,3 @@
+//! Outbound delivery: webhooks and email.
+
+pub mod email;

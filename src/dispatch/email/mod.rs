@@ -1,4 +1,4 @@
-//! Email delivery: rendering queued messages ([`render`]) and sending them with lettre, either
+//! Email delivery: rendering queued messages ([`render()`]) and sending them with lettre, either
 //! over SMTP or — when no SMTP server is configured — as `.eml` files in an outbox directory,
 //! so that the embedded default configuration shows what would have been sent.
 //!

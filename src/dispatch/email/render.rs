@@ -3,7 +3,7 @@
 //!
 //! There is no template engine: the layout is small, and one hand-written escape function
 //! applied to every value is easier to audit than a template's auto-escaping rules. Both parts
-//! are drawn from one intermediate [`Document`], so the text and HTML never disagree.
+//! are drawn from one intermediate `Document`, so the text and HTML never disagree.
 
 use crate::domain::message::{Lifecycle, Message, MessageBody, ShipmentUpdate};
 use crate::domain::normalize::describe_code;

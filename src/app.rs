@@ -5,6 +5,7 @@ use crate::api::{self, AppState};
 use crate::carriers::Carriers;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::dispatch::{self, CallbackGuard, Dispatcher};
 use crate::poller::Poller;
 use crate::store::{self, Store};
 use crate::telemetry;
@@ -20,6 +21,7 @@ pub struct Application {
     router: axum::Router,
     store: Arc<dyn Store>,
     poller: Option<Arc<Poller>>,
+    dispatcher: Option<Arc<Dispatcher>>,
     shutdown: CancellationToken,
     shutdown_timeout: Duration,
 }
@@ -66,6 +68,19 @@ impl Application {
                 settings.email.batch_window.0,
             )
         });
+        let dispatcher = if settings.delivery.enabled {
+            Some(
+                Dispatcher::from_settings(store.clone(), clock.clone(), &settings)
+                    .context("invalid delivery configuration")?,
+            )
+        } else {
+            None
+        };
+        let guard = Arc::new(CallbackGuard::new(settings.webhooks.allow_networks.clone()));
+        let preflight_client = dispatch::guarded_client_builder(guard.clone())
+            .user_agent(concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot build the preflight HTTP client")?;
         let state = AppState {
             store: store.clone(),
             clock,
@@ -73,6 +88,11 @@ impl Application {
             subscription_ttl: settings.subscriptions.ttl.0,
             keys: Arc::new(api::auth::KeyCache::new(settings.server.auth_cache_ttl.0)),
             carriers,
+            callbacks: Arc::new(api::CallbackCheck {
+                guard,
+                client: preflight_client,
+                preflight: settings.webhooks.preflight,
+            }),
         };
         let router = api::router(state, settings.server.request_timeout.0);
         let listener = TcpListener::bind(settings.server.listen)
@@ -83,6 +103,7 @@ impl Application {
             router,
             store,
             poller,
+            dispatcher,
             shutdown: CancellationToken::new(),
             shutdown_timeout: settings.server.shutdown_timeout.0,
         })
@@ -114,6 +135,9 @@ impl Application {
         let workers = tokio_util::task::TaskTracker::new();
         if let Some(poller) = self.poller.clone() {
             workers.spawn(poller.run(self.shutdown.clone()));
+        }
+        if let Some(dispatcher) = self.dispatcher.clone() {
+            workers.spawn(dispatcher.run(self.shutdown.clone()));
         }
         workers.close();
         let token = self.shutdown.clone();

@@ -44,9 +44,9 @@ pub struct WebhookSettings {
     pub retry_schedule: Vec<HumanDuration>,
     pub disable_after: HumanDuration,
     pub timeout: HumanDuration,
-    /// CIDRs exempt from the SSRF guard.
-    pub allow_networks: Vec<String>,
-    pub preflight: String,
+    /// Networks exempt from the SSRF guard.
+    pub allow_networks: crate::domain::AllowNetworks,
+    pub preflight: crate::dispatch::PreflightMode,
 }
 
 #[derive(Debug, Clone, Deserialize)]

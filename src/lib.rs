@@ -5,7 +5,8 @@
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
 //! - [`carriers`]: tracking sources (carrier and aggregator adapters) and their registry.
 //! - [`poller`]: claims due shipments, fetches, diffs and records what is new.
-//! - [`dispatch`]: outbound delivery to subscribers (SSRF guard, callback preflight).
+//! - [`dispatch`]: outbound delivery of queued messages (signed webhooks with
+//!   retries and an SSRF guard, email).
 //! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
 //! - [`domain`]: pure types and rules: AWBs, flights, subscriptions, channels, states.
 //! - [`config`]: layered settings (embedded defaults → file → environment).

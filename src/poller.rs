@@ -279,7 +279,7 @@ fn apply(
         volume: tracking.volume,
         status,
     };
-    let change = shipment_change(claim, &summary, &upserts, &found.withdrawn);
+    let change = Box::new(shipment_change(claim, &summary, &upserts, &found.withdrawn));
     let result = PollResult::Tracked {
         summary,
         raw,

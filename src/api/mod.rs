@@ -34,6 +34,30 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     /// Which carrier serves which AWB prefix (handlers only ask, never call carriers).
     pub carriers: Arc<Carriers>,
+    pub callbacks: Arc<CallbackCheck>,
+}
+
+/// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
+/// then the preflight.
+pub struct CallbackCheck {
+    pub guard: Arc<crate::dispatch::CallbackGuard>,
+    /// Guarded like the dispatcher's client.
+    pub client: reqwest::Client,
+    pub preflight: crate::dispatch::PreflightMode,
+}
+
+impl CallbackCheck {
+    pub async fn vet(&self, url: &crate::domain::CallbackUrl) -> Result<(), ApiError> {
+        self.guard
+            .check(url.as_url())
+            .await
+            .map_err(|e| ApiError::InvalidUrl(format!("`url` is not allowed: {e}")))?;
+        crate::dispatch::preflight(&self.client, url.as_url(), self.preflight)
+            .await
+            .map_err(|e| {
+                ApiError::CallbackPreflightFailed(format!("`url` failed its preflight: {e}"))
+            })
+    }
 }
 
 #[derive(OpenApi)]

@@ -2,15 +2,19 @@
 //!
 //! - [`worker`]: the dispatcher loop — claims due outbox rows under leases, sends, records.
 //! - [`webhook`]: one signed POST attempt with a bounded read of the answer.
+//! - [`email`]: rendering queued messages as email, and the SMTP / `.eml` file mailer.
 //! - [`guard`]: the SSRF guard (subscribe-time URL check, send-time guarded DNS resolver, and
 //!   the HTTP client builder that uses it).
-//! - [`mod@preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
+//! - [`preflight`]: the OPTIONS check of a callback URL before a subscription is accepted.
 //!
 //! Signing and the retry rule live in `domain::signature` and `domain::retry`: they are pure.
 
+pub mod email;
 pub mod guard;
 pub mod preflight;
+pub mod webhook;
+pub mod worker;
 
 pub use guard::{CallbackGuard, GuardError, GuardedResolver, guarded_client_builder};
 pub use preflight::{PreflightError, PreflightMode, preflight};
-
+pub use worker::Dispatcher;

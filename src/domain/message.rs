@@ -370,7 +370,7 @@ mod tests {
             SummaryStatus::InTransit,
             vec![event("DEP", "FRA"), event("MAN", "FRA")],
         );
-        let (messages, _) = plan_shipment_messages(&change, &[r.clone()], now());
+        let (messages, _) = plan_shipment_messages(&change, std::slice::from_ref(&r), now());
         let body: serde_json::Value = serde_json::from_str(&messages[0].body).unwrap();
         assert_eq!(body["type"], "tracking.updated");
         assert_eq!(body["id"], messages[0].message_id.as_str());

@@ -145,7 +145,7 @@ pub enum PollResult {
         /// Fingerprints of events the carrier no longer reports (kept, marked withdrawn).
         withdrawn: Vec<String>,
         /// What subscribers are told, queued in the same transaction as the events.
-        change: ShipmentChange,
+        change: Box<ShipmentChange>,
     },
     NotFound,
     Failed {

@@ -2,11 +2,13 @@
 //! `SKYHOOK_TEST_DATABASE_URL` is set) Postgres.
 
 mod helpers;
+mod smtp_sink;
 
 mod claims;
 mod cli;
 mod db;
 mod duplicates;
+mod email;
 mod errors;
 mod fake_carrier;
 mod operations;

@@ -79,6 +79,10 @@ pub async fn create(
         created_at: now,
         expires_at: now + TimeDelta::from_std(state.subscription_ttl).unwrap_or(TimeDelta::MAX),
     };
+    // Last, after everything that needs no network: the guard and the preflight.
+    if let Some(url) = &new.channels.url {
+        state.callbacks.vet(url).await?;
+    }
     let secret = new.signing_secret.expose().to_owned();
     let saved = state.store.create_subscription(new).await?;
     let location = format!("/v1/subscriptions/{}", saved.subscription.id);
@@ -198,6 +202,9 @@ pub async fn replace(
         headers: parse_headers(body.headers.as_ref())?,
         now: state.clock.now(),
     };
+    if let Some(url) = &update.channels.url {
+        state.callbacks.vet(url).await?;
+    }
     let saved = state
         .store
         .update_subscription(tenant, id, update)

@@ -1,0 +1,190 @@
+//! One webhook attempt: a Standard Webhooks signed POST of the queued body, through the
+//! SSRF-guarded client, with no redirects followed and a bounded read of the answer.
+
+use super::guard::CallbackGuard;
+use crate::domain::retry::Attempt;
+use crate::domain::signature::signature_header;
+use crate::store::ClaimedDelivery;
+use chrono::{DateTime, Utc};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use std::time::Duration;
+
+/// At most this much of an answer is read; the rest is not our business.
+const MAX_RESPONSE_READ: usize = 64 * 1024;
+/// At most this much of a failed answer is kept in the delivery log.
+const MAX_RESPONSE_KEPT: usize = 2 * 1024;
+
+/// How an attempt went, ready for the retry policy and the delivery log.
+#[derive(Debug)]
+pub struct AttemptReport {
+    pub attempt: Attempt,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl AttemptReport {
+    fn failed(error: String) -> Self {
+        Self {
+            attempt: Attempt::Failed {
+                gone: false,
+                retry_after: None,
+            },
+            status_code: None,
+            error: Some(error),
+        }
+    }
+}
+
+pub struct WebhookSender {
+    client: reqwest::Client,
+    guard: std::sync::Arc<CallbackGuard>,
+    timeout: Duration,
+}
+
+impl WebhookSender {
+    pub fn new(
+        client: reqwest::Client,
+        guard: std::sync::Arc<CallbackGuard>,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            client,
+            guard,
+            timeout,
+        }
+    }
+
+    /// Sends the message once. A fresh timestamp and signature every attempt; the same id and
+    /// body.
+    #[tracing::instrument(skip_all, fields(message_id = %delivery.message_id, attempt = delivery.attempts + 1))]
+    pub async fn send(&self, delivery: &ClaimedDelivery, now: DateTime<Utc>) -> AttemptReport {
+        let url = match url::Url::parse(&delivery.target) {
+            Ok(url) => url,
+            Err(e) => return AttemptReport::failed(format!("invalid callback URL: {e}")),
+        };
+        // The resolver never sees IP literals, so they are checked here, at send time too.
+        if let Err(refused) = self.guard.check_literal(&url) {
+            return AttemptReport::failed(refused.to_string());
+        }
+        let timestamp = now.timestamp();
+        let secrets: Vec<_> = delivery.secrets.iter().collect();
+        let signature = signature_header(&secrets, &delivery.message_id, timestamp, &delivery.body);
+        let mut headers = HeaderMap::new();
+        // The subscriber's static headers first, so the protocol headers always win.
+        for (name, value) in &delivery.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let protocol = [
+            ("webhook-id", delivery.message_id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            ("webhook-signature", signature),
+        ];
+        for (name, value) in protocol {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        let sent = self
+            .client
+            .post(url)
+            .headers(headers)
+            .timeout(self.timeout)
+            .body(delivery.body.clone())
+            .send()
+            .await;
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(e) => return AttemptReport::failed(describe_send_error(&e)),
+        };
+        let status = response.status();
+        let retry_after = crate::carriers::retry_after(response.headers());
+        let body = read_bounded(&mut response).await;
+        if status.is_success() {
+            return AttemptReport {
+                attempt: Attempt::Succeeded,
+                status_code: Some(status.as_u16()),
+                error: None,
+            };
+        }
+        let error = if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("-");
+            format!("HTTP {status}: redirects are not followed (Location: {location})")
+        } else {
+            format!("HTTP {status}: {}", truncate(&body, MAX_RESPONSE_KEPT))
+        };
+        let honours_retry_after = matches!(status.as_u16(), 429 | 503);
+        AttemptReport {
+            attempt: Attempt::Failed {
+                gone: status == reqwest::StatusCode::GONE,
+                retry_after: retry_after.filter(|_| honours_retry_after),
+            },
+            status_code: Some(status.as_u16()),
+            error: Some(error),
+        }
+    }
+}
+
+/// Reads at most [`MAX_RESPONSE_READ`] bytes of the answer, lossily as text.
+async fn read_bounded(response: &mut reqwest::Response) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < MAX_RESPONSE_READ {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_RESPONSE_READ - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// Cuts text to at most `max` bytes on a character boundary.
+pub fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The error with its causes ("error sending request: … connection refused"), since reqwest's
+/// top-level message alone rarely says what happened.
+fn describe_send_error(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        error.to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    truncate(&text, MAX_RESPONSE_KEPT).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_character_boundaries() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("ääää", 3), "ä");
+    }
+}

@@ -1,0 +1,357 @@
+//! The dispatcher: claims due messages under leases, sends each with no transaction open, and
+//! records the outcome (only while it still holds the lease). A fixed number of sends run at
+//! once; a slow receiver occupies its own slots and never stalls the claim loop. It also ends
+//! subscriptions that reached `expiresAt`, queuing their notice.
+
+use super::email::MailError;
+use super::email::render::render;
+use super::email::{Mailer, mask};
+use super::guard::{CallbackGuard, guarded_client_builder};
+use super::webhook::{AttemptReport, WebhookSender, truncate};
+use crate::clock::Clock;
+use crate::config::{DeliverySettings, Settings};
+use crate::domain::EmailAddress;
+use crate::domain::message::{Channel, Message};
+use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
+use crate::store::{ClaimedDelivery, DeliveryOutcome, Store, StoreError};
+use chrono::TimeDelta;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchSetupError {
+    #[error("cannot build the webhook HTTP client")]
+    Http(#[source] reqwest::Error),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// Subscriptions expired per sweep; the sweep repeats every round until none are left.
+const EXPIRE_BATCH: u32 = 100;
+
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    webhooks: WebhookSender,
+    mailer: Mailer,
+    policy: RetryPolicy,
+    settings: DeliverySettings,
+    /// Base of the one-click unsubscribe links in emails.
+    public_url: url::Url,
+    slots: Arc<Semaphore>,
+    /// This instance's identity on the leases it takes.
+    owner: Uuid,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        webhooks: WebhookSender,
+        mailer: Mailer,
+        policy: RetryPolicy,
+        settings: DeliverySettings,
+        public_url: url::Url,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            clock,
+            webhooks,
+            mailer,
+            policy,
+            slots: Arc::new(Semaphore::new(settings.concurrency as usize)),
+            settings,
+            public_url,
+            owner: Uuid::new_v4(),
+        })
+    }
+
+    /// A dispatcher for the `delivery`, `webhooks` and `email` settings.
+    pub fn from_settings(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: &Settings,
+    ) -> Result<Arc<Self>, DispatchSetupError> {
+        let guard = Arc::new(CallbackGuard::new(settings.webhooks.allow_networks.clone()));
+        let client = guarded_client_builder(guard.clone())
+            .user_agent(concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(DispatchSetupError::Http)?;
+        let email = &settings.email;
+        let mailer = Mailer::from_settings(
+            Some(email.smtp_url.expose()),
+            &email.outbox_dir,
+            &email.from,
+        )?;
+        if email.smtp_url.expose().trim().is_empty() {
+            tracing::warn!(
+                outbox_dir = %email.outbox_dir.display(),
+                "no email.smtp_url configured: emails are written as .eml files, not sent"
+            );
+        } else {
+            tracing::info!(mailer = mailer.describe(), "email enabled");
+        }
+        let policy = RetryPolicy {
+            schedule: settings
+                .webhooks
+                .retry_schedule
+                .iter()
+                .map(|d| d.0)
+                .collect(),
+            disable_after: settings.webhooks.disable_after.0,
+        };
+        Ok(Self::new(
+            store,
+            clock,
+            WebhookSender::new(client, guard, settings.webhooks.timeout.0),
+            mailer,
+            policy,
+            settings.delivery.clone(),
+            settings.server.public_url.clone(),
+        ))
+    }
+
+    /// Dispatches until cancelled, then waits for the sends in flight.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        tracing::info!(owner = %self.owner, "dispatcher started");
+        let mut in_flight = JoinSet::new();
+        while !shutdown.is_cancelled() {
+            while in_flight.try_join_next().is_some() {}
+            let started = match self.clone().start_round(&mut in_flight).await {
+                Ok(started) => started,
+                Err(err) => {
+                    tracing::error!(
+                        error = format!("{:#}", anyhow::Error::from(err)),
+                        "dispatch round failed"
+                    );
+                    0
+                }
+            };
+            if started == 0 {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
+                }
+            }
+        }
+        while in_flight.join_next().await.is_some() {}
+        tracing::info!("dispatcher stopped");
+    }
+
+    /// One round, waiting for every send it started: for tests and tools.
+    pub async fn dispatch_once(self: Arc<Self>) -> Result<usize, StoreError> {
+        let mut in_flight = JoinSet::new();
+        let started = self.start_round(&mut in_flight).await?;
+        while in_flight.join_next().await.is_some() {}
+        Ok(started)
+    }
+
+    /// Expires due subscriptions, claims as many messages as there are free slots, and starts
+    /// sending them. Returns how many messages were claimed.
+    async fn start_round(
+        self: Arc<Self>,
+        in_flight: &mut JoinSet<()>,
+    ) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
+        if expired > 0 {
+            tracing::info!(expired, "subscriptions expired");
+        }
+        self.observe_queue(now).await?;
+        // Wait for at least one free slot, so a backlog of slow receivers is not over-claimed.
+        let first = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let free = (self.slots.available_permits() + 1).min(self.settings.batch_size as usize);
+        let lease_until =
+            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let claimed = self
+            .store
+            .claim_due_deliveries(self.owner, now, lease_until, free as u32)
+            .await?;
+        let count = claimed.len();
+        let mut permit = Some(first);
+        for group in group_emails(claimed) {
+            let permit = match permit.take() {
+                Some(p) => p,
+                None => self
+                    .slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed"),
+            };
+            let this = self.clone();
+            in_flight.spawn(async move {
+                this.deliver(group).await;
+                drop(permit);
+            });
+        }
+        Ok(count)
+    }
+
+    /// Sends one webhook message, or one email carrying every message in the group, and
+    /// records the outcome of each.
+    async fn deliver(&self, group: Vec<ClaimedDelivery>) {
+        let Some(first) = group.first() else { return };
+        let channel = first.channel;
+        let started = Instant::now();
+        let now = self.clock.now();
+        let report = if !first.channel_active {
+            None
+        } else {
+            Some(match channel {
+                Channel::Webhook => self.webhooks.send(first, now).await,
+                Channel::Email => self.send_email(&group).await,
+            })
+        };
+        metrics::histogram!("skyhook_delivery_attempt_seconds", "channel" => channel.as_str())
+            .record(started.elapsed().as_secs_f64());
+        for delivery in &group {
+            let outcome = self.outcome(delivery, report.as_ref());
+            let result = match &outcome.next {
+                NextStep::Delivered => "delivered",
+                NextStep::RetryAt(_) => "retrying",
+                NextStep::Cancelled => "cancelled",
+                NextStep::GiveUp | NextStep::DisableUrl(_) => "failed",
+            };
+            metrics::counter!("skyhook_deliveries_total",
+                "channel" => channel.as_str(), "result" => result)
+            .increment(1);
+            if let NextStep::DisableUrl(reason) = &outcome.next {
+                tracing::warn!(subscription = %delivery.subscription_id, reason, "callback URL disabled");
+            }
+            match self.store.record_delivery(self.owner, outcome).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    message_id = %delivery.message_id,
+                    "lease lost before the delivery was recorded; it will be retried"
+                ),
+                Err(err) => tracing::error!(
+                    message_id = %delivery.message_id,
+                    error = format!("{:#}", anyhow::Error::from(err)),
+                    "cannot record a delivery attempt; it will be retried after the lease"
+                ),
+            }
+        }
+    }
+
+    fn outcome(
+        &self,
+        delivery: &ClaimedDelivery,
+        report: Option<&AttemptReport>,
+    ) -> DeliveryOutcome {
+        let now = self.clock.now();
+        let Some(report) = report else {
+            return DeliveryOutcome {
+                id: delivery.id,
+                attempted_at: now,
+                status_code: None,
+                error: Some("the channel was removed before the message was sent".to_owned()),
+                next: NextStep::Cancelled,
+            };
+        };
+        // Only a failing URL can be disabled; email keeps to the schedule.
+        let failing_since = match (delivery.channel, report.attempt) {
+            (Channel::Webhook, Attempt::Failed { .. }) => delivery.url_failing_since,
+            _ => None,
+        };
+        let next = self.policy.next_step(
+            report.attempt,
+            delivery.attempts,
+            now,
+            failing_since,
+            rand::random::<f64>(),
+        );
+        DeliveryOutcome {
+            id: delivery.id,
+            attempted_at: now,
+            status_code: report.status_code,
+            error: report.error.clone(),
+            next,
+        }
+    }
+
+    async fn send_email(&self, group: &[ClaimedDelivery]) -> AttemptReport {
+        let first = &group[0];
+        let failed = |error: String| AttemptReport {
+            attempt: Attempt::Failed {
+                gone: false,
+                retry_after: None,
+            },
+            status_code: None,
+            error: Some(error),
+        };
+        let to = match EmailAddress::parse(&first.target) {
+            Ok(to) => to,
+            Err(e) => return failed(e.to_string()),
+        };
+        let messages: Result<Vec<Message>, _> = group
+            .iter()
+            .map(|d| serde_json::from_str(&d.body))
+            .collect();
+        let messages = match messages {
+            Ok(messages) => messages,
+            Err(e) => return failed(format!("unreadable queued message: {e}")),
+        };
+        let token = first.unsubscribe_token.as_deref().unwrap_or_default();
+        let unsubscribe = self
+            .public_url
+            .join(&format!("unsubscribe/{token}"))
+            .map_or_else(|_| String::new(), String::from);
+        match self
+            .mailer
+            .send(&to, &render(&messages), &unsubscribe)
+            .await
+        {
+            Ok(()) => AttemptReport {
+                attempt: Attempt::Succeeded,
+                status_code: None,
+                error: None,
+            },
+            Err(e) => {
+                tracing::warn!(to = mask(to.as_str()), error = %e, "email not sent");
+                failed(truncate(&e.to_string(), 2048).to_owned())
+            }
+        }
+    }
+
+    async fn observe_queue(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        let stats = self.store.queue_stats(now).await?;
+        metrics::gauge!("skyhook_delivery_queue_depth").set(stats.pending as f64);
+        let age = stats.oldest_due_at.map_or(0.0, |at| {
+            (now - at).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        metrics::gauge!("skyhook_delivery_oldest_due_seconds").set(age);
+        Ok(())
+    }
+}
+
+/// Webhook messages go one by one; emails to the same address of the same subscription that
+/// were claimed together (a batch window's worth) go as one email.
+fn group_emails(claimed: Vec<ClaimedDelivery>) -> Vec<Vec<ClaimedDelivery>> {
+    let mut groups = Vec::new();
+    let mut emails: BTreeMap<(Uuid, String), Vec<ClaimedDelivery>> = BTreeMap::new();
+    for delivery in claimed {
+        match delivery.channel {
+            Channel::Webhook => groups.push(vec![delivery]),
+            Channel::Email => emails
+                .entry((delivery.subscription_id, delivery.target.clone()))
+                .or_default()
+                .push(delivery),
+        }
+    }
+    groups.extend(emails.into_values().map(|mut group| {
+        group.sort_by_key(|d| d.sequence);
+        group
+    }));
+    groups
+}

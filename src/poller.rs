@@ -141,9 +141,14 @@ impl Poller {
         };
         let carrier = entry.carrier.name();
         for (claim, result) in batch.into_iter().zip(results) {
-            if let Err(FetchError::Unauthorized { .. }) = &result {
-                metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
-                    .increment(1);
+            match &result {
+                Err(refused @ FetchError::Unauthorized { .. }) => {
+                    metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
+                        .increment(1);
+                    self.carriers.report_auth(carrier, Some(refused));
+                }
+                Ok(_) => self.carriers.report_auth(carrier, None),
+                Err(_) => {}
             }
             self.record(claim, carrier, result).await?;
         }

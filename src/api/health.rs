@@ -10,15 +10,21 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct HealthBody {
-    /// `ok`, `ready` or `unavailable`.
+    /// `ok`, `ready`, `degraded` (ready, but a carrier refuses our credentials) or
+    /// `unavailable`.
     pub status: &'static str,
     /// The storage backend (`postgres` or `sqlite`), on /readyz.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<&'static str>,
-    /// Why the server is not ready.
+    /// Why the server is not ready, or what is degraded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Carriers refusing Skyhook's credentials (a configuration error; their shipments are
+    /// not being tracked). The server stays ready: the API and other carriers still work.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub carrier_errors: Vec<String>,
 }
 
 /// The process is up and serving HTTP.
@@ -29,6 +35,7 @@ pub async fn healthz() -> Json<HealthBody> {
         status: "ok",
         database: None,
         detail: None,
+        carrier_errors: Vec::new(),
     })
 }
 
@@ -38,13 +45,24 @@ pub async fn healthz() -> Json<HealthBody> {
     (status = 503, description = "Database unreachable", body = HealthBody)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = Some(state.store.backend());
+    let carrier_errors: Vec<String> = state
+        .carriers
+        .auth_problems()
+        .into_iter()
+        .map(|(name, error)| format!("carriers.{name}: {error}"))
+        .collect();
     match state.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(HealthBody {
-                status: "ready",
+                status: if carrier_errors.is_empty() {
+                    "ready"
+                } else {
+                    "degraded"
+                },
                 database,
                 detail: None,
+                carrier_errors,
             }),
         ),
         Err(err) => {
@@ -58,6 +76,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
                     status: "unavailable",
                     database,
                     detail: Some("database unreachable".into()),
+                    carrier_errors,
                 }),
             )
         }

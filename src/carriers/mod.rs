@@ -114,6 +114,9 @@ pub struct Carriers {
     by_prefix: HashMap<String, Arc<CarrierEntry>>,
     fallback: Option<Arc<CarrierEntry>>,
     by_name: HashMap<&'static str, Arc<CarrierEntry>>,
+    /// Carriers whose last answer refused our credentials, with what they said: shown on
+    /// `/readyz` until a later answer succeeds.
+    auth_problems: std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>,
 }
 
 impl Carriers {
@@ -189,6 +192,28 @@ impl Carriers {
 
     pub fn by_name(&self, name: &str) -> Option<&Arc<CarrierEntry>> {
         self.by_name.get(name)
+    }
+
+    /// Records whether a carrier accepted our credentials on its latest answer.
+    pub fn report_auth(&self, carrier: &'static str, refused: Option<&FetchError>) {
+        let mut problems = self
+            .auth_problems
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match refused {
+            Some(error) => problems.insert(carrier, error.to_string()),
+            None => problems.remove(carrier),
+        };
+    }
+
+    /// Carriers currently refusing our credentials, with the error they gave.
+    pub fn auth_problems(&self) -> Vec<(&'static str, String)> {
+        self.auth_problems
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(name, error)| (*name, error.clone()))
+            .collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Health, readiness, metrics, the OpenAPI document and Swagger UI, request ids.
 
-use crate::helpers::{Backend, awb, hook, on_both_backends, spawn_app};
+use crate::fake_carrier::{Answer, FakeCarrier};
+use crate::helpers::{Backend, awb, hook, on_both_backends, spawn_app, spawn_app_with};
 use serde_json::json;
 
 on_both_backends!(
@@ -8,6 +9,7 @@ on_both_backends!(
     metrics_count_requests_by_route_and_status,
     openapi_lists_every_route_and_its_errors,
     every_response_carries_a_request_id,
+    readiness_names_a_carrier_that_refuses_our_credentials,
 );
 
 async fn health_and_readiness_answer(backend: Backend) {
@@ -120,4 +122,37 @@ async fn every_response_carries_a_request_id(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "tms-123");
+}
+
+async fn readiness_names_a_carrier_that_refuses_our_credentials(backend: Backend) {
+    let fake = FakeCarrier::start().await;
+    fake.answer(Answer::status(401));
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(backend, move |settings| {
+        settings.poller.enabled = true;
+        settings.carriers.cargoai.base_url = base.parse().unwrap();
+    })
+    .await;
+    let key = app.create_key("acme").await;
+    app.subscribed(&key, json!({"awb": awb("020", 1), "url": hook(1)}))
+        .await;
+    // The poller runs on its own; wait (briefly, polling) for its first answer.
+    let mut ready = None;
+    for _ in 0..100 {
+        let reply = app
+            .request(reqwest::Method::GET, "/readyz", None, None)
+            .await;
+        if reply.body["status"] == "degraded" {
+            ready = Some(reply);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let ready = ready.expect("readiness never reported the refused credentials");
+    assert_eq!(ready.status, 200, "the API still works: stay in rotation");
+    let errors = ready.body["carrierErrors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{}", ready.body);
+    let error = errors[0].as_str().unwrap();
+    assert!(error.starts_with("carriers.cargoai:"), "{error}");
+    assert!(error.contains("api_key"), "{error}");
 }

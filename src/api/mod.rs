@@ -7,6 +7,7 @@ pub mod error;
 mod extract;
 mod health;
 mod middleware;
+mod one_click;
 pub mod shipments;
 pub mod subscriptions;
 
@@ -139,6 +140,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 
     let router = Router::new()
         .nest("/v1", v1)
+        .route(
+            "/unsubscribe/{token}",
+            get(one_click::page).post(one_click::unsubscribe),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

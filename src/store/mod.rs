@@ -200,6 +200,17 @@ pub struct ShipmentView {
     pub next_poll_at: DateTime<Utc>,
 }
 
+/// What an unsubscribe link points at.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TokenTarget {
+    pub subscription_id: SubscriptionId,
+    pub email: String,
+    /// `awb:NNN-NNNNNNNN` or `flight:…`, to tell the person what they leave.
+    pub target_key: String,
+    /// Still subscribed (the address is active on an active subscription).
+    pub active: bool,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolState {
     pub size: u32,
@@ -281,6 +292,16 @@ pub trait Store: Outbox + Send + Sync + 'static {
     /// Writes a poll's outcome and releases the claim, only if `owner` still holds it;
     /// returns false (writing nothing) when the claim was lost.
     async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError>;
+    /// The (subscription, email) an email's one-click unsubscribe token stands for.
+    async fn email_for_token(&self, token: &str) -> Result<Option<TokenTarget>, StoreError>;
+    /// Removes the token's address from its subscription (idempotent); a subscription left
+    /// without channels ends as `unsubscribed`.
+    async fn unsubscribe_email_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenTarget>, StoreError>;
+
     /// A shipment, for a tenant with a subscription to it (of any status).
     async fn get_shipment(
         &self,

@@ -7,6 +7,7 @@
 
 mod lifecycle;
 mod outbox;
+mod tokens;
 mod tracking;
 
 use super::rows::{
@@ -387,6 +388,21 @@ impl Store for SqliteStore {
         awb: &AwbNumber,
     ) -> Result<Option<ShipmentView>, StoreError> {
         self.shipment(tenant, awb).await
+    }
+
+    async fn email_for_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<crate::store::TokenTarget>, StoreError> {
+        self.token_target(token).await
+    }
+
+    async fn unsubscribe_email_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::store::TokenTarget>, StoreError> {
+        self.unsubscribe_token(token, now).await
     }
 }
 

@@ -174,6 +174,18 @@ async fn gone_disables_the_url_at_once_and_the_subscription_says_why(backend: Ba
     assert_eq!(channels, ["email"], "nothing more for the disabled URL");
     assert_eq!(rig.receiver.posts().len(), 1);
     assert_eq!(rig.sink.messages().len(), 2);
+
+    // A PUT with the URL turns it back on.
+    let path = format!("/v1/subscriptions/{}", super::id(&sub));
+    let body = json!({"url": rig.receiver.url("/hook"), "emails": ["ops@example.com"]});
+    let put = rig.app.put(&path, &rig.key, body).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert!(put.body.get("urlDisabledAt").is_none(), "{}", put.body);
+    rig.catch_up();
+    rig.poll(vec![booked(), departed(), super::arrived()]).await;
+    rig.dispatch().await;
+    assert_eq!(rig.receiver.posts().len(), 2);
+    assert_eq!(rig.receiver.posts()[1].json()["sequence"], 3);
 }
 
 async fn a_redirect_is_a_failure_and_is_not_followed(backend: Backend) {

@@ -4,11 +4,12 @@ use super::{AWB, DeliveryRig, booked, id};
 use crate::helpers::{Backend, hook, on_both_backends, spawn_app};
 use serde_json::json;
 use skyhook::dispatch::PreflightMode;
-use skyhook::domain::AllowNetworks;
+use skyhook::domain::{AllowNetworks, Cidr};
 
 on_both_backends!(
     internal_callback_urls_are_refused_at_subscribe_and_update_saying_why,
     the_send_time_guard_refuses_an_internal_url_the_api_let_through,
+    the_send_time_resolver_refuses_a_host_name_resolving_to_an_internal_address,
     a_reachable_preflight_refuses_a_callback_that_does_not_answer,
     a_strict_preflight_wants_a_2xx_allowing_post,
 );
@@ -64,6 +65,39 @@ async fn the_send_time_guard_refuses_an_internal_url_the_api_let_through(backend
     assert_eq!(log[0]["lastStatusCode"], json!(null));
     let error = log[0]["lastError"].as_str().unwrap();
     assert!(error.contains("loopback address 127.0.0.1"), "{error}");
+}
+
+async fn the_send_time_resolver_refuses_a_host_name_resolving_to_an_internal_address(
+    backend: Backend,
+) {
+    let loopback = || {
+        AllowNetworks(vec![
+            Cidr::parse("127.0.0.0/8").unwrap(),
+            Cidr::parse("::1/128").unwrap(),
+        ])
+    };
+    let rig = DeliveryRig::with(backend, move |s| s.webhooks.allow_networks = loopback()).await;
+    let url = rig.receiver.url("/hook").replace("127.0.0.1", "localhost");
+    let sub = rig.subscribe(json!({"url": url})).await;
+    rig.poll(vec![booked()]).await;
+
+    // An instance that does not allow loopback refuses the name when it connects…
+    let allowing = rig.another_dispatcher(|_| {});
+    let refusing = rig.another_dispatcher(|s| s.webhooks.allow_networks = AllowNetworks(vec![]));
+    assert_eq!(refusing.dispatch_once().await.unwrap(), 1);
+    assert!(rig.receiver.posts().is_empty());
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(log[0]["status"], "pending");
+    let error = log[0]["lastError"].as_str().unwrap();
+    assert!(
+        error.contains("localhost resolves to loopback address"),
+        "{error}"
+    );
+
+    // …which an instance allowing loopback reaches.
+    rig.advance_to_next_attempt(&log);
+    assert_eq!(allowing.dispatch_once().await.unwrap(), 1);
+    assert_eq!(rig.receiver.posts().len(), 1);
 }
 
 async fn a_reachable_preflight_refuses_a_callback_that_does_not_answer(backend: Backend) {

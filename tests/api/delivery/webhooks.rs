@@ -14,6 +14,7 @@ on_both_backends!(
     static_headers_go_with_every_webhook_and_reserved_names_are_refused,
     after_a_rotation_messages_carry_both_signatures_for_a_day,
     a_test_message_and_a_manual_retry_resend_the_same_body_and_id,
+    the_servers_own_dispatcher_sends_what_is_queued,
 );
 
 async fn a_tracking_update_is_posted_signed_and_shaped_as_documented(backend: Backend) {
@@ -292,4 +293,37 @@ async fn a_test_message_and_a_manual_retry_resend_the_same_body_and_id(backend: 
         .post(&unknown, &rig.key, json!({}))
         .await
         .assert_error(404, "ErrDeliveryNotFound");
+}
+
+async fn the_servers_own_dispatcher_sends_what_is_queued(backend: Backend) {
+    // The server as `skyhook serve` runs it: its own dispatcher, on the system clock.
+    let rig = DeliveryRig::with(backend, |s| {
+        s.delivery.enabled = true;
+        s.delivery.idle_wait = super::HumanDuration(std::time::Duration::from_millis(20));
+    })
+    .await;
+    let sub = rig.subscribe_url("/hook").await;
+    let queued = rig
+        .app
+        .post(
+            &format!("/v1/subscriptions/{}/test", id(&sub)),
+            &rig.key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while rig.receiver.posts().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was sent");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let post = &rig.receiver.posts()[0];
+    assert_eq!(
+        post.header("webhook-id"),
+        queued.body["messageId"].as_str().unwrap()
+    );
+    Webhook::new(secret(&sub))
+        .unwrap()
+        .verify(post.body.as_bytes(), &post.headers)
+        .expect("signed with the subscription's secret");
 }

@@ -9,7 +9,10 @@ use skyhook::store::{DeliveryOutcome, NextStep};
 use std::collections::HashSet;
 use std::time::Duration;
 
-on_both_backends!(a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires);
+on_both_backends!(
+    a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires,
+    a_manual_retry_does_not_take_a_message_from_the_worker_sending_it,
+);
 
 async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(backend: Backend) {
     let rig = DeliveryRig::new(backend).await;
@@ -61,6 +64,51 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
     assert_eq!(log[0]["status"], "delivered");
     assert_eq!(log[0]["attempts"], 1);
     assert_eq!(log[0]["lastStatusCode"], 200);
+}
+
+async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backend: Backend) {
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig.subscribe_url("/hook").await;
+    rig.poll(vec![booked()]).await;
+
+    // Another instance has the message in flight (claimed, not yet recorded)…
+    let sending = uuid::Uuid::new_v4();
+    let now = rig.now();
+    let lease = TimeDelta::from_std(rig.settings.delivery.lease.0).unwrap();
+    let claimed = rig
+        .app
+        .store
+        .claim_due_deliveries(sending, now, now + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // …when the subscriber asks for it to be sent again.
+    let log = rig.deliveries(&sub).await;
+    let path = format!("/v1/deliveries/{}/retry", log[0]["id"].as_str().unwrap());
+    let reply = rig.app.post(&path, &rig.key, json!({})).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    rig.catch_up();
+
+    assert_eq!(
+        rig.dispatch().await,
+        0,
+        "a message is never sent by two instances at once"
+    );
+    assert!(rig.receiver.posts().is_empty());
+    let done = DeliveryOutcome {
+        id: claimed[0].id,
+        attempted_at: rig.now(),
+        status_code: Some(200),
+        error: None,
+        next: NextStep::Delivered,
+    };
+    assert!(
+        rig.app.store.record_delivery(sending, done).await.unwrap(),
+        "the sender still holds its lease and records the attempt"
+    );
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(log[0]["status"], "delivered");
+    assert_eq!(log[0]["attempts"], 1);
 }
 
 /// Two instances (two dispatchers, each its own lease owner) race over one queue on Postgres;

@@ -12,6 +12,7 @@ use std::time::Duration;
 on_both_backends!(
     a_failing_callback_is_retried_on_the_schedule_with_the_same_bytes,
     retry_after_of_429_and_503_is_honoured_up_to_a_day,
+    retry_after_as_an_http_date_is_honoured,
     gone_disables_the_url_at_once_and_the_subscription_says_why,
     a_redirect_is_a_failure_and_is_not_followed,
     a_slow_receiver_times_out_and_a_huge_answer_is_cut_short,
@@ -141,6 +142,28 @@ async fn retry_after_of_429_and_503_is_honoured_up_to_a_day(backend: Backend) {
     let log = rig.deliveries(&sub).await;
     assert_eq!(only(&log)["status"], "delivered");
     assert_eq!(only(&log)["lastStatusCode"], 204);
+}
+
+async fn retry_after_as_an_http_date_is_honoured(backend: Backend) {
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig.subscribe_url("/hook").await;
+    rig.poll(vec![booked()]).await;
+    // RFC 9110 allows `Retry-After: <http-date>` as well as seconds.
+    let now = rig.now();
+    let asked =
+        chrono::DurationRound::duration_trunc(now + TimeDelta::minutes(10), TimeDelta::seconds(1))
+            .unwrap();
+    let date = asked.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    rig.receiver
+        .script([Reply::RetryAfterDate(503, date.clone())]);
+    assert_eq!(rig.dispatch().await, 1);
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(only(&log)["lastStatusCode"], 503);
+    assert_eq!(
+        time(&only(&log)["nextAttemptAt"]),
+        asked,
+        "Retry-After: {date}"
+    );
 }
 
 async fn gone_disables_the_url_at_once_and_the_subscription_says_why(backend: Backend) {

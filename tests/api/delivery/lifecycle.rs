@@ -72,6 +72,22 @@ async fn a_delivered_shipment_sends_its_update_then_completes_the_subscription(b
             .iter()
             .all(|d| d["status"] == "delivered")
     );
+
+    // An ended subscription takes no test message and no new secret; its log stays readable
+    // to its owner only.
+    for action in ["test", "rotate-secret"] {
+        let path = format!("/v1/subscriptions/{}/{action}", id(&sub));
+        rig.app
+            .post(&path, &rig.key, json!({}))
+            .await
+            .assert_error(409, "ErrSubscriptionNotActive");
+    }
+    let other = rig.app.create_key("other").await;
+    let path = format!("/v1/subscriptions/{}/deliveries", id(&sub));
+    rig.app
+        .get(&path, &other)
+        .await
+        .assert_error(404, "ErrSubscriptionNotFound");
 }
 
 async fn an_expired_subscription_gets_one_notice_and_nothing_after(backend: Backend) {

@@ -170,3 +170,54 @@ async fn two_dispatchers_on_one_postgres_never_send_a_message_twice() {
         assert_eq!(log["items"][0]["attempts"], json!(1));
     }
 }
+
+/// Two `skyhook serve` instances (each with its own pool and dispatcher loop, on the system
+/// clock) share one Postgres queue; every message reaches the receiver exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_on_one_postgres_share_the_queue_without_sending_twice() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let rig = DeliveryRig::new(backend).await;
+    const SUBSCRIPTIONS: usize = 16;
+    for i in 0..SUBSCRIPTIONS {
+        rig.subscribe_url(&format!("/hook/{i}")).await;
+    }
+    rig.poll(vec![booked()]).await;
+
+    let (mut stops, mut servers) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let mut settings = rig.settings.clone();
+        settings.delivery.enabled = true;
+        settings.delivery.batch_size = 2;
+        settings.delivery.idle_wait = super::HumanDuration(Duration::from_millis(20));
+        let store = skyhook::app::open_store(&settings).await.unwrap();
+        let app = skyhook::app::Application::build_with(
+            settings,
+            store,
+            std::sync::Arc::new(skyhook::clock::SystemClock),
+        )
+        .await
+        .unwrap();
+        stops.push(app.shutdown_token());
+        servers.push(tokio::spawn(app.run_until_stopped()));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while rig.receiver.posts().len() < SUBSCRIPTIONS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {SUBSCRIPTIONS} messages arrived",
+            rig.receiver.posts().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Stop both and let whatever they had in flight finish before counting.
+    stops.iter().for_each(|s| s.cancel());
+    for server in servers {
+        server.await.unwrap().unwrap();
+    }
+    let posts = rig.receiver.posts();
+    let unique: HashSet<&str> = posts.iter().map(|p| p.header("webhook-id")).collect();
+    assert_eq!(unique.len(), posts.len(), "a message was sent twice");
+    assert_eq!(unique.len(), SUBSCRIPTIONS);
+}

@@ -103,7 +103,8 @@ impl WebhookSender {
             Err(e) => return AttemptReport::failed(describe_send_error(&e)),
         };
         let status = response.status();
-        let retry_after = crate::carriers::retry_after(response.headers());
+        let retry_after = crate::carriers::retry_after(response.headers())
+            .or_else(|| retry_after_date(response.headers(), now));
         let body = read_bounded(&mut response).await;
         if status.is_success() {
             return AttemptReport {
@@ -132,6 +133,14 @@ impl WebhookSender {
             error: Some(error),
         }
     }
+}
+
+/// `Retry-After` in its other form, an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`), as the
+/// wait from `now`; a date already past asks for no wait.
+fn retry_after_date(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let at = DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    (at.with_timezone(&Utc) - now).to_std().ok()
 }
 
 /// Reads at most [`MAX_RESPONSE_READ`] bytes of the answer, lossily as text.
@@ -181,6 +190,22 @@ fn describe_send_error(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_may_be_an_http_date() {
+        let now: DateTime<Utc> = "2026-10-21T07:20:00Z".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2026 07:28:00 GMT"),
+        );
+        assert_eq!(
+            retry_after_date(&headers, now),
+            Some(Duration::from_secs(480))
+        );
+        let later: DateTime<Utc> = "2026-10-21T08:00:00Z".parse().unwrap();
+        assert_eq!(retry_after_date(&headers, later), None);
+    }
 
     #[test]
     fn truncation_respects_character_boundaries() {

@@ -2,11 +2,13 @@
 //! `SKYHOOK_TEST_DATABASE_URL` is set) Postgres.
 
 mod helpers;
+mod receiver;
 mod smtp_sink;
 
 mod claims;
 mod cli;
 mod db;
+mod delivery;
 mod duplicates;
 mod email;
 mod errors;

@@ -34,6 +34,8 @@ impl Received {
 pub enum Reply {
     Status(u16),
     RetryAfter(u16, u64),
+    /// `Retry-After` as an HTTP date rather than seconds.
+    RetryAfterDate(u16, String),
     Redirect,
     Slow(Duration),
     HugeBody(u16),
@@ -121,6 +123,9 @@ async fn answer(
         Some(Reply::Status(code)) => status(code).into_response(),
         Some(Reply::RetryAfter(code, secs)) => {
             (status(code), [(header::RETRY_AFTER, secs.to_string())]).into_response()
+        }
+        Some(Reply::RetryAfterDate(code, date)) => {
+            (status(code), [(header::RETRY_AFTER, date)]).into_response()
         }
         Some(Reply::Redirect) => (
             StatusCode::TEMPORARY_REDIRECT,

@@ -291,9 +291,14 @@ impl PostgresStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        // A live lease stays: the instance holding it is sending the message right now, and
+        // clearing it would let another instance send it at the same time.
         let done = sqlx::query(
             "UPDATE deliveries d SET status = 'pending', next_attempt_at = $3, \
-                 lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
+                 lease_owner = CASE WHEN d.lease_expires_at > $3 THEN d.lease_owner END, \
+                 lease_expires_at = CASE WHEN d.lease_expires_at > $3 \
+                     THEN d.lease_expires_at END, \
+                 delivered_at = NULL \
              FROM subscriptions s \
              WHERE d.id = $2 AND s.id = d.subscription_id AND s.tenant_id = $1",
         )

@@ -280,9 +280,13 @@ impl SqliteStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        // A live lease stays: the instance holding it is sending the message right now, and
+        // clearing it would let another instance send it at the same time.
         let done = sqlx::query(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, \
-                 lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
+                 lease_owner = CASE WHEN lease_expires_at > ?3 THEN lease_owner END, \
+                 lease_expires_at = CASE WHEN lease_expires_at > ?3 THEN lease_expires_at END, \
+                 delivered_at = NULL \
              WHERE id = ?2 AND subscription_id IN \
                  (SELECT id FROM subscriptions WHERE tenant_id = ?1)",
         )

@@ -270,6 +270,7 @@ mod tests {
         FetchRequest {
             awb: AwbNumber::parse(awb).unwrap(),
             first_seen: chrono::Utc::now(),
+            carrier_ref: None,
         }
     }
 

@@ -284,6 +284,7 @@ mod tests {
         match result {
             Ok(Fetched::Found { .. }) => "found",
             Ok(Fetched::NotFound) => "not found",
+            Ok(Fetched::Registered { .. }) => "registered",
             Err(FetchError::Malformed { .. }) => "malformed",
             Err(FetchError::Unauthorized { .. }) => "unauthorized",
             Err(FetchError::Unavailable { .. }) => "unavailable",

@@ -11,6 +11,7 @@ mod duplicates;
 mod email;
 mod errors;
 mod fake_carrier;
+mod lufthansa;
 mod operations;
 mod storage;
 mod subscriptions;

@@ -197,8 +197,8 @@ mod tests {
         );
         assert!(pushed.replaces_previous);
         let info = pushed.event.additional_information.unwrap();
-        assert_eq!(info["timeOfAvailability"], "2026-11-26T09:00:00+00:00");
-        assert_eq!(info["reportedAt"], "2026-11-25T20:00:00+00:00");
+        assert_eq!(info["timeOfAvailability"], "2026-11-26T09:00:00Z");
+        assert_eq!(info["reportedAt"], "2026-11-25T20:00:00Z");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{Secret, Settings};
 use skyhook::domain::AwbNumber;
 use skyhook::poller::Poller;
+use skyhook::store::RefClaim;
 use std::sync::Arc;
 
 on_both_backends!(
@@ -267,6 +268,39 @@ async fn pushes_that_name_no_registration_are_refused(backend: Backend) {
     let (status, _) = rig.push(status_push("RCS", "2026-11-24T10:00:00Z")).await;
     assert_eq!(status, 200);
     assert_eq!(rig.codes_and_dates().await.len(), 1);
+
+    // While someone else holds the shipment, a push waits, then asks to be sent again.
+    let holder = uuid::Uuid::new_v4();
+    let now = Utc::now();
+    let held = rig
+        .app
+        .store
+        .claim_by_carrier_ref(
+            holder,
+            "lufthansa",
+            SUBSCRIPTION_ID,
+            now,
+            now + TimeDelta::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(held, RefClaim::Claimed(_)));
+    let reply = rig
+        .app
+        .request(
+            reqwest::Method::POST,
+            "/carriers/lufthansa/callback",
+            None,
+            Some(&status_push("MAN", "2026-11-25T09:00:00Z")),
+        )
+        .await;
+    reply.assert_error(503, "ErrBusy");
+    assert_eq!(reply.headers["retry-after"], "5");
+    let awb = AwbNumber::parse(AWB).unwrap();
+    rig.app.store.release_shipment(holder, &awb).await.unwrap();
+    let (status, _) = rig.push(status_push("MAN", "2026-11-25T09:00:00Z")).await;
+    assert_eq!(status, 200);
+    assert_eq!(rig.codes_and_dates().await.len(), 2);
 }
 
 async fn the_registration_is_removed_when_the_last_subscription_ends(backend: Backend) {

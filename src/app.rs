@@ -55,8 +55,15 @@ impl Application {
             .timeout(Duration::from_secs(30))
             .build()
             .context("cannot build the HTTP client")?;
+        let mut carrier_settings = settings.carriers.clone();
+        carrier_settings
+            .lufthansa
+            .callback_url
+            .get_or_insert_with(|| {
+                crate::carriers::lufthansa_callback(&settings.server.public_url)
+            });
         let carriers = Arc::new(
-            Carriers::from_settings(&settings.carriers, http, clock.clone())
+            Carriers::from_settings(&carrier_settings, http, clock.clone())
                 .context("invalid carrier configuration")?,
         );
         let poller = settings.poller.enabled.then(|| {
@@ -81,8 +88,16 @@ impl Application {
             .user_agent(concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the preflight HTTP client")?;
+        let pushes = Arc::new(crate::pushes::Pushes::new(
+            store.clone(),
+            clock.clone(),
+            settings.poller.lease.0,
+            settings.poller.max_interval.0,
+            settings.email.batch_window.0,
+        ));
         let state = AppState {
             store: store.clone(),
+            pushes,
             clock,
             metrics: telemetry::metrics_handle(),
             subscription_ttl: settings.subscriptions.ttl.0,

@@ -109,7 +109,8 @@ pub struct CarriersSettings {
     pub lufthansa: CarrierSettings,
 }
 
-/// One carrier or aggregator. `step` is the demo carrier's and `batch_size` TrackingMore's.
+/// One carrier or aggregator. `step` is the demo carrier's, `batch_size` TrackingMore's and
+/// `callback_url` Lufthansa's.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierSettings {
@@ -125,6 +126,9 @@ pub struct CarrierSettings {
     pub step: Option<HumanDuration>,
     #[serde(default)]
     pub batch_size: Option<u32>,
+    /// Lufthansa's: where it pushes to; unset = `{server.public_url}/carriers/lufthansa/callback`.
+    #[serde(default)]
+    pub callback_url: Option<url::Url>,
 }
 
 /// A credential: usable, but never printed by `Debug`.

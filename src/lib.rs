@@ -5,6 +5,7 @@
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
 //! - [`carriers`]: tracking sources (carrier and aggregator adapters) and their registry.
 //! - [`poller`]: claims due shipments, fetches, diffs and records what is new.
+//! - [`pushes`]: applies what push carriers (Lufthansa) send, by the poller's rules.
 //! - [`dispatch`]: outbound delivery of queued messages (signed webhooks with
 //!   retries and an SSRF guard, email).
 //! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
@@ -22,5 +23,6 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod poller;
+pub mod pushes;
 pub mod store;
 pub mod telemetry;

@@ -10,7 +10,9 @@ use crate::domain::diff::{self, StoredEvent};
 use crate::domain::message::ShipmentChange;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{SummaryStatus, Tracking, TrackingEvent};
-use crate::store::{ClaimedShipment, PollRecord, PollResult, ShipmentSummary, Store, StoreError};
+use crate::store::{
+    ClaimedShipment, PollRecord, PollResult, ShipmentSummary, StaleRegistration, Store, StoreError,
+};
 use chrono::TimeDelta;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -71,8 +73,9 @@ impl Poller {
         tracing::info!("poller stopped");
     }
 
-    /// One round: claim a batch, fetch per carrier within its limits, record every outcome.
-    /// Returns how many shipments were claimed.
+    /// One round: claim a batch, fetch per carrier within its limits, record every outcome;
+    /// then remove push registrations no subscription needs any more. Returns how many
+    /// shipments were claimed for either.
     pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let lease_until =
@@ -120,7 +123,92 @@ impl Poller {
                 Err(panic) => tracing::error!(error = %panic, "poll task panicked"),
             }
         }
+        let unregistered = self.unregister_stale(now, lease_until).await?;
+        Ok(claimed + unregistered)
+    }
+
+    /// Removes the push registrations of shipments whose last active subscription has ended.
+    async fn unregister_stale(
+        self: &Arc<Self>,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, StoreError> {
+        let stale = self
+            .store
+            .claim_stale_registrations(self.owner, now, lease_until, self.settings.batch_size)
+            .await?;
+        let claimed = stale.len();
+        let mut tasks = JoinSet::new();
+        for registration in stale {
+            let Some(entry) = self.carriers.by_name(&registration.carrier).cloned() else {
+                // Its lease expires and it is tried again then, e.g. once re-enabled.
+                tracing::warn!(
+                    awb = %registration.awb,
+                    carrier = registration.carrier,
+                    "carrier not enabled; its registration cannot be removed"
+                );
+                continue;
+            };
+            tasks.spawn(self.clone().unregister(entry, registration));
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(result) => result?,
+                Err(panic) => tracing::error!(error = %panic, "unregister task panicked"),
+            }
+        }
         Ok(claimed)
+    }
+
+    async fn unregister(
+        self: Arc<Self>,
+        entry: Arc<CarrierEntry>,
+        registration: StaleRegistration,
+    ) -> Result<(), StoreError> {
+        let result = {
+            let _permit = entry.throttle.acquire().await;
+            entry
+                .carrier
+                .unregister(&registration.awb, &registration.carrier_ref)
+                .await
+        };
+        let carrier = entry.carrier.name();
+        let now = self.clock.now();
+        let bounds = self.bounds(carrier);
+        let (result, failures, next) = match result {
+            Ok(()) => (PollResult::Unregistered, 0, now + max_delta(bounds)),
+            Err(err) => {
+                let failures = registration.poll_failures + 1;
+                tracing::warn!(
+                    awb = %registration.awb, carrier, failures, error = %err,
+                    "unregistration failed"
+                );
+                if let FetchError::Unauthorized { .. } = &err {
+                    metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
+                        .increment(1);
+                }
+                let last = LastPoll::Failed {
+                    failures,
+                    retry_after: retry_after(&err, bounds),
+                };
+                let next = schedule::next_poll(now, bounds, &[], last);
+                let error = format!("unregistering: {err}");
+                (PollResult::Failed { error }, failures, next)
+            }
+        };
+        let record = PollRecord {
+            awb: registration.awb.clone(),
+            carrier,
+            checked_at: now,
+            next_poll_at: next,
+            poll_failures: failures,
+            result,
+            email_batch_window: self.email_batch_window,
+        };
+        if !self.store.record_poll(self.owner, record).await? {
+            tracing::warn!(awb = %registration.awb, "lease lost before the unregistration was recorded");
+        }
+        Ok(())
     }
 
     async fn fetch_batch(
@@ -133,6 +221,7 @@ impl Poller {
             .map(|c| FetchRequest {
                 awb: c.awb.clone(),
                 first_seen: c.created_at,
+                carrier_ref: c.carrier_ref.clone(),
             })
             .collect();
         let results = {
@@ -173,17 +262,18 @@ impl Poller {
                 (result, last, 0)
             }
             Ok(Fetched::NotFound) => (PollResult::NotFound, LastPoll::NotFound, 0),
+            // Pushes bring the news; the registration is only looked at again this late.
+            Ok(Fetched::Registered { carrier_ref }) => (
+                PollResult::Registered { carrier_ref },
+                LastPoll::NotFound,
+                0,
+            ),
             Err(err) => {
                 let failures = claim.poll_failures + 1;
                 tracing::warn!(%awb, carrier, failures, error = %err, "fetch failed");
-                let retry_after = match &err {
-                    // Credentials will not fix themselves: do not hammer, wait the longest.
-                    FetchError::Unauthorized { .. } => Some(bounds.max),
-                    other => other.retry_after(),
-                };
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after,
+                    retry_after: retry_after(&err, bounds),
                 };
                 (
                     PollResult::Failed {
@@ -199,6 +289,8 @@ impl Poller {
             (PollResult::Tracked { .. }, _) => "unchanged",
             (PollResult::NotFound, _) => "not_found",
             (PollResult::Failed { .. }, _) => "failed",
+            (PollResult::Registered { .. }, _) => "registered",
+            (PollResult::Unregistered, _) => "unregistered",
         };
         metrics::counter!("skyhook_polls_total", "carrier" => carrier, "outcome" => outcome)
             .increment(1);
@@ -232,8 +324,22 @@ impl Poller {
     }
 }
 
-/// What a successful fetch means for the stored shipment.
-fn apply(
+/// How long to wait after a failure before the carrier's own hint.
+fn retry_after(err: &FetchError, bounds: Bounds) -> Option<std::time::Duration> {
+    match err {
+        // Credentials will not fix themselves: do not hammer, wait the longest.
+        FetchError::Unauthorized { .. } => Some(bounds.max),
+        other => other.retry_after(),
+    }
+}
+
+fn max_delta(bounds: Bounds) -> TimeDelta {
+    TimeDelta::from_std(bounds.max).unwrap_or(TimeDelta::MAX)
+}
+
+/// What a successful fetch (or a push merged into the stored events) means for the stored
+/// shipment.
+pub(crate) fn apply(
     claim: &ClaimedShipment,
     tracking: Tracking,
     raw: serde_json::Value,

@@ -60,6 +60,12 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("the request took too long and was abandoned")]
     Timeout,
+    /// A carrier push naming a subscription id Skyhook never registered (or has removed).
+    #[error("{0}")]
+    UnknownCarrierSubscription(String),
+    /// Momentarily unable to serve; the caller should retry after a few seconds.
+    #[error("{0}")]
+    Busy(String),
     /// Anything the client could not have caused. Its cause is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -85,7 +91,9 @@ impl ApiError {
             Self::SubscriptionNotFound(_)
             | Self::ShipmentNotFound(_)
             | Self::DeliveryNotFound(_)
+            | Self::UnknownCarrierSubscription(_)
             | Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::SubscriptionNotActive(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -122,6 +130,8 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "ErrMethodNotAllowed",
             Self::PayloadTooLarge(_) => "ErrPayloadTooLarge",
             Self::Timeout => "ErrRequestTimeout",
+            Self::UnknownCarrierSubscription(_) => "ErrUnknownCarrierSubscription",
+            Self::Busy(_) => "ErrBusy",
             Self::Internal(_) => "ErrInternalServerError",
         }
     }
@@ -149,6 +159,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, Self::Busy(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

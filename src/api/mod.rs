@@ -2,6 +2,7 @@
 //! Nothing outside this module knows HTTP.
 
 pub mod auth;
+pub mod carrier_callbacks;
 pub mod deliveries;
 pub mod error;
 mod extract;
@@ -36,6 +37,8 @@ pub struct AppState {
     /// Which carrier serves which AWB prefix (handlers only ask, never call carriers).
     pub carriers: Arc<Carriers>,
     pub callbacks: Arc<CallbackCheck>,
+    /// Applies what push carriers send to their callbacks.
+    pub pushes: Arc<crate::pushes::Pushes>,
 }
 
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
@@ -147,6 +150,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route(
+            crate::carriers::LUFTHANSA_CALLBACK_PATH,
+            post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
+        )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {

@@ -309,6 +309,7 @@ mod tests {
             FetchRequest {
                 awb,
                 first_seen: start,
+                carrier_ref: None,
             },
             start,
         )

@@ -4,9 +4,11 @@
 
 mod cargoai;
 mod demo;
+mod lufthansa;
 mod throttle;
 mod trackingmore;
 
+pub use lufthansa::CALLBACK_PATH as LUFTHANSA_CALLBACK_PATH;
 pub use throttle::Throttle;
 
 use crate::clock::Clock;
@@ -24,6 +26,8 @@ pub struct FetchRequest {
     pub awb: AwbNumber,
     /// When Skyhook started tracking it (the demo carrier scripts from here).
     pub first_seen: DateTime<Utc>,
+    /// What a push carrier already calls this shipment (its subscription id), if registered.
+    pub carrier_ref: Option<String>,
 }
 
 /// A carrier's answer for one AWB.
@@ -36,6 +40,9 @@ pub enum Fetched {
     },
     /// The carrier does not know the AWB (yet): keep trying, slowly.
     NotFound,
+    /// A push carrier will send news of the AWB to Skyhook's callback, under `carrier_ref`
+    /// (its subscription id): nothing to fetch until the registration is no longer needed.
+    Registered { carrier_ref: String },
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -90,6 +97,12 @@ pub trait Carrier: Send + Sync + 'static {
 
     /// Looks the AWBs up; one result per request, in the same order.
     async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, FetchError>>;
+
+    /// Removes a push registration ([`Fetched::Registered`]) once no subscription needs it; an
+    /// already gone registration is not an error. Pull carriers register nothing.
+    async fn unregister(&self, _awb: &AwbNumber, _carrier_ref: &str) -> Result<(), FetchError> {
+        Ok(())
+    }
 }
 
 /// A carrier with the limits it must be called under.
@@ -106,6 +119,8 @@ pub enum RegistryError {
         first: &'static str,
         second: &'static str,
     },
+    #[error("carriers.{0}.callback_url is not set (it defaults to one under server.public_url)")]
+    NoCallbackUrl(&'static str),
 }
 
 /// Which enabled carrier serves which AWB prefix.
@@ -138,6 +153,21 @@ impl Carriers {
             carriers.push((
                 Arc::new(cargoai::CargoAi::new(http.clone(), &settings.cargoai)),
                 &settings.cargoai,
+            ));
+        }
+        if settings.lufthansa.enabled {
+            let callback = settings
+                .lufthansa
+                .callback_url
+                .clone()
+                .ok_or(RegistryError::NoCallbackUrl("lufthansa"))?;
+            carriers.push((
+                Arc::new(lufthansa::Lufthansa::new(
+                    http.clone(),
+                    &settings.lufthansa,
+                    callback,
+                )),
+                &settings.lufthansa,
             ));
         }
         if settings.trackingmore.enabled {
@@ -215,6 +245,12 @@ impl Carriers {
             .map(|(name, error)| (*name, error.clone()))
             .collect()
     }
+}
+
+/// Where Lufthansa pushes to when `carriers.lufthansa.callback_url` is not set: the route
+/// Skyhook serves under its public URL.
+pub fn lufthansa_callback(public_url: &url::Url) -> url::Url {
+    join(public_url, LUFTHANSA_CALLBACK_PATH.trim_start_matches('/'))
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare from APIs; it is ignored).

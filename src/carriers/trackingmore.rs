@@ -270,6 +270,7 @@ mod tests {
         FetchRequest {
             awb: AwbNumber::parse(awb).unwrap(),
             first_seen: chrono::Utc::now(),
+            carrier_ref: None,
         }
     }
 
@@ -283,6 +284,7 @@ mod tests {
         match result {
             Ok(Fetched::Found { .. }) => "found",
             Ok(Fetched::NotFound) => "not found",
+            Ok(Fetched::Registered { .. }) => "registered",
             Err(FetchError::Malformed { .. }) => "malformed",
             Err(FetchError::Unauthorized { .. }) => "unauthorized",
             Err(FetchError::Unavailable { .. }) => "unavailable",

@@ -118,6 +118,27 @@ pub struct ClaimedShipment {
     pub status: SummaryStatus,
     pub poll_failures: u32,
     pub events: Vec<StoredEvent>,
+    /// What a push carrier calls this shipment (Lufthansa's subscription id), once registered.
+    pub carrier_ref: Option<String>,
+}
+
+/// [`Store::claim_by_carrier_ref`]'s answer.
+#[derive(Debug, Clone)]
+pub enum RefClaim {
+    Claimed(ClaimedShipment),
+    /// Another instance or task holds the shipment right now.
+    Busy,
+    /// No shipment is registered under that reference.
+    Unknown,
+}
+
+/// A shipment still registered with a push carrier that no active subscription needs any more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleRegistration {
+    pub awb: AwbNumber,
+    pub carrier: String,
+    pub carrier_ref: String,
+    pub poll_failures: u32,
 }
 
 /// The outcome of one poll, written back atomically while the claim is still held.
@@ -151,6 +172,12 @@ pub enum PollResult {
     Failed {
         error: String,
     },
+    /// A push carrier registered the shipment under `carrier_ref` (or confirmed it is).
+    Registered {
+        carrier_ref: String,
+    },
+    /// The push carrier's registration was removed; `carrier_ref` is cleared.
+    Unregistered,
 }
 
 /// Summary, raw answer, anomalies and error: the shipment columns a poll may set. `None`
@@ -171,8 +198,19 @@ impl PollResult {
                 anomalies,
                 ..
             } => (Some(summary), Some(raw), Some(anomalies), None),
-            Self::NotFound => (None, None, None, None),
+            Self::NotFound | Self::Registered { .. } | Self::Unregistered => {
+                (None, None, None, None)
+            }
             Self::Failed { error } => (None, None, None, Some(error.as_str())),
+        }
+    }
+
+    /// `Some(new value)` when the poll changes the shipment's `carrier_ref`.
+    fn carrier_ref(&self) -> Option<Option<&str>> {
+        match self {
+            Self::Registered { carrier_ref } => Some(Some(carrier_ref.as_str())),
+            Self::Unregistered => Some(None),
+            _ => None,
         }
     }
 }
@@ -302,6 +340,29 @@ pub trait Store: Outbox + Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<TokenTarget>, StoreError>;
 
+    /// Claims the shipment a push carrier knows as `carrier_ref`, whatever its subscriptions, so
+    /// that a push is applied under the same lease as a poll; write it back with `record_poll`
+    /// or give it up with `release_shipment`.
+    async fn claim_by_carrier_ref(
+        &self,
+        owner: Uuid,
+        carrier: &str,
+        carrier_ref: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<RefClaim, StoreError>;
+    /// Claims up to `limit` shipments still registered with a push carrier (`carrier_ref` set)
+    /// that no active subscription points at; each is unregistered, then recorded with
+    /// `record_poll` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
+    async fn claim_stale_registrations(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StaleRegistration>, StoreError>;
+    /// Gives a claim up without writing anything.
+    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError>;
     /// A shipment, for a tenant with a subscription to it (of any status).
     async fn get_shipment(
         &self,

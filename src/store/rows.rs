@@ -183,6 +183,7 @@ pub(super) struct ClaimRow {
     pub created_at: DateTime<Utc>,
     pub status: String,
     pub poll_failures: i32,
+    pub carrier_ref: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -256,6 +257,7 @@ impl ClaimRow {
             status: summary_status(&self.status)?,
             poll_failures: u32::try_from(self.poll_failures).unwrap_or(0),
             events: mine,
+            carrier_ref: self.carrier_ref,
         })
     }
 }

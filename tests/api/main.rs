@@ -14,6 +14,7 @@ mod email;
 mod errors;
 mod fake_carrier;
 mod one_click;
+mod lufthansa;
 mod operations;
 mod storage;
 mod subscriptions;

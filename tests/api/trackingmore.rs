@@ -45,13 +45,13 @@ fn trackingmore_settings(database_url: &str, base_url: &str, batch_size: u32) ->
 /// Metrics recorded on this test's thread only. `#[tokio::test]` runs the test and every task it
 /// spawns on one thread, so the counts are this test's alone even when `cargo test` runs many
 /// tests in one process against the one global recorder.
-struct Metrics {
+pub(crate) struct Metrics {
     handle: PrometheusHandle,
     _guard: metrics::LocalRecorderGuard<'static>,
 }
 
 impl Metrics {
-    fn capture() -> Self {
+    pub(crate) fn capture() -> Self {
         // Leaked so the guard can live in a struct; one small recorder per test.
         let recorder = Box::leak(Box::new(PrometheusBuilder::new().build_recorder()));
         Self {
@@ -61,7 +61,7 @@ impl Metrics {
     }
 
     /// The value of one series, written as Prometheus renders it; 0 when never recorded.
-    fn value(&self, series: &str) -> f64 {
+    pub(crate) fn value(&self, series: &str) -> f64 {
         self.handle
             .render()
             .lines()

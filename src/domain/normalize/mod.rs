@@ -5,6 +5,7 @@
 mod lenient;
 
 pub mod cargoai;
+pub mod lufthansa;
 pub mod trackingmore;
 
 pub use cargoai::from_cargoai;
@@ -23,6 +24,9 @@ pub enum NormalizeError {
     /// The source reported a failure in its own envelope (TrackingMore's `meta`).
     #[error("the source rejected the request (code {code}): {message}")]
     Rejected { code: String, message: String },
+    /// A field without which the data means nothing (a push's subscription id).
+    #[error("`{what}` is missing")]
+    Missing { what: &'static str },
 }
 
 /// The description for a known IATA status code (Cargo-IMP / cXML list, see DESIGN.md), used

@@ -4,6 +4,7 @@
 mod lifecycle;
 mod outbox;
 mod tokens;
+mod registrations;
 mod tracking;
 
 use super::rows::{
@@ -365,6 +366,32 @@ impl Store for PostgresStore {
 
     async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
         self.record(owner, record).await
+    }
+
+    async fn claim_by_carrier_ref(
+        &self,
+        owner: Uuid,
+        carrier: &str,
+        carrier_ref: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<super::RefClaim, StoreError> {
+        self.claim_ref(owner, carrier, carrier_ref, now, lease_until)
+            .await
+    }
+
+    async fn claim_stale_registrations(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<super::StaleRegistration>, StoreError> {
+        self.claim_stale(owner, now, lease_until, limit).await
+    }
+
+    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError> {
+        self.release(owner, awb).await
     }
 
     async fn get_shipment(

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-const EVENT_COLUMNS: &str = "awb, fingerprint, payload, withdrawn_at IS NOT NULL AS withdrawn";
+pub(super) const EVENT_COLUMNS: &str =
+    "awb, fingerprint, payload, withdrawn_at IS NOT NULL AS withdrawn";
 
 impl PostgresStore {
     pub(super) async fn claim(
@@ -31,7 +32,7 @@ impl PostgresStore {
              ) \
              UPDATE shipments s SET lease_owner = $1, lease_expires_at = $3 \
              FROM due WHERE s.awb = due.awb \
-             RETURNING s.awb, s.created_at, s.status, s.poll_failures",
+             RETURNING s.awb, s.created_at, s.status, s.poll_failures, s.carrier_ref",
         )
         .bind(owner)
         .bind(now)
@@ -59,6 +60,7 @@ impl PostgresStore {
     pub(super) async fn record(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let (summary, raw, anomalies, error) = record.result.columns();
+        let carrier_ref = record.result.carrier_ref();
         // Fields a poll did not learn keep their value: a carrier that omits the weight today
         // has not made the shipment weightless.
         let owned = sqlx::query(
@@ -68,7 +70,8 @@ impl PostgresStore {
                  origin = COALESCE($8, origin), destination = COALESCE($9, destination), \
                  pieces = COALESCE($10, pieces), weight = COALESCE($11, weight), \
                  volume = COALESCE($12, volume), status = COALESCE($13, status), \
-                 raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies) \
+                 raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies), \
+                 carrier_ref = CASE WHEN $16 THEN $17 ELSE carrier_ref END \
              WHERE awb = $1 AND lease_owner = $2",
         )
         .bind(record.awb.as_str())
@@ -90,6 +93,8 @@ impl PostgresStore {
         .bind(summary.map(|s| s.status.as_str()))
         .bind(raw.map(Json))
         .bind(anomalies.map(Json))
+        .bind(carrier_ref.is_some())
+        .bind(carrier_ref.flatten())
         .execute(&mut *tx)
         .await?;
         if owned.rows_affected() == 0 {

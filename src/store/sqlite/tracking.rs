@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-const SELECT_EVENTS: &str = "SELECT awb, fingerprint, payload, withdrawn_at IS NOT NULL AS withdrawn \
+pub(super) const SELECT_EVENTS: &str = "SELECT awb, fingerprint, payload, withdrawn_at IS NOT NULL AS withdrawn \
      FROM events WHERE awb IN (SELECT value FROM json_each(?1)) \
      ORDER BY event_at IS NULL, event_at, first_seen_at";
 
@@ -30,7 +30,7 @@ impl SqliteStore {
                    AND EXISTS (SELECT 1 FROM subscriptions sub \
                                WHERE sub.awb = s.awb AND sub.status = 'active') \
                  ORDER BY s.next_poll_at LIMIT ?4) \
-             RETURNING awb, created_at, status, poll_failures",
+             RETURNING awb, created_at, status, poll_failures, carrier_ref",
         )
         .bind(owner)
         .bind(ts(now))
@@ -55,6 +55,7 @@ impl SqliteStore {
     pub(super) async fn record(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         let (summary, raw, anomalies, error) = record.result.columns();
+        let carrier_ref = record.result.carrier_ref();
         let owned = sqlx::query(
             "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL, \
                  carrier = ?3, last_checked_at = ?4, next_poll_at = ?5, poll_failures = ?6, \
@@ -62,7 +63,8 @@ impl SqliteStore {
                  origin = COALESCE(?8, origin), destination = COALESCE(?9, destination), \
                  pieces = COALESCE(?10, pieces), weight = COALESCE(?11, weight), \
                  volume = COALESCE(?12, volume), status = COALESCE(?13, status), \
-                 raw_payload = COALESCE(?14, raw_payload), anomalies = COALESCE(?15, anomalies) \
+                 raw_payload = COALESCE(?14, raw_payload), anomalies = COALESCE(?15, anomalies), \
+                 carrier_ref = CASE WHEN ?16 THEN ?17 ELSE carrier_ref END \
              WHERE awb = ?1 AND lease_owner = ?2",
         )
         .bind(record.awb.as_str())
@@ -80,6 +82,8 @@ impl SqliteStore {
         .bind(summary.map(|s| s.status.as_str()))
         .bind(raw.map(Json))
         .bind(anomalies.map(Json))
+        .bind(carrier_ref.is_some())
+        .bind(carrier_ref.flatten())
         .execute(&mut *tx)
         .await?;
         if owned.rows_affected() == 0 {

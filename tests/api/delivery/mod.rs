@@ -58,7 +58,7 @@ impl DeliveryRig {
             s.webhooks.retry_schedule = vec![secs(5), secs(60)];
             s.webhooks.timeout = secs(5);
             s.delivery.lease = secs(30);
-            s.email.smtp_url = skyhook::config::Secret::new(&sink.url());
+            s.email.smtp_url = skyhook::config::Secret::new(sink.url());
             s.server.public_url = "https://skyhook.example.com/".parse().unwrap();
             adjust(s);
         };

@@ -7,8 +7,8 @@
 
 mod lifecycle;
 mod outbox;
-mod tokens;
 mod registrations;
+mod tokens;
 mod tracking;
 
 use super::rows::{

@@ -206,6 +206,18 @@ pub(super) fn next_sequences(
         .collect()
 }
 
+/// Counts queued messages by channel (`skyhook_messages_queued_total`). Called after the
+/// insert, inside the transaction: a rollback after it over-counts, which only happens when
+/// the whole poll fails and is retried.
+pub(super) fn count_queued(messages: &[crate::domain::message::Outgoing]) {
+    for message in messages {
+        for (channel, _) in &message.targets {
+            metrics::counter!("skyhook_messages_queued_total", "channel" => channel.as_str())
+                .increment(1);
+        }
+    }
+}
+
 /// Only an active subscription takes a test message.
 pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
     let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;

@@ -5,7 +5,9 @@
 use super::PostgresStore;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
-use crate::store::outbox::{ClaimedRow, RecipientRow, next_sequences, require_active};
+use crate::store::outbox::{
+    ClaimedRow, RecipientRow, count_queued, next_sequences, require_active,
+};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, QueueStats, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgConnection;
@@ -117,6 +119,7 @@ impl PostgresStore {
         .bind(sequences)
         .execute(&mut *conn)
         .await?;
+        count_queued(messages);
         Ok(())
     }
 

@@ -4,7 +4,9 @@
 use super::{SqliteStore, ts};
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
-use crate::store::outbox::{ClaimedRow, RecipientRow, next_sequences, require_active};
+use crate::store::outbox::{
+    ClaimedRow, RecipientRow, count_queued, next_sequences, require_active,
+};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, QueueStats, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::SqliteConnection;
@@ -97,6 +99,7 @@ impl SqliteStore {
                 .execute(&mut *conn)
                 .await?;
         }
+        count_queued(messages);
         Ok(())
     }
 

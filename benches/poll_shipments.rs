@@ -383,6 +383,7 @@ async fn run(spec: &RunSpec) -> anyhow::Result<RunReport> {
         Arc::new(carriers),
         clock.clone(),
         settings.poller.clone(),
+        settings.email.batch_window.0,
     );
     let mut checker = Checker::connect(spec).await?;
     checker.analyze().await?;
@@ -533,6 +534,7 @@ async fn seed(store: &Arc<dyn Store>, now: DateTime<Utc>, shipments: u64) -> any
                         channels: RequestedChannels::parse(Some(&url), &[])?,
                         states: StateFilter::All,
                         reference: None,
+                        headers: Default::default(),
                         signing_secret: SigningSecret::generate(),
                         created_at: now,
                         expires_at: now + TimeDelta::days(21),

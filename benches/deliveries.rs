@@ -50,8 +50,10 @@ const SLOW_ANSWER: Duration = Duration::from_secs(2);
 const SLOW_BACKLOG: usize = 10_000;
 /// Rows per INSERT when queuing a backlog.
 const INSERT_CHUNK: usize = 1000;
-/// Steady queuing happens in ticks of this length (a poll round's worth of messages each).
-const TICK: Duration = Duration::from_millis(20);
+/// Steady queuing happens in ticks of this length, one INSERT (a poll round's worth of
+/// messages) each. Not shorter: over TCP every INSERT of large bodies stalls ~40 ms on Nagle's
+/// algorithm (sqlx 0.9.0 no longer sets TCP_NODELAY), which would cap the queuing rate.
+const TICK: Duration = Duration::from_millis(100);
 /// The longest any scenario may take to drain before the run is declared stuck.
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
@@ -99,7 +101,9 @@ async fn main() -> anyhow::Result<()> {
     next += backlog;
 
     let run = bench.steady(next..next + steady, rate, fast_only).await?;
-    rows.push(run.fast(&format!("B. steady {rate}/s for {seconds} s, fast receivers")));
+    rows.push(run.fast(&format!(
+        "B. steady {rate}/s for {seconds} s, fast receivers"
+    )));
     next += steady;
 
     let run = bench.steady(next..next + steady, rate, mixed).await?;
@@ -218,13 +222,13 @@ impl Bench {
 
     /// An empty outbox, so each scenario starts from the same state.
     async fn reset(&self) -> anyhow::Result<()> {
-        sqlx::query("TRUNCATE deliveries").execute(&self.pool).await?;
+        sqlx::query("TRUNCATE deliveries")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
-    fn start_dispatcher(
-        &self,
-    ) -> anyhow::Result<(CancellationToken, tokio::task::JoinHandle<()>)> {
+    fn start_dispatcher(&self) -> anyhow::Result<(CancellationToken, tokio::task::JoinHandle<()>)> {
         let dispatcher =
             Dispatcher::from_settings(self.store.clone(), Arc::new(SystemClock), &self.settings)?;
         let shutdown = CancellationToken::new();
@@ -248,7 +252,12 @@ impl Bench {
         for &index in indexes {
             let subscription = &self.subscriptions[subscription_of(index)];
             let message_id = message_id(index);
-            bodies.push(tracking_body(&message_id, index as u64 + 1, subscription, now)?);
+            bodies.push(tracking_body(
+                &message_id,
+                index as u64 + 1,
+                subscription,
+                now,
+            )?);
             message_ids.push(message_id);
             subscription_ids.push(subscription.id);
             targets.push(subscription.url.clone());
@@ -325,7 +334,10 @@ impl Bench {
             latency_meaningful,
         };
         for (index, created_at) in range.clone().zip(created) {
-            let arrived = self.tally.arrived(index).expect("every message was delivered");
+            let arrived = self
+                .tally
+                .arrived(index)
+                .expect("every message was delivered");
             let latency = (arrived - *created_at).to_std().unwrap_or_default();
             let elapsed = (arrived - started_at).to_std().unwrap_or_default();
             let (latencies, last) = if self.subscriptions[subscription_of(index)].slow {
@@ -479,7 +491,12 @@ async fn create_subscriptions(
             .map(|s| s.awb.as_str().to_owned())
             .collect::<Vec<_>>(),
     )
-    .bind(subscriptions.iter().map(|s| s.url.clone()).collect::<Vec<_>>())
+    .bind(
+        subscriptions
+            .iter()
+            .map(|s| s.url.clone())
+            .collect::<Vec<_>>(),
+    )
     .execute(pool)
     .await?;
     Ok(subscriptions)
@@ -500,8 +517,8 @@ fn tracking_body(
     let at = |hours: i64| -> DateTime<FixedOffset> {
         (now - TimeDelta::hours(48) + TimeDelta::hours(hours)).fixed_offset()
     };
-    let event = |code: &str, description: &str, hours: i64, location: &str, flight: bool| {
-        TrackingEvent {
+    let event =
+        |code: &str, description: &str, hours: i64, location: &str, flight: bool| TrackingEvent {
             code: code.to_owned(),
             description: Some(description.to_owned()),
             event_date: Some(at(hours)),
@@ -522,8 +539,7 @@ fn tracking_body(
             }),
             event_ulds: Vec::new(),
             additional_information: None,
-        }
-    };
+        };
     let old = vec![
         event("BKD", "Booked", 0, "FRA", false),
         event("RCS", "Received from shipper", 6, "FRA", false),

@@ -21,6 +21,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub poller: PollerSettings,
     pub carriers: CarriersSettings,
+    pub flights: FlightsSettings,
     pub delivery: DeliverySettings,
     pub webhooks: WebhookSettings,
     pub email: EmailSettings,
@@ -129,6 +130,36 @@ pub struct CarrierSettings {
     /// Lufthansa's: where it pushes to; unset = `{server.public_url}/carriers/lufthansa/callback`.
     #[serde(default)]
     pub callback_url: Option<url::Url>,
+}
+
+/// Flight-status sources, polled for subscribed flights by the same adaptive schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlightsSettings {
+    pub demo: FlightSourceSettings,
+    pub flightaware: FlightSourceSettings,
+}
+
+/// One flight-status source. `step` is the demo source's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlightSourceSettings {
+    pub enabled: bool,
+    pub base_url: url::Url,
+    pub api_key: Secret,
+    /// Airline designators served (`LH`, `DLH`); `*` = every one no other source claims.
+    pub designators: Vec<String>,
+    /// Requests per second.
+    pub rate_limit: f64,
+    pub concurrency: u32,
+    #[serde(default)]
+    pub step: Option<HumanDuration>,
+}
+
+impl FlightsSettings {
+    pub fn all(&self) -> [(&'static str, &FlightSourceSettings); 2] {
+        [("demo", &self.demo), ("flightaware", &self.flightaware)]
+    }
 }
 
 /// A credential: usable, but never printed by `Debug`.
@@ -312,6 +343,35 @@ impl Settings {
             }
             if name != "demo" && carrier.api_key.expose().is_empty() {
                 return fail(&key("api_key"), "is required when the carrier is enabled");
+            }
+        }
+        for (name, source) in self.flights.all() {
+            if !source.enabled {
+                continue;
+            }
+            let key = |field: &str| format!("flights.{name}.{field}");
+            if source.rate_limit.is_nan() || source.rate_limit <= 0.0 {
+                return fail(
+                    &key("rate_limit"),
+                    "must be a positive number of requests per second",
+                );
+            }
+            if source.concurrency == 0 {
+                return fail(&key("concurrency"), "must be at least 1");
+            }
+            if let Some(bad) = source.designators.iter().find(|d| {
+                !(*d == "*"
+                    || ((2..=3).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric())))
+            }) {
+                return Err(ConfigError::Value {
+                    key: key("designators"),
+                    reason: format!(
+                        "has `{bad}`; designators are 2-character IATA or 3-letter ICAO codes, or \"*\""
+                    ),
+                });
+            }
+            if name != "demo" && source.api_key.expose().is_empty() {
+                return fail(&key("api_key"), "is required when the source is enabled");
             }
         }
         if self.delivery.concurrency == 0 || self.delivery.batch_size == 0 {

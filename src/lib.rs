@@ -4,7 +4,10 @@
 //! - [`app`]: wires configuration, storage, the HTTP API and background workers together.
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
 //! - [`carriers`]: tracking sources (carrier and aggregator adapters) and their registry.
+//! - [`flights`]: flight-status sources (the demo sandbox, FlightAware AeroAPI) and their
+//!   registry.
 //! - [`poller`]: claims due shipments, fetches, diffs and records what is new.
+//! - [`flight_poller`]: the same for subscribed flights, against the flight-status sources.
 //! - [`pushes`]: applies what push carriers (Lufthansa) send, by the poller's rules.
 //! - [`dispatch`]: outbound delivery of queued messages (signed webhooks with
 //!   retries and an SSRF guard, email).
@@ -22,6 +25,8 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod domain;
+pub mod flight_poller;
+pub mod flights;
 pub mod poller;
 pub mod pushes;
 pub mod store;

@@ -82,6 +82,21 @@ impl FlightNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The airline designator: `LH` of `LH8160`, `DLH` of `DLH400`.
+    pub fn designator(&self) -> &str {
+        let letters = self
+            .0
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        // A 3-letter prefix is an ICAO designator; otherwise IATA's two characters (`5X`).
+        if letters >= 3 {
+            &self.0[..3]
+        } else {
+            &self.0[..2]
+        }
+    }
 }
 
 impl AirportCode {
@@ -142,6 +157,9 @@ mod tests {
         assert_eq!(FlightNumber::parse("5x 0001").unwrap().as_str(), "5X1");
         assert_eq!(FlightNumber::parse("CV7493A").unwrap().as_str(), "CV7493A");
         assert_eq!(FlightNumber::parse("DLH400").unwrap().as_str(), "DLH400");
+        assert_eq!(FlightNumber::parse("DLH400").unwrap().designator(), "DLH");
+        assert_eq!(FlightNumber::parse("5X1").unwrap().designator(), "5X");
+        assert_eq!(FlightNumber::parse("LH8160").unwrap().designator(), "LH");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! one message per interested subscription, addressed to each of its channels. Bodies are
 //! rendered here once, at queue time, so every retry sends the same bytes.
 
+use super::flight_state::{self, FlightChange, FlightSnapshot};
 use super::{AwbNumber, StateFilter, SubscriptionId, SummaryStatus, TrackingEvent};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,8 @@ pub struct Message {
 pub enum MessageBody {
     #[serde(rename = "tracking.updated")]
     TrackingUpdated(ShipmentUpdate),
+    #[serde(rename = "flight.updated")]
+    FlightUpdated(FlightUpdate),
     #[serde(rename = "subscription.completed")]
     SubscriptionCompleted(Lifecycle),
     #[serde(rename = "subscription.expired")]
@@ -40,6 +43,7 @@ impl MessageBody {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::TrackingUpdated(_) => "tracking.updated",
+            Self::FlightUpdated(_) => "flight.updated",
             Self::SubscriptionCompleted(_) => "subscription.completed",
             Self::SubscriptionExpired(_) => "subscription.expired",
             Self::SubscriptionTest(_) => "subscription.test",
@@ -66,11 +70,25 @@ pub struct ShipmentUpdate {
     pub events: Vec<TrackingEvent>,
 }
 
+/// What changed on a subscribed flight: the flight as it is now, each changed field with its
+/// old and new value, and the same in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlightUpdate {
+    pub flight: FlightSnapshot,
+    pub changes: Vec<FlightChange>,
+    /// "LH8160 FRA→ORD delayed: estimated departure 14:05 → 16:40 (+2h35)"
+    pub summary: String,
+}
+
 /// Body of the messages about the subscription itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lifecycle {
     pub awb: Option<AwbNumber>,
+    /// The flight, for a flight subscription's notices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flight: Option<FlightSnapshot>,
     pub status: Option<SummaryStatus>,
     pub expires_at: DateTime<Utc>,
     /// What this means for the subscriber, in words.
@@ -204,12 +222,61 @@ pub fn plan_shipment_messages(
         if delivered {
             let body = MessageBody::SubscriptionCompleted(Lifecycle {
                 awb: Some(change.awb.clone()),
+                flight: None,
                 status: Some(change.status),
                 expires_at: recipient.expires_at,
                 message: format!(
                     "AWB {} has been delivered; this subscription is complete and no further \
                      updates will be sent.",
                     change.awb
+                ),
+            });
+            messages.push(outgoing(recipient, sequence, body, now));
+            completed.push(recipient.subscription_id);
+        }
+    }
+    (messages, completed)
+}
+
+/// Messages for the subscriptions of a flight that changed: a `flight.updated` for each, then —
+/// once the flight has arrived or is cancelled — a `subscription.completed`, which ends it.
+/// A flight subscription's `states` filter concerns AWB events and does not apply here.
+pub fn plan_flight_messages(
+    flight: &FlightSnapshot,
+    changes: &[FlightChange],
+    recipients: &[Recipient],
+    now: DateTime<Utc>,
+) -> (Vec<Outgoing>, Vec<SubscriptionId>) {
+    let finished = flight.status.is_final();
+    let summary = flight_state::describe(flight, changes);
+    let mut messages = Vec::new();
+    let mut completed = Vec::new();
+    for recipient in recipients {
+        let mut sequence = recipient.next_sequence;
+        if !changes.is_empty() {
+            let body = MessageBody::FlightUpdated(FlightUpdate {
+                flight: flight.clone(),
+                changes: changes.to_vec(),
+                summary: summary.headline.clone(),
+            });
+            messages.push(outgoing(recipient, sequence, body, now));
+            sequence += 1;
+        }
+        if finished {
+            let outcome = if flight.status == super::FlightStatus::Cancelled {
+                "was cancelled"
+            } else {
+                "has arrived"
+            };
+            let body = MessageBody::SubscriptionCompleted(Lifecycle {
+                awb: None,
+                flight: Some(flight.clone()),
+                status: None,
+                expires_at: recipient.expires_at,
+                message: format!(
+                    "Flight {} from {} on {} {outcome}; this subscription is complete and no \
+                     further updates will be sent.",
+                    flight.number, flight.origin, flight.date
                 ),
             });
             messages.push(outgoing(recipient, sequence, body, now));
@@ -228,6 +295,7 @@ pub fn expired_message(
     let what = awb.map_or_else(|| "this flight".to_owned(), |a| format!("AWB {a}"));
     let body = MessageBody::SubscriptionExpired(Lifecycle {
         awb: awb.cloned(),
+        flight: None,
         status: None,
         expires_at: recipient.expires_at,
         message: format!(
@@ -246,6 +314,7 @@ pub fn test_message(
 ) -> Outgoing {
     let body = MessageBody::SubscriptionTest(Lifecycle {
         awb: awb.cloned(),
+        flight: None,
         status: None,
         expires_at: recipient.expires_at,
         message: "This is a test message from Skyhook; your endpoint received and can verify it."

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod diff;
 pub mod email;
 pub mod flight;
+pub mod flight_state;
 pub mod headers;
 pub mod message;
 pub mod netguard;
@@ -25,6 +26,9 @@ pub use awb::{AwbError, AwbNumber};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
 pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
+pub use flight_state::{
+    FlightChange, FlightKey, FlightReport, FlightSnapshot, FlightState, FlightStatus, FlightTimes,
+};
 pub use headers::{CustomHeaders, HeadersError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use states::{StateFilter, StatesError};

@@ -40,6 +40,17 @@ pub fn next_poll(
     events: &[TrackingEvent],
     last: LastPoll,
 ) -> DateTime<Utc> {
+    next_around(now, bounds, pending_milestones(events), last)
+}
+
+/// The same rule for anything with expected milestones (a flight's departure and arrival):
+/// `milestones` are the times at which news is expected but not yet reported.
+pub fn next_around(
+    now: DateTime<Utc>,
+    bounds: Bounds,
+    milestones: impl IntoIterator<Item = DateTime<Utc>>,
+    last: LastPoll,
+) -> DateTime<Utc> {
     let after = |d: Duration| now + TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
     let interval = match last {
         LastPoll::Failed {
@@ -54,7 +65,7 @@ pub fn next_poll(
         }
         LastPoll::Changed => bounds.min,
         LastPoll::NotFound | LastPoll::Delivered => bounds.max,
-        LastPoll::Unchanged => match pending_milestones(events).min_by_key(|t| (*t - now).abs()) {
+        LastPoll::Unchanged => match milestones.into_iter().min_by_key(|t| (*t - now).abs()) {
             Some(t) if t <= now && now - t <= OVERDUE_WINDOW => bounds.min,
             Some(t) if t > now => (t - now).to_std().unwrap_or_default() / 2,
             _ => bounds.max,

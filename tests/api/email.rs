@@ -171,6 +171,7 @@ async fn without_smtp_each_email_is_written_as_an_eml_file() {
     let mailer = Mailer::from_settings(None, &outbox, "skyhook@example.com").unwrap();
     let test_notice = render(&[message(MessageBody::SubscriptionTest(Lifecycle {
         awb: None,
+        flight: None,
         status: None,
         expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
         message: "This is a test message from Skyhook.".into(),

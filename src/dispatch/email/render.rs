@@ -10,6 +10,7 @@ use crate::domain::normalize::describe_code;
 use crate::domain::{EventFlight, SummaryStatus, TrackingEvent};
 use chrono::{DateTime, FixedOffset, Utc};
 
+mod flight;
 #[cfg(test)]
 mod tests;
 
@@ -41,16 +42,16 @@ pub fn render(messages: &[Message]) -> EmailContent {
 
 fn subject(messages: &[Message]) -> String {
     let last_update = messages.iter().rev().find_map(|m| match &m.body {
-        MessageBody::TrackingUpdated(update) => Some(update),
+        MessageBody::TrackingUpdated(update) => Some(update_subject(update)),
+        MessageBody::FlightUpdated(update) => Some(update.summary.clone()),
         _ => None,
     });
     let last_notice = messages.iter().rev().find_map(|m| match &m.body {
-        MessageBody::TrackingUpdated(_) => None,
+        MessageBody::TrackingUpdated(_) | MessageBody::FlightUpdated(_) => None,
         other => Some(other),
     });
     match (last_update, last_notice) {
-        (Some(update), notice) => {
-            let mut subject = update_subject(update);
+        (Some(mut subject), notice) => {
             // Tell the reader in the inbox list that this is the last email.
             match notice {
                 Some(MessageBody::SubscriptionCompleted(_)) => {
@@ -85,13 +86,16 @@ fn notice_subject(body: &MessageBody) -> String {
     let (lifecycle, what) = match body {
         MessageBody::SubscriptionCompleted(l) => (l, "subscription completed"),
         MessageBody::SubscriptionExpired(l) => (l, "subscription expired"),
-        MessageBody::SubscriptionTest(_) | MessageBody::TrackingUpdated(_) => {
+        MessageBody::SubscriptionTest(_)
+        | MessageBody::TrackingUpdated(_)
+        | MessageBody::FlightUpdated(_) => {
             return "Skyhook test message".to_owned();
         }
     };
-    match &lifecycle.awb {
-        Some(awb) => format!("AWB {awb} · {what}"),
-        None => format!("Skyhook · {what}"),
+    match (&lifecycle.awb, &lifecycle.flight) {
+        (Some(awb), _) => format!("AWB {awb} · {what}"),
+        (None, Some(flight)) => format!("{} · {what}", flight::title(flight)),
+        (None, None) => format!("Skyhook · {what}"),
     }
 }
 
@@ -179,6 +183,8 @@ fn escape(s: &str) -> String {
 struct Document {
     title: Option<String>,
     summary: Vec<(&'static str, String)>,
+    /// "New events", or "Flight updates" for a flight subscription.
+    section: &'static str,
     events: Vec<Block>,
     notices: Vec<String>,
     footer: String,
@@ -195,6 +201,7 @@ impl Document {
         let mut doc = Document {
             title: None,
             summary: Vec::new(),
+            section: "New events",
             events: Vec::new(),
             notices: Vec::new(),
             footer: footer(messages),
@@ -202,6 +209,7 @@ impl Document {
         for message in messages {
             match &message.body {
                 MessageBody::TrackingUpdated(update) => doc.add_update(update),
+                MessageBody::FlightUpdated(update) => doc.add_flight_update(update),
                 MessageBody::SubscriptionCompleted(l)
                 | MessageBody::SubscriptionExpired(l)
                 | MessageBody::SubscriptionTest(l) => doc.add_notice(&message.body, l),
@@ -237,7 +245,11 @@ impl Document {
 
     fn add_notice(&mut self, body: &MessageBody, lifecycle: &Lifecycle) {
         if self.title.is_none() {
-            self.title = lifecycle.awb.as_ref().map(|awb| format!("AWB {awb}"));
+            self.title = match (&lifecycle.awb, &lifecycle.flight) {
+                (Some(awb), _) => Some(format!("AWB {awb}")),
+                (None, Some(flight)) => Some(flight::title(flight)),
+                (None, None) => None,
+            };
         }
         let fallback = match body {
             MessageBody::SubscriptionCompleted(_) => {
@@ -269,7 +281,7 @@ impl Document {
             out.push_str(&format!("{label}: {value}\n"));
         }
         if !self.events.is_empty() {
-            out.push_str("\nNew events\n");
+            out.push_str(&format!("\n{}\n", self.section));
             for block in &self.events {
                 out.push_str(&format!("\n{}\n", block.heading));
                 for (label, value) in &block.rows {
@@ -299,7 +311,10 @@ impl Document {
         }
         out.push_str(&rows_html(&self.summary));
         if !self.events.is_empty() {
-            out.push_str("<h2 style=\"font-size: 1.1em\">New events</h2>\n");
+            out.push_str(&format!(
+                "<h2 style=\"font-size: 1.1em\">{}</h2>\n",
+                escape(self.section)
+            ));
             for block in &self.events {
                 out.push_str(&format!(
                     "<h3 style=\"font-size: 1em; margin-bottom: 0.2em\">{}</h3>\n",

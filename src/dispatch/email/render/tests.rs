@@ -45,6 +45,7 @@ fn update(status: SummaryStatus, new_events: Vec<TrackingEvent>) -> MessageBody 
 fn lifecycle(message: &str) -> Lifecycle {
     Lifecycle {
         awb: Some(awb()),
+        flight: None,
         status: None,
         expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
         message: message.to_owned(),

@@ -6,6 +6,8 @@ use crate::carriers::Carriers;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::dispatch::{self, CallbackGuard, Dispatcher};
+use crate::flight_poller::FlightPoller;
+use crate::flights::FlightSources;
 use crate::poller::Poller;
 use crate::store::{self, Store};
 use crate::telemetry;
@@ -21,6 +23,7 @@ pub struct Application {
     router: axum::Router,
     store: Arc<dyn Store>,
     poller: Option<Arc<Poller>>,
+    flight_poller: Option<Arc<FlightPoller>>,
     dispatcher: Option<Arc<Dispatcher>>,
     shutdown: CancellationToken,
     shutdown_timeout: Duration,
@@ -63,9 +66,23 @@ impl Application {
                 crate::carriers::lufthansa_callback(&settings.server.public_url)
             });
         let carriers = Arc::new(
-            Carriers::from_settings(&carrier_settings, http, clock.clone())
+            Carriers::from_settings(&carrier_settings, http.clone(), clock.clone())
                 .context("invalid carrier configuration")?,
         );
+        let flight_sources = Arc::new(
+            FlightSources::from_settings(&settings.flights, http, clock.clone())
+                .context("invalid flight source configuration")?,
+        );
+        // Without a source there is nothing to ask; carriers' AWB data still updates flights.
+        let flight_poller = (settings.poller.enabled && !flight_sources.is_empty()).then(|| {
+            FlightPoller::new(
+                store.clone(),
+                flight_sources,
+                clock.clone(),
+                settings.poller.clone(),
+                settings.email.batch_window.0,
+            )
+        });
         let poller = settings.poller.enabled.then(|| {
             Poller::new(
                 store.clone(),
@@ -118,6 +135,7 @@ impl Application {
             router,
             store,
             poller,
+            flight_poller,
             dispatcher,
             shutdown: CancellationToken::new(),
             shutdown_timeout: settings.server.shutdown_timeout.0,
@@ -150,6 +168,9 @@ impl Application {
         let workers = tokio_util::task::TaskTracker::new();
         if let Some(poller) = self.poller.clone() {
             workers.spawn(poller.run(self.shutdown.clone()));
+        }
+        if let Some(flight_poller) = self.flight_poller.clone() {
+            workers.spawn(flight_poller.run(self.shutdown.clone()));
         }
         if let Some(dispatcher) = self.dispatcher.clone() {
             workers.spawn(dispatcher.run(self.shutdown.clone()));

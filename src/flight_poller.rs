@@ -1,1 +1,223 @@
-//! placeholder
+//! The flight poller: claims due checks of subscribed flights (a number on a date), asks the
+//! flight-status source serving the airline, and records what it reported, under a lease like
+//! the shipment poller. What changed is worked out and queued by the store, in the same
+//! transaction, by the same rule as flight facts found in carriers' AWB data.
+
+use crate::clock::Clock;
+use crate::config::PollerSettings;
+use crate::domain::schedule::{self, Bounds, LastPoll};
+use crate::domain::{FlightReport, FlightState};
+use crate::flights::{FlightQuery, FlightSourceEntry, FlightSources, SourceError};
+use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub struct FlightPoller {
+    store: Arc<dyn Store>,
+    sources: Arc<FlightSources>,
+    clock: Arc<dyn Clock>,
+    settings: PollerSettings,
+    email_batch_window: TimeDelta,
+    owner: Uuid,
+}
+
+impl FlightPoller {
+    pub fn new(
+        store: Arc<dyn Store>,
+        sources: Arc<FlightSources>,
+        clock: Arc<dyn Clock>,
+        settings: PollerSettings,
+        email_batch_window: Duration,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            sources,
+            clock,
+            settings,
+            email_batch_window: TimeDelta::from_std(email_batch_window).unwrap_or(TimeDelta::MAX),
+            owner: Uuid::new_v4(),
+        })
+    }
+
+    /// Checks until cancelled; a round that found work is followed at once by the next.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        tracing::info!(owner = %self.owner, "flight poller started");
+        while !shutdown.is_cancelled() {
+            let checked = match self.clone().check_once().await {
+                Ok(checked) => checked,
+                Err(err) => {
+                    tracing::error!(
+                        error = format!("{:#}", anyhow::Error::from(err)),
+                        "flight check round failed"
+                    );
+                    0
+                }
+            };
+            if checked == 0 {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
+                }
+            }
+        }
+        tracing::info!("flight poller stopped");
+    }
+
+    /// One round: claim a batch of due checks, look each up within its source's limits, and
+    /// record every outcome. Returns how many were claimed.
+    pub async fn check_once(self: Arc<Self>) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let lease_until =
+            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let claims = self
+            .store
+            .claim_due_flight_checks(self.owner, now, lease_until, self.settings.batch_size)
+            .await?;
+        let claimed = claims.len();
+        let mut tasks = JoinSet::new();
+        for claim in claims {
+            tasks.spawn(self.clone().check(claim));
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(result) => result?,
+                Err(panic) => tracing::error!(error = %panic, "flight check task panicked"),
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn check(self: Arc<Self>, claim: ClaimedFlightCheck) -> Result<(), StoreError> {
+        let Some(entry) = self.sources.for_number(&claim.number).cloned() else {
+            // Nothing to ask: the flight is updated from carriers' AWB data only. Look again
+            // rarely, in case a source is configured later.
+            let error = format!(
+                "no flight-status source serves airline designator {}",
+                claim.number.designator()
+            );
+            let bounds = self.bounds(None);
+            return self
+                .record(
+                    &claim,
+                    "none",
+                    Vec::new(),
+                    LastPoll::NotFound,
+                    Some(error),
+                    bounds,
+                )
+                .await;
+        };
+        let query = FlightQuery {
+            number: claim.number.clone(),
+            date: claim.date,
+            first_checked: claim.created_at,
+        };
+        let result = {
+            let _permit = entry.throttle.acquire().await;
+            entry.source.lookup(&query).await
+        };
+        let source = entry.source.name();
+        let (reports, last, error) = match result {
+            Ok(reports) if reports.is_empty() => (reports, LastPoll::NotFound, None),
+            Ok(reports) if reports.iter().all(is_final) => (reports, LastPoll::Delivered, None),
+            Ok(reports) => (reports, LastPoll::Unchanged, None),
+            Err(err) => {
+                let failures = claim.check_failures + 1;
+                tracing::warn!(
+                    flight = %claim.number, date = %claim.date, source, failures, error = %err,
+                    "flight lookup failed"
+                );
+                let last = LastPoll::Failed {
+                    failures,
+                    retry_after: retry_after(&err, self.bounds(Some(&entry))),
+                };
+                (Vec::new(), last, Some(err.to_string()))
+            }
+        };
+        let outcome = match last {
+            LastPoll::NotFound => "not_found",
+            LastPoll::Failed { .. } => "failed",
+            _ => "found",
+        };
+        metrics::counter!("skyhook_flight_checks_total", "source" => source, "outcome" => outcome)
+            .increment(1);
+        let bounds = self.bounds(Some(&entry));
+        self.record(&claim, source, reports, last, error, bounds)
+            .await
+    }
+
+    async fn record(
+        &self,
+        claim: &ClaimedFlightCheck,
+        source: &'static str,
+        reports: Vec<FlightReport>,
+        last: LastPoll,
+        error: Option<String>,
+        bounds: Bounds,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let failures = match last {
+            LastPoll::Failed { failures, .. } => failures,
+            _ => 0,
+        };
+        let record = FlightCheckRecord {
+            number: claim.number.clone(),
+            date: claim.date,
+            source,
+            checked_at: now,
+            next_check_at: next_check(now, bounds, &reports, last),
+            check_failures: failures,
+            error,
+            reports,
+            email_batch_window: self.email_batch_window,
+        };
+        if !self.store.record_flight_check(self.owner, record).await? {
+            tracing::warn!(flight = %claim.number, date = %claim.date,
+                "lease lost before the flight check was recorded; dropped");
+        }
+        Ok(())
+    }
+
+    /// The poller's bounds, tightened for a source that changes faster (the demo).
+    fn bounds(&self, entry: Option<&FlightSourceEntry>) -> Bounds {
+        let min = entry
+            .and_then(|e| e.source.min_interval())
+            .map_or(self.settings.min_interval.0, |m| {
+                m.min(self.settings.min_interval.0)
+            });
+        Bounds {
+            min,
+            max: self.settings.max_interval.0.max(min),
+        }
+    }
+}
+
+fn is_final(report: &FlightReport) -> bool {
+    FlightState::default().merged(report).status().is_final()
+}
+
+/// Densest around the legs' expected departures and arrivals, like shipments.
+fn next_check(
+    now: DateTime<Utc>,
+    bounds: Bounds,
+    reports: &[FlightReport],
+    last: LastPoll,
+) -> DateTime<Utc> {
+    let milestones = reports
+        .iter()
+        .flat_map(|r| FlightState::default().merged(r).pending_milestones());
+    schedule::next_around(now, bounds, milestones, last)
+}
+
+/// How long to wait after a failure before the source's own hint.
+fn retry_after(err: &SourceError, bounds: Bounds) -> Option<Duration> {
+    match err {
+        // Credentials will not fix themselves: do not hammer, wait the longest.
+        SourceError::Unauthorized { .. } => Some(bounds.max),
+        other => other.retry_after(),
+    }
+}

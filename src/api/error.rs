@@ -51,6 +51,8 @@ pub enum ApiError {
     #[error("no shipment {0} among the AWBs this API key subscribed to")]
     ShipmentNotFound(String),
     #[error("{0}")]
+    FlightNotFound(String),
+    #[error("{0}")]
     NoCarrier(String),
     #[error("{0}")]
     NotFound(String),
@@ -90,6 +92,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::SubscriptionNotFound(_)
             | Self::ShipmentNotFound(_)
+            | Self::FlightNotFound(_)
             | Self::DeliveryNotFound(_)
             | Self::UnknownCarrierSubscription(_)
             | Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -123,6 +126,7 @@ impl ApiError {
             Self::Unauthorized => "ErrUnauthorized",
             Self::SubscriptionNotFound(_) => "ErrSubscriptionNotFound",
             Self::ShipmentNotFound(_) => "ErrShipmentNotFound",
+            Self::FlightNotFound(_) => "ErrFlightNotFound",
             Self::DeliveryNotFound(_) => "ErrDeliveryNotFound",
             Self::CallbackPreflightFailed(_) => "ErrCallbackPreflightFailed",
             Self::NoCarrier(_) => "ErrNoCarrier",

@@ -6,6 +6,7 @@ pub mod carrier_callbacks;
 pub mod deliveries;
 pub mod error;
 mod extract;
+pub mod flights;
 mod health;
 mod middleware;
 mod one_click;
@@ -85,6 +86,8 @@ impl CallbackCheck {
         deliveries::test,
         deliveries::rotate_secret,
         shipments::get,
+        flights::list,
+        flights::get,
         health::healthz,
         health::readyz,
         health::metrics,
@@ -93,6 +96,7 @@ impl CallbackCheck {
     tags(
         (name = "subscriptions", description = "Subscribe AWBs and flights to tracking updates"),
         (name = "shipments", description = "Current tracking of subscribed AWBs"),
+        (name = "flights", description = "Flights Skyhook knows, and their flightUUIDs"),
         (name = "deliveries", description = "The delivery log, re-sends, test messages and secret rotation"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -139,7 +143,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             post(deliveries::rotate_secret),
         )
         .route("/deliveries/{id}/retry", post(deliveries::retry))
-        .route("/shipments/{awb}", get(shipments::get));
+        .route("/shipments/{awb}", get(shipments::get))
+        .route("/flights", get(flights::list))
+        .route("/flights/{id}", get(flights::get));
 
     let router = Router::new()
         .nest("/v1", v1)

@@ -176,6 +176,20 @@ impl ShipmentChange {
     pub fn is_delivered(&self) -> bool {
         self.status == SummaryStatus::Delivered
     }
+
+    /// What the changed events say about the flights they name: carriers report flight times
+    /// too, and a flight's subscribers hear of them even without a flight-status source.
+    pub fn flight_reports(&self) -> Vec<super::FlightReport> {
+        self.changed
+            .iter()
+            .filter_map(|event| {
+                super::FlightReport::from_event_flight(
+                    event.flight.as_ref()?,
+                    event.event_location.as_deref(),
+                )
+            })
+            .collect()
+    }
 }
 
 /// A fresh message id in the Standard Webhooks `msg_` style.

@@ -2,11 +2,13 @@
 //! several instances on one database) and an SQLite one (the embedded default). This layer is
 //! the only one that knows SQL; it speaks domain types in and out.
 
+mod flights;
 mod outbox;
 mod postgres;
 mod rows;
 mod sqlite;
 
+pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightStore, FlightView};
 pub use outbox::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, NextStep, Outbox, QueueStats};
 
 pub use postgres::PostgresStore;
@@ -256,7 +258,7 @@ pub struct PoolState {
 }
 
 #[async_trait]
-pub trait Store: Outbox + Send + Sync + 'static {
+pub trait Store: Outbox + FlightStore + Send + Sync + 'static {
     /// Applies pending migrations; safe when several instances start at once.
     async fn migrate(&self) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -32,7 +32,7 @@ impl fmt::Display for FlightKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FlightStatus {
     Scheduled,
@@ -256,6 +256,24 @@ impl FlightState {
 }
 
 impl FlightReport {
+    /// Folds a newer report about the same flight into this one: what it reports wins.
+    pub fn absorb(&mut self, newer: &FlightReport) {
+        let times = FlightState {
+            destination: None,
+            times: self.times.clone(),
+            cancelled: false,
+        }
+        .merged(newer)
+        .times;
+        self.times = times;
+        if newer.destination.is_some() {
+            self.destination = newer.destination.clone();
+        }
+        if newer.cancelled.is_some() {
+            self.cancelled = newer.cancelled;
+        }
+    }
+
     /// The flight a carrier's event names, if it names enough to identify one: a readable
     /// number, an origin and a departure time giving the date. Carriers' flight objects are
     /// often partial; what cannot be identified is skipped rather than guessed.

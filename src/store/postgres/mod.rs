@@ -1,6 +1,7 @@
 //! The Postgres store: production, and the coordination point when several instances share
 //! one database (row claims use `FOR UPDATE SKIP LOCKED`, migrations an advisory lock).
 
+mod flights;
 mod lifecycle;
 mod outbox;
 mod registrations;
@@ -222,7 +223,8 @@ impl Store for PostgresStore {
         let target = TargetColumns::from(&new.target);
         // One statement, one round trip: find the channels already subscribed to this target,
         // and unless the duplicate rules refuse the request, insert the shipment row (the first
-        // subscriber of an AWB creates it; a new one makes a dormant shipment due now), the
+        // subscriber of an AWB creates it; a new one makes a dormant shipment due now; likewise
+        // the check of a flight), the
         // subscription and its not-yet-subscribed emails. The `allowed` guard mirrors
         // `RequestedChannels::plan`, which then decides, from the same snapshot, what to report.
         // The partial unique indexes catch what a concurrent request slips in between.
@@ -247,6 +249,11 @@ impl Store for PostgresStore {
                  SELECT $3, $13, $13, $13 WHERE $3::text IS NOT NULL AND (SELECT ok FROM allowed) \
                  ON CONFLICT (awb) DO UPDATE \
                      SET next_poll_at = LEAST(shipments.next_poll_at, EXCLUDED.next_poll_at) \
+             ), flight_check AS ( \
+                 INSERT INTO flight_checks (number, date, next_check_at, created_at) \
+                 SELECT $5, $6, $13, $13 WHERE $5::text IS NOT NULL AND (SELECT ok FROM allowed) \
+                 ON CONFLICT (number, date) DO UPDATE \
+                     SET next_check_at = LEAST(flight_checks.next_check_at, EXCLUDED.next_check_at) \
              ), subscription AS ( \
                  INSERT INTO subscriptions (id, tenant_id, target_key, awb, flight_number, \
                      flight_date, flight_origin, flight_id, url, states, reference, status, \

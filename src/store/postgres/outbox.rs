@@ -5,6 +5,7 @@
 use super::PostgresStore;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
+use crate::domain::{FlightChange, FlightSnapshot};
 use crate::store::outbox::{
     ClaimedRow, RecipientRow, count_queued, next_sequences, require_active,
 };
@@ -46,17 +47,60 @@ impl PostgresStore {
             .collect::<Result<_, _>>()?;
         let (messages, completed) = message::plan_shipment_messages(change, &recipients, now);
         Self::insert_messages(conn, &messages, now, email_batch_window).await?;
-        if !completed.is_empty() {
-            sqlx::query(
-                "UPDATE subscriptions SET status = 'completed', ended_at = $2, updated_at = $2 \
-                 WHERE id = ANY($1) AND status = 'active'",
-            )
-            .bind(&completed)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        Self::complete(conn, &completed, now).await
+    }
+
+    /// Ends subscriptions whose target is done; their `subscription.completed` is queued.
+    async fn complete(
+        conn: &mut PgConnection,
+        completed: &[SubscriptionId],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if completed.is_empty() {
+            return Ok(());
         }
+        sqlx::query(
+            "UPDATE subscriptions SET status = 'completed', ended_at = $2, updated_at = $2 \
+             WHERE id = ANY($1) AND status = 'active'",
+        )
+        .bind(completed)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
         Ok(())
+    }
+
+    /// Queues a flight's changes for the active subscriptions of that flight (by number and
+    /// date, and origin unless they left it open), and completes them once it has arrived or
+    /// was cancelled. Runs inside the transaction that recorded the change.
+    pub(super) async fn queue_flight_messages(
+        conn: &mut PgConnection,
+        flight: &FlightSnapshot,
+        changes: &[FlightChange],
+        now: DateTime<Utc>,
+        email_batch_window: TimeDelta,
+    ) -> Result<(), StoreError> {
+        if changes.is_empty() && !flight.status.is_final() {
+            return Ok(());
+        }
+        let rows: Vec<RecipientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_RECIPIENTS} WHERE s.flight_number = $1 AND s.flight_date = $2 \
+             AND (s.flight_origin IS NULL OR s.flight_origin = $3) AND s.status = 'active' \
+             ORDER BY s.created_at FOR UPDATE"
+        )))
+        .bind(&flight.number)
+        .bind(flight.date)
+        .bind(&flight.origin)
+        .fetch_all(&mut *conn)
+        .await?;
+        let recipients: Vec<Recipient> = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_, _>>()?;
+        let (messages, completed) =
+            message::plan_flight_messages(flight, changes, &recipients, now);
+        Self::insert_messages(conn, &messages, now, email_batch_window).await?;
+        Self::complete(conn, &completed, now).await
     }
 
     /// Inserts one outbox row per message and target and advances the sequences.

@@ -165,6 +165,15 @@ impl PostgresStore {
                 record.email_batch_window,
             )
             .await?;
+            Self::apply_flight_reports(
+                &mut tx,
+                &change.flight_reports(),
+                Some(&record.awb),
+                record.carrier,
+                record.checked_at,
+                record.email_batch_window,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -5,6 +5,7 @@
 //! mode lets them run alongside the writer. Times are bound as fixed-width RFC 3339 text so
 //! that text comparison is time comparison.
 
+mod flights;
 mod lifecycle;
 mod outbox;
 mod registrations;
@@ -261,6 +262,19 @@ impl Store for SqliteStore {
                      SET next_poll_at = MIN(next_poll_at, excluded.next_poll_at)",
             )
             .bind(awb)
+            .bind(ts(new.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let (Some(number), Some(date)) = (target.flight_number, target.flight_date) {
+            sqlx::query(
+                "INSERT INTO flight_checks (number, date, next_check_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?3) \
+                 ON CONFLICT (number, date) DO UPDATE \
+                     SET next_check_at = MIN(next_check_at, excluded.next_check_at)",
+            )
+            .bind(number)
+            .bind(date)
             .bind(ts(new.created_at))
             .execute(&mut *tx)
             .await?;

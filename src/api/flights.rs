@@ -1,0 +1,112 @@
+//! `GET /v1/flights`: the flights Skyhook knows, learned from carriers' AWB data, flight
+//! subscriptions and flight-status sources, each with its stable `flightUUID` (the target of
+//! `POST /v1/subscriptions` with `flightUUID`).
+
+use super::AppState;
+use super::auth::Tenant;
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiQuery;
+use crate::domain::{FlightError, FlightNumber, FlightSnapshot};
+use crate::store::FlightView;
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FlightQuery {
+    /// Carrier designator and number; `LH 8160`, `LH08160` and `lh8160` are the same flight.
+    #[param(example = "LH8160")]
+    pub number: String,
+    /// Scheduled departure date, local at the origin, `YYYY-MM-DD`.
+    #[param(example = "2026-11-25")]
+    pub date: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FlightResponse {
+    /// The flight as it stands: `flightUUID`, `number`, `date`, `origin`, `destination`,
+    /// scheduled / estimated / actual departure and arrival (local time with offset), and
+    /// `status` (`SCHEDULED`, `DELAYED`, `DEPARTED`, `ARRIVED` or `CANCELLED`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub flight: FlightSnapshot,
+    /// When Skyhook last heard about the flight, from a source or a carrier.
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// Where the latest facts came from: a flight-status source or a carrier.
+    pub source: Option<String>,
+    /// True when the latest facts come from the demo sandbox, not an airline.
+    pub sandbox: bool,
+    /// Your subscribed AWBs whose events named this flight.
+    pub awbs: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlightList {
+    pub items: Vec<FlightResponse>,
+}
+
+impl From<FlightView> for FlightResponse {
+    fn from(view: FlightView) -> Self {
+        Self {
+            sandbox: view.source.as_deref() == Some("demo"),
+            flight: view.snapshot,
+            last_checked_at: view.last_checked_at,
+            source: view.source,
+            awbs: view.awbs.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// Every known leg of a flight number on a date (one per origin); empty when Skyhook has not
+/// learned of it yet.
+#[utoipa::path(get, path = "/v1/flights", tag = "flights",
+    params(FlightQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = FlightList),
+        (status = 400, description = "ErrInvalidQuery or ErrInvalidFlightNumber", body = ErrorBody),
+        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
+        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    ApiQuery(query): ApiQuery<FlightQuery>,
+) -> Result<Json<FlightList>, ApiError> {
+    let number = FlightNumber::parse(&query.number)?;
+    let date = NaiveDate::parse_from_str(query.date.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::InvalidQuery(FlightError::Date(query.date.clone()).to_string()))?;
+    let flights = state.store.find_flights(tenant, &number, date).await?;
+    Ok(Json(FlightList {
+        items: flights.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// One flight by its `flightUUID`.
+#[utoipa::path(get, path = "/v1/flights/{flightUUID}", tag = "flights",
+    params(("flightUUID" = Uuid, Path, description = "The flight's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = FlightResponse),
+        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
+        (status = 404, description = "ErrFlightNotFound", body = ErrorBody),
+        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Json<FlightResponse>, ApiError> {
+    let not_found = || ApiError::FlightNotFound(format!("no flight with flightUUID `{id}`"));
+    let uuid = Uuid::parse_str(id.trim()).map_err(|_| not_found())?;
+    let flight = state
+        .store
+        .get_flight(tenant, uuid)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(flight.into()))
+}

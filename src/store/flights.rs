@@ -1,0 +1,167 @@
+//! Flights as the rest of the crate sees them in storage: what is known of each flight (its
+//! [`FlightState`], learned from flight-status sources and carriers' event data), the AWBs seen
+//! on it, and the per-(number, date) check schedule the flight poller claims with leases.
+//! Both backends share these types and the rules in [`plan_report`].
+
+use super::StoreError;
+use crate::domain::{
+    AirportCode, AwbNumber, FlightChange, FlightKey, FlightNumber, FlightReport, FlightSnapshot,
+    FlightState, TenantId,
+};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// A subscribed flight number and date an instance has claimed for one check.
+#[derive(Debug, Clone)]
+pub struct ClaimedFlightCheck {
+    pub number: FlightNumber,
+    pub date: NaiveDate,
+    /// When the first subscription asked for it (the demo source scripts from here).
+    pub created_at: DateTime<Utc>,
+    pub check_failures: u32,
+}
+
+/// The outcome of one check, written back atomically while the claim is still held.
+#[derive(Debug, Clone)]
+pub struct FlightCheckRecord {
+    pub number: FlightNumber,
+    pub date: NaiveDate,
+    pub source: &'static str,
+    pub checked_at: DateTime<Utc>,
+    pub next_check_at: DateTime<Utc>,
+    /// Consecutive failed checks, including this one (0 after a success).
+    pub check_failures: u32,
+    pub error: Option<String>,
+    /// What the source reported: applied, and their changes queued, in the same transaction.
+    pub reports: Vec<FlightReport>,
+    pub email_batch_window: TimeDelta,
+}
+
+/// A flight as `GET /v1/flights` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlightView {
+    pub snapshot: FlightSnapshot,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// Where the latest facts came from: a source's name or `awb:NNN-NNNNNNNN`.
+    pub source: Option<String>,
+    /// The calling tenant's subscribed AWBs seen on this flight.
+    pub awbs: Vec<AwbNumber>,
+}
+
+#[async_trait::async_trait]
+pub trait FlightStore: Send + Sync + 'static {
+    /// Claims up to `limit` due checks of flights with an active subscription and no live
+    /// claim, until `lease_until`.
+    async fn claim_due_flight_checks(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedFlightCheck>, StoreError>;
+    /// Writes a check's outcome and releases the claim, only if `owner` still holds it.
+    async fn record_flight_check(
+        &self,
+        owner: Uuid,
+        record: FlightCheckRecord,
+    ) -> Result<bool, StoreError>;
+    /// A flight by its `flightUUID`, with the tenant's AWBs on it.
+    async fn get_flight(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<Option<FlightView>, StoreError>;
+    /// Every known leg of a flight number on a date, by origin.
+    async fn find_flights(
+        &self,
+        tenant: TenantId,
+        number: &FlightNumber,
+        date: NaiveDate,
+    ) -> Result<Vec<FlightView>, StoreError>;
+}
+
+/// What applying one report to a stored flight means.
+pub(super) struct PlannedReport {
+    pub state: FlightState,
+    pub changes: Vec<FlightChange>,
+    pub snapshot: FlightSnapshot,
+}
+
+/// The state after a report and what changed, for the flight stored as `id` with `old`.
+pub(super) fn plan_report(id: Uuid, old: &FlightState, report: &FlightReport) -> PlannedReport {
+    let state = old.merged(report);
+    PlannedReport {
+        changes: state.changes_since(old),
+        snapshot: FlightSnapshot::new(id, &report.key, &state),
+        state,
+    }
+}
+
+/// Several events of one poll often name the same flight; later ones are newer news.
+pub(super) fn merge_by_flight(reports: &[FlightReport]) -> Vec<FlightReport> {
+    let mut merged: Vec<FlightReport> = Vec::new();
+    for report in reports {
+        match merged.iter_mut().find(|r| r.key == report.key) {
+            Some(existing) => existing.absorb(report),
+            None => merged.push(report.clone()),
+        }
+    }
+    merged
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct FlightViewRow {
+    pub id: Uuid,
+    pub number: String,
+    pub date: NaiveDate,
+    pub origin: String,
+    pub state: Json<FlightState>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+}
+
+impl FlightViewRow {
+    /// With `awbs`: `(flight id, awb)` pairs, of which this flight's are taken.
+    pub fn into_view(self, awbs: &[(Uuid, String)]) -> Result<FlightView, StoreError> {
+        let corrupt = |e: crate::domain::FlightError| StoreError::Corrupt(e.to_string());
+        let key = FlightKey {
+            number: FlightNumber::parse(&self.number).map_err(corrupt)?,
+            date: self.date,
+            origin: AirportCode::parse(&self.origin).map_err(corrupt)?,
+        };
+        let awbs = awbs
+            .iter()
+            .filter(|(flight, _)| *flight == self.id)
+            .map(|(_, awb)| AwbNumber::parse(awb).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        Ok(FlightView {
+            snapshot: FlightSnapshot::new(self.id, &key, &self.state.0),
+            last_checked_at: self.last_checked_at,
+            source: self.source,
+            awbs,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CheckRow {
+    pub number: String,
+    pub date: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub check_failures: i32,
+}
+
+impl TryFrom<CheckRow> for ClaimedFlightCheck {
+    type Error = StoreError;
+
+    fn try_from(row: CheckRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            number: FlightNumber::parse(&row.number)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            date: row.date,
+            created_at: row.created_at,
+            check_failures: u32::try_from(row.check_failures).unwrap_or_default(),
+        })
+    }
+}

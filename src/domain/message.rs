@@ -182,12 +182,7 @@ impl ShipmentChange {
     pub fn flight_reports(&self) -> Vec<super::FlightReport> {
         self.changed
             .iter()
-            .filter_map(|event| {
-                super::FlightReport::from_event_flight(
-                    event.flight.as_ref()?,
-                    event.event_location.as_deref(),
-                )
-            })
+            .filter_map(|event| super::FlightReport::from_event_flight(event.flight.as_ref()?))
             .collect()
     }
 }

@@ -276,10 +276,11 @@ impl FlightReport {
 
     /// The flight a carrier's event names, if it names enough to identify one: a readable
     /// number, an origin and a departure time giving the date. Carriers' flight objects are
-    /// often partial; what cannot be identified is skipped rather than guessed.
-    pub fn from_event_flight(flight: &EventFlight, event_location: Option<&str>) -> Option<Self> {
+    /// often partial; what cannot be identified is skipped rather than guessed (the event's
+    /// location is no stand-in for the origin: an arrival happens at the destination).
+    pub fn from_event_flight(flight: &EventFlight) -> Option<Self> {
         let number = FlightNumber::parse(flight.number.as_deref()?).ok()?;
-        let origin = AirportCode::parse(flight.origin.as_deref().or(event_location)?).ok()?;
+        let origin = AirportCode::parse(flight.origin.as_deref()?).ok()?;
         let departure = flight
             .scheduled_departure
             .or(flight.estimated_departure)

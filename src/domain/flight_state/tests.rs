@@ -181,25 +181,29 @@ fn a_new_day_is_named_when_a_time_moves_past_midnight() {
 fn event_flights_need_a_number_an_origin_and_a_departure_to_be_identified() {
     let flight = EventFlight {
         number: Some("lh 08160".into()),
-        origin: None,
+        origin: Some("FRA".into()),
         destination: Some("ORD".into()),
         scheduled_departure: Some(t("2026-11-25T00:30:00+01:00")),
         ..EventFlight::default()
     };
-    let report = FlightReport::from_event_flight(&flight, Some("FRA")).unwrap();
+    let report = FlightReport::from_event_flight(&flight).unwrap();
     assert_eq!(report.key.to_string(), "LH8160 2026-11-25 FRA");
     assert_eq!(report.cancelled, None);
-    assert!(FlightReport::from_event_flight(&flight, None).is_none());
+    let no_origin = EventFlight {
+        origin: None,
+        ..flight.clone()
+    };
+    assert!(FlightReport::from_event_flight(&no_origin).is_none());
     let undated = EventFlight {
         scheduled_departure: None,
         ..flight.clone()
     };
-    assert!(FlightReport::from_event_flight(&undated, Some("FRA")).is_none());
+    assert!(FlightReport::from_event_flight(&undated).is_none());
     let unreadable = EventFlight {
         number: Some("TBA".into()),
         ..flight
     };
-    assert!(FlightReport::from_event_flight(&unreadable, Some("FRA")).is_none());
+    assert!(FlightReport::from_event_flight(&unreadable).is_none());
 }
 
 #[test]

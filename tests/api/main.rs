@@ -13,6 +13,7 @@ mod duplicates;
 mod email;
 mod errors;
 mod fake_carrier;
+mod flights;
 mod lufthansa;
 mod one_click;
 mod operations;

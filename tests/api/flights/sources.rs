@@ -1,0 +1,223 @@
+//! Flights followed through flight-status sources: FlightAware (a local fake speaking AeroAPI)
+//! and the demo sandbox.
+
+use super::{Aero, FlightRig, change, fields, soon};
+use crate::helpers::{Backend, on_both_backends};
+use chrono::TimeDelta;
+use serde_json::json;
+
+on_both_backends!(
+    a_flightaware_flight_is_followed_from_delay_to_arrival,
+    a_demo_flight_delayed_then_cancelled_completes_its_subscription,
+    a_flight_the_source_does_not_know_yet_sends_nothing_and_is_asked_again_later,
+);
+
+async fn a_flightaware_flight_is_followed_from_delay_to_arrival(backend: Backend) {
+    let f = FlightRig::new(backend).await;
+    let date = soon();
+    f.aero.answer(Aero::default().answer(date));
+    let flight =
+        json!({"flight": {"number": "lh 08160", "date": date.to_string(), "origin": "fra"}});
+    let sub = f
+        .subscribe(flight, "/flights", &["ops@forwarder.example"])
+        .await;
+    assert_eq!(f.check().await, 1);
+
+    // The source was asked for the normalised number, with our key.
+    let seen = f.aero.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen[0].path_and_query.starts_with("/flights/LH8160"),
+        "{}",
+        seen[0].path_and_query
+    );
+    assert_eq!(seen[0].headers["x-apikey"], "aero-key");
+
+    // The flight is known now, in local times, with a stable id.
+    let known = f.flights("LH8160", date).await;
+    assert_eq!(known.len(), 1, "{known:?}");
+    let listed = &known[0];
+    assert_eq!(listed["status"], "SCHEDULED");
+    assert_eq!(
+        (listed["origin"].as_str(), listed["destination"].as_str()),
+        (Some("FRA"), Some("ORD"))
+    );
+    assert_eq!(
+        listed["scheduledDeparture"],
+        format!("{date}T14:05:00+01:00")
+    );
+    assert_eq!(listed["scheduledArrival"], format!("{date}T16:50:00-06:00"));
+    assert_eq!(listed["source"], "flightaware");
+    assert_eq!(listed["sandbox"], false);
+    assert!(listed["lastCheckedAt"].is_string());
+    let uuid = listed["flightUUID"].as_str().unwrap().to_owned();
+    let by_id = f
+        .rig
+        .app
+        .get(&format!("/v1/flights/{uuid}"), &f.rig.key)
+        .await;
+    assert_eq!(by_id.status, 200, "{}", by_id.body);
+    assert_eq!(by_id.body["flightUUID"], uuid.as_str());
+
+    // What was first learned is the first message.
+    let posts = f.delivered_to("/flights").await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0]["type"], "flight.updated");
+    assert_eq!(posts[0]["sequence"], 1);
+    assert_eq!(posts[0]["flight"]["flightUUID"], uuid.as_str());
+    assert_eq!(change(&posts[0], "scheduledDeparture").0, json!(null));
+
+    // A delay: old and new values, and the same in words.
+    f.aero.answer(
+        Aero {
+            estimated_out: Some("15:40:00"),
+            ..Aero::default()
+        }
+        .answer(date),
+    );
+    assert_eq!(f.check_later().await, 1);
+    let posts = f.delivered_to("/flights").await;
+    assert_eq!(posts.len(), 2);
+    let delayed = &posts[1];
+    assert_eq!(delayed["sequence"], 2);
+    assert_eq!(fields(delayed), ["estimatedDeparture", "status"]);
+    assert_eq!(
+        change(delayed, "estimatedDeparture"),
+        (json!(null), json!(format!("{date}T16:40:00+01:00")))
+    );
+    assert_eq!(
+        change(delayed, "status"),
+        (json!("SCHEDULED"), json!("DELAYED"))
+    );
+    assert_eq!(
+        delayed["summary"],
+        "LH8160 FRA→ORD delayed: estimated departure 14:05 → 16:40 (+2h35)"
+    );
+    assert_eq!(delayed["flight"]["status"], "DELAYED");
+    let mail = f
+        .rig
+        .sink
+        .messages()
+        .pop()
+        .expect("an email per message")
+        .unwrapped();
+    assert!(mail.contains("estimated departure 14:05"), "{mail}");
+    assert!(mail.contains("(+2h35)"), "{mail}");
+
+    // An unchanged answer says nothing.
+    assert_eq!(f.check_later().await, 1);
+    assert_eq!(f.delivered_to("/flights").await.len(), 2);
+
+    // Departure, then arrival, which completes the subscription after its message.
+    let departed = Aero {
+        estimated_out: Some("15:40:00"),
+        actual_out: Some("15:45:00"),
+        ..Aero::default()
+    };
+    f.aero.answer(departed.answer(date));
+    assert_eq!(f.check_later().await, 1);
+    let arrived = Aero {
+        actual_in: Some("23:30:00"),
+        ..departed
+    };
+    f.aero.answer(arrived.answer(date));
+    assert_eq!(f.check_later().await, 1);
+    let posts = f.delivered_to("/flights").await;
+    let kinds: Vec<(&str, &str)> = posts
+        .iter()
+        .map(|p| {
+            (
+                p["type"].as_str().unwrap(),
+                p["flight"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("flight.updated", "SCHEDULED"),
+            ("flight.updated", "DELAYED"),
+            ("flight.updated", "DEPARTED"),
+            ("flight.updated", "ARRIVED"),
+            ("subscription.completed", "ARRIVED"),
+        ]
+    );
+    assert_eq!(
+        change(&posts[3], "actualArrival").1,
+        json!(format!("{date}T17:30:00-06:00"))
+    );
+    assert!(
+        posts[4]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has arrived"),
+        "{}",
+        posts[4]
+    );
+    assert_eq!(f.rig.reread(&sub).await["status"], "completed");
+
+    // Nothing left to follow: the source is not asked again.
+    let asked = f.aero.seen().len();
+    assert_eq!(f.check_later().await, 0);
+    assert_eq!(f.aero.seen().len(), asked);
+}
+
+async fn a_demo_flight_delayed_then_cancelled_completes_its_subscription(backend: Backend) {
+    let f = FlightRig::new(backend).await;
+    let date = soon();
+    let flight = json!({"flight": {"number": "ZZ9002", "date": date.to_string()}});
+    let sub = f.subscribe(flight, "/demo", &[]).await;
+    assert_eq!(f.check().await, 1);
+    let known = f.flights("ZZ9002", date).await;
+    assert_eq!(known.len(), 1);
+    assert_eq!(known[0]["sandbox"], true, "the demo source is labelled");
+    assert_eq!(known[0]["status"], "SCHEDULED");
+
+    // The demo steps once a minute and is checked at that pace.
+    f.rig.advance(TimeDelta::seconds(61));
+    assert_eq!(f.check().await, 1);
+    f.rig.advance(TimeDelta::seconds(61));
+    assert_eq!(f.check().await, 1);
+    let posts = f.delivered_to("/demo").await;
+    let statuses: Vec<&str> = posts
+        .iter()
+        .map(|p| p["flight"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["SCHEDULED", "DELAYED", "CANCELLED", "CANCELLED"]);
+    assert_eq!(
+        change(&posts[2], "status"),
+        (json!("DELAYED"), json!("CANCELLED"))
+    );
+    assert_eq!(posts[2]["summary"], "ZZ9002 FRA→ORD cancelled");
+    assert_eq!(posts[3]["type"], "subscription.completed");
+    assert!(
+        posts[3]["message"]
+            .as_str()
+            .unwrap()
+            .contains("was cancelled")
+    );
+    assert_eq!(f.rig.reread(&sub).await["status"], "completed");
+    assert_eq!(f.check_later().await, 0);
+}
+
+async fn a_flight_the_source_does_not_know_yet_sends_nothing_and_is_asked_again_later(
+    backend: Backend,
+) {
+    let f = FlightRig::new(backend).await;
+    let date = soon();
+    f.aero.answer(crate::fake_carrier::Answer::status(404));
+    let flight = json!({"flight": {"number": "LH8160", "date": date.to_string()}});
+    let sub = f.subscribe(flight, "/later", &[]).await;
+    assert_eq!(f.check().await, 1);
+    assert!(f.flights("LH8160", date).await.is_empty());
+    assert!(f.delivered_to("/later").await.is_empty());
+    // Not due again at once…
+    assert_eq!(f.check().await, 0);
+    // …but later, when the source has it. The subscription named no origin: any leg matches.
+    f.aero.answer(Aero::default().answer(date));
+    assert_eq!(f.check_later().await, 1);
+    let posts = f.delivered_to("/later").await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0]["flight"]["origin"], "FRA");
+    assert_eq!(f.rig.reread(&sub).await["status"], "active");
+}

@@ -46,7 +46,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateSubscriptionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = state.clock.now();
-    let target = resolve_target(&state, body.target(), now).await?;
+    let target = resolve_target(&state, tenant, body.target(), now).await?;
     let channels = RequestedChannels::parse(
         body.url.as_deref(),
         body.emails.as_deref().unwrap_or_default(),
@@ -243,6 +243,7 @@ pub(super) fn missing_target() -> ApiError {
 /// Turns the request's target fields into a target; `Ok(None)` when none was given.
 pub(super) async fn resolve_target(
     state: &AppState,
+    tenant: crate::domain::TenantId,
     fields: TargetFields<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<(Target, Option<Uuid>)>, ApiError> {
@@ -269,7 +270,19 @@ pub(super) async fn resolve_target(
                 flight.date
             )));
         }
-        return Ok(Some((Target::Flight(flight), None)));
+        // A flight already known by number, date and origin is linked, so the subscription
+        // shows its `flightUUID`; one not known yet is matched when it is learned.
+        let known = match &flight.origin {
+            Some(origin) => state
+                .store
+                .find_flights(tenant, &flight.number, flight.date)
+                .await?
+                .into_iter()
+                .find(|f| f.snapshot.origin == origin.as_str())
+                .map(|f| f.snapshot.flight_uuid),
+            None => None,
+        };
+        return Ok(Some((Target::Flight(flight), known)));
     }
     if let Some(raw) = fields.flight_uuid {
         let unknown = || {

@@ -160,3 +160,73 @@ fn the_expiry_notice_says_a_new_subscription_is_needed() {
         vec![(Channel::Email, "ops@example.com".into())]
     );
 }
+
+fn flight(state: &crate::domain::FlightState) -> FlightSnapshot {
+    let key = crate::domain::FlightKey {
+        number: crate::domain::FlightNumber::parse("LH8160").unwrap(),
+        date: "2026-11-25".parse().unwrap(),
+        origin: crate::domain::AirportCode::parse("FRA").unwrap(),
+    };
+    FlightSnapshot::new(uuid::Uuid::nil(), &key, state)
+}
+
+#[test]
+fn a_flight_change_goes_to_every_subscriber_whatever_its_states_filter() {
+    use crate::domain::{FlightState, FlightTimes};
+    let old = FlightState {
+        destination: Some("ORD".into()),
+        times: FlightTimes {
+            scheduled_departure: Some("2026-11-25T14:05:00+01:00".parse().unwrap()),
+            ..FlightTimes::default()
+        },
+        cancelled: false,
+    };
+    let new = FlightState {
+        times: FlightTimes {
+            estimated_departure: Some("2026-11-25T16:40:00+01:00".parse().unwrap()),
+            ..old.times.clone()
+        },
+        ..old.clone()
+    };
+    let changes = new.changes_since(&old);
+    let arrivals_only = recipient(&["ARR"], Some("https://tms.example.com/f"), &[]);
+    let (messages, completed) =
+        plan_flight_messages(&flight(&new), &changes, &[arrivals_only], now());
+    assert!(completed.is_empty());
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].kind, "flight.updated");
+    assert_eq!(messages[0].sequence, 4);
+    let body: serde_json::Value = serde_json::from_str(&messages[0].body).unwrap();
+    assert_eq!(body["type"], "flight.updated");
+    assert_eq!(body["flight"]["flightUUID"], uuid::Uuid::nil().to_string());
+    assert_eq!(body["flight"]["status"], "DELAYED");
+    assert_eq!(body["changes"][0]["field"], "estimatedDeparture");
+    assert_eq!(
+        body["summary"],
+        "LH8160 FRA→ORD delayed: estimated departure 14:05 → 16:40 (+2h35)"
+    );
+    let parsed: Message = serde_json::from_str(&messages[0].body).unwrap();
+    assert!(matches!(parsed.body, MessageBody::FlightUpdated(_)));
+}
+
+#[test]
+fn an_arrived_or_cancelled_flight_completes_its_subscriptions() {
+    use crate::domain::FlightState;
+    let cancelled = FlightState {
+        cancelled: true,
+        ..FlightState::default()
+    };
+    let changes = cancelled.changes_since(&FlightState::default());
+    let subscriber = recipient(&["*"], None, &["ops@example.com"]);
+    let id = subscriber.subscription_id;
+    let (messages, completed) =
+        plan_flight_messages(&flight(&cancelled), &changes, &[subscriber.clone()], now());
+    assert_eq!(completed, [id]);
+    let kinds: Vec<_> = messages.iter().map(|m| (m.kind, m.sequence)).collect();
+    assert_eq!(kinds, [("flight.updated", 4), ("subscription.completed", 5)]);
+    assert!(messages[1].body.contains("was cancelled"), "{}", messages[1].body);
+    // A subscriber who came after the end gets the completion alone.
+    let (late, _) = plan_flight_messages(&flight(&cancelled), &[], &[subscriber], now());
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].kind, "subscription.completed");
+}

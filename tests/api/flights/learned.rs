@@ -63,6 +63,16 @@ async fn a_flight_first_seen_in_awb_data_is_subscribed_by_its_uuid_and_updated_f
     assert_eq!(sub["flightUUID"], uuid.as_str());
     assert_eq!(sub["flight"]["number"], "LH8160");
     assert_eq!(sub["flight"]["origin"], "FRA");
+    // Subscribing by number, date and origin finds the same flight.
+    let by_number = rig
+        .app
+        .subscribed(
+            &rig.key,
+            json!({"flight": {"number": "LH 8160", "date": date.to_string(), "origin": "FRA"},
+                   "emails": ["ops@forwarder.example"]}),
+        )
+        .await;
+    assert_eq!(by_number["flightUUID"], uuid.as_str());
 
     // The carrier reports a later departure estimate: the flight's subscriber is told.
     rig.poll(vec![on_flight(

@@ -66,3 +66,97 @@ impl Document {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::render;
+    use crate::domain::message::{Message, Recipient, plan_flight_messages};
+    use crate::domain::{
+        AirportCode, FlightKey, FlightNumber, FlightSnapshot, FlightState, FlightTimes,
+        StateFilter,
+    };
+    use chrono::{TimeZone, Utc};
+
+    fn messages(old: &FlightState, new: &FlightState) -> Vec<Message> {
+        let key = FlightKey {
+            number: FlightNumber::parse("LH8160").unwrap(),
+            date: "2026-11-25".parse().unwrap(),
+            origin: AirportCode::parse("FRA").unwrap(),
+        };
+        let recipient = Recipient {
+            subscription_id: uuid::Uuid::nil(),
+            reference: Some("PO-7".into()),
+            states: StateFilter::default(),
+            next_sequence: 1,
+            expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
+            url: None,
+            emails: vec!["ops@example.com".into()],
+        };
+        let snapshot = FlightSnapshot::new(uuid::Uuid::nil(), &key, new);
+        let (outgoing, _) = plan_flight_messages(
+            &snapshot,
+            &new.changes_since(old),
+            &[recipient],
+            Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+        );
+        outgoing
+            .iter()
+            .map(|m| serde_json::from_str(&m.body).unwrap())
+            .collect()
+    }
+
+    fn scheduled() -> FlightState {
+        FlightState {
+            destination: Some("ORD".into()),
+            times: FlightTimes {
+                scheduled_departure: Some("2026-11-25T14:05:00+01:00".parse().unwrap()),
+                scheduled_arrival: Some("2026-11-25T16:50:00-06:00".parse().unwrap()),
+                ..FlightTimes::default()
+            },
+            cancelled: false,
+        }
+    }
+
+    #[test]
+    fn a_delay_is_said_in_words_in_the_subject_and_the_body() {
+        let old = scheduled();
+        let mut new = old.clone();
+        new.times.estimated_departure = Some("2026-11-25T16:40:00+01:00".parse().unwrap());
+        let email = render(&messages(&old, &new));
+        assert_eq!(
+            email.subject,
+            "LH8160 FRA→ORD delayed: estimated departure 14:05 → 16:40 (+2h35)"
+        );
+        assert!(email.text.starts_with("Flight LH8160 FRA → ORD, 2026-11-25\n"));
+        assert!(email.text.contains("Status: Delayed\n"), "{}", email.text);
+        assert!(email.text.contains("\nFlight updates\n"), "{}", email.text);
+        assert!(
+            email.text.contains("Change:    status SCHEDULED → DELAYED"),
+            "{}",
+            email.text
+        );
+        assert!(email.html.contains("estimated departure 14:05 → 16:40 (+2h35)"));
+        assert!(!email.text.contains("New events"));
+    }
+
+    #[test]
+    fn a_cancellation_ends_with_the_completion_notice() {
+        let old = scheduled();
+        let new = FlightState {
+            cancelled: true,
+            ..old.clone()
+        };
+        let email = render(&messages(&old, &new));
+        assert_eq!(
+            email.subject,
+            "LH8160 FRA→ORD cancelled · subscription completed"
+        );
+        assert!(email.text.contains("was cancelled"), "{}", email.text);
+        // The notice alone names the flight too.
+        let notice = render(&messages(&old, &new)[1..]);
+        assert_eq!(
+            notice.subject,
+            "Flight LH8160 FRA → ORD, 2026-11-25 · subscription completed"
+        );
+    }
+}

@@ -10,6 +10,7 @@
 
 use super::{FlightQuery, FlightSource, SourceError};
 use crate::carriers::retry_after;
+use crate::clock::Clock;
 use crate::config::FlightSourceSettings;
 use crate::dispatch::webhook::truncate;
 use crate::domain::{AirportCode, FlightKey, FlightReport, FlightTimes};
@@ -19,6 +20,7 @@ use chrono_tz::Tz;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 const NAME: &str = "flightaware";
@@ -27,19 +29,28 @@ const NAME: &str = "flightaware";
 const MAX_BODY: usize = 1024 * 1024;
 /// Enough of an error's `detail` to say what was wrong without storing a page of text.
 const MAX_REASON: usize = 200;
+/// How far from now AeroAPI lets `start` and `end` reach (its `get_flight` parameters).
+const LOOK_BACK: TimeDelta = TimeDelta::days(10);
+const LOOK_AHEAD: TimeDelta = TimeDelta::days(2);
 
 pub struct AeroApi {
     http: reqwest::Client,
     base_url: url::Url,
     api_key: String,
+    clock: Arc<dyn Clock>,
 }
 
 impl AeroApi {
-    pub fn new(http: reqwest::Client, settings: &FlightSourceSettings) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        settings: &FlightSourceSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             http,
             base_url: settings.base_url.clone(),
             api_key: settings.api_key.expose().to_owned(),
+            clock,
         }
     }
 
@@ -57,7 +68,10 @@ impl AeroApi {
 
     #[tracing::instrument(name = "aeroapi.lookup", skip_all, fields(flight = %query.number, date = %query.date))]
     async fn fetch(&self, query: &FlightQuery) -> Result<Vec<FlightReport>, SourceError> {
-        let (start, end) = window(query.date);
+        let Some((start, end)) = window(query.date, self.clock.now()) else {
+            // Outside what AeroAPI will answer for (yet): nothing is known, ask again later.
+            return Ok(Vec::new());
+        };
         let response = self
             .http
             .get(self.flight_url(query.number.as_str())?)
@@ -101,13 +115,16 @@ impl AeroApi {
 
 /// `start` (inclusive) and `end` (exclusive), which AeroAPI compares with `scheduled_out` in
 /// UTC. The asked date is local at an origin anywhere from UTC-12 to UTC+14, so its legs
-/// leave between the day before and the day after in UTC: the window spans all three days.
-fn window(date: NaiveDate) -> (String, String) {
-    let day = |d: NaiveDate| format!("{}T00:00:00Z", d.format("%Y-%m-%d"));
-    (
-        day(date - TimeDelta::days(1)),
-        day(date + TimeDelta::days(2)),
-    )
+/// leave between the day before and the day after in UTC: the window spans all three days,
+/// cut to what AeroAPI accepts (at most 10 days back and 2 days ahead of now). `None` when
+/// nothing of the window is left.
+fn window(date: NaiveDate, now: DateTime<Utc>) -> Option<(String, String)> {
+    let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    // A minute inside the limits, so a request built now is still inside them when it lands.
+    let start = midnight(date - TimeDelta::days(1)).max(now - LOOK_BACK + TimeDelta::minutes(1));
+    let end = midnight(date + TimeDelta::days(2)).min(now + LOOK_AHEAD - TimeDelta::minutes(1));
+    let format = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    (start < end).then(|| (format(start), format(end)))
 }
 
 /// The body, up to [`MAX_BODY`]. A connection dropped mid-answer is AeroAPI's (or the

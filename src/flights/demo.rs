@@ -93,7 +93,7 @@ impl DemoFlights {
 fn script_for(number: &str) -> Option<Script> {
     let digits = number.strip_prefix("ZZ")?;
     let n: u32 = digits.parse().ok()?;
-    (9000..=9999).contains(&n).then(|| match n % 4 {
+    (9000..=9999).contains(&n).then_some(match n % 4 {
         0 => Script::OnTime,
         1 => Script::Delayed,
         2 => Script::Cancelled,

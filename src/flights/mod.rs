@@ -107,13 +107,13 @@ impl FlightSources {
         if settings.demo.enabled {
             let step = settings.demo.step.map_or(Duration::from_secs(30), |s| s.0);
             sources.push((
-                Arc::new(demo::DemoFlights::new(step, clock)),
+                Arc::new(demo::DemoFlights::new(step, clock.clone())),
                 &settings.demo,
             ));
         }
         if settings.flightaware.enabled {
             sources.push((
-                Arc::new(aeroapi::AeroApi::new(http, &settings.flightaware)),
+                Arc::new(aeroapi::AeroApi::new(http, &settings.flightaware, clock)),
                 &settings.flightaware,
             ));
         }

@@ -14,6 +14,9 @@ use std::fmt;
 
 pub type FlightTime = DateTime<FixedOffset>;
 
+/// Builds the [`FlightChange`] of one time field.
+type TimeChange = fn(Change<FlightTime>) -> FlightChange;
+
 /// An estimate this much later than the schedule makes a flight `DELAYED`; less is noise.
 pub const DELAY_THRESHOLD: TimeDelta = TimeDelta::minutes(15);
 
@@ -178,7 +181,7 @@ impl FlightState {
     pub fn changes_since(&self, old: &Self) -> Vec<FlightChange> {
         let mut changes = Vec::new();
         let (n, o) = (&self.times, &old.times);
-        let times: [(fn(Change<FlightTime>) -> FlightChange, _, _); 6] = [
+        let times: [(TimeChange, _, _); 6] = [
             (
                 FlightChange::ScheduledDeparture,
                 o.scheduled_departure,

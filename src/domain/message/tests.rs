@@ -219,12 +219,23 @@ fn an_arrived_or_cancelled_flight_completes_its_subscriptions() {
     let changes = cancelled.changes_since(&FlightState::default());
     let subscriber = recipient(&["*"], None, &["ops@example.com"]);
     let id = subscriber.subscription_id;
-    let (messages, completed) =
-        plan_flight_messages(&flight(&cancelled), &changes, &[subscriber.clone()], now());
+    let (messages, completed) = plan_flight_messages(
+        &flight(&cancelled),
+        &changes,
+        std::slice::from_ref(&subscriber),
+        now(),
+    );
     assert_eq!(completed, [id]);
     let kinds: Vec<_> = messages.iter().map(|m| (m.kind, m.sequence)).collect();
-    assert_eq!(kinds, [("flight.updated", 4), ("subscription.completed", 5)]);
-    assert!(messages[1].body.contains("was cancelled"), "{}", messages[1].body);
+    assert_eq!(
+        kinds,
+        [("flight.updated", 4), ("subscription.completed", 5)]
+    );
+    assert!(
+        messages[1].body.contains("was cancelled"),
+        "{}",
+        messages[1].body
+    );
     // A subscriber who came after the end gets the completion alone.
     let (late, _) = plan_flight_messages(&flight(&cancelled), &[], &[subscriber], now());
     assert_eq!(late.len(), 1);

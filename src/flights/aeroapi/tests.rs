@@ -71,7 +71,7 @@ async fn serve(
         concurrency: 1,
         step: None,
     };
-    (AeroApi::new(client(), &settings), seen)
+    (AeroApi::new(client(), &settings, clock()), seen)
 }
 
 async fn json_answer(body: Value) -> (AeroApi, Arc<Mutex<Vec<Seen>>>) {
@@ -407,7 +407,7 @@ async fn a_refused_connection_is_unavailable() {
         concurrency: 1,
         step: None,
     };
-    let source = AeroApi::new(client(), &settings);
+    let source = AeroApi::new(client(), &settings, clock());
     let error = source.lookup(&query()).await.unwrap_err();
     assert!(
         matches!(error, SourceError::Unavailable { .. }),
@@ -419,4 +419,37 @@ async fn a_refused_connection_is_unavailable() {
 fn client() -> reqwest::Client {
     crate::telemetry::install_crypto_provider();
     reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// The morning of the asked flight: its whole window is inside AeroAPI's limits.
+fn clock() -> Arc<dyn crate::clock::Clock> {
+    Arc::new(crate::clock::ManualClock::new(
+        "2026-11-25T06:00:00Z".parse().unwrap(),
+    ))
+}
+
+#[test]
+fn the_window_is_cut_to_what_aeroapi_accepts() {
+    let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    assert_eq!(
+        window(date, at("2026-11-20T12:00:00Z")),
+        None,
+        "two days ahead of the 20th does not reach the 24th: nothing to ask yet"
+    );
+    assert_eq!(
+        window(date, at("2026-11-24T12:00:00Z")),
+        Some((
+            "2026-11-24T00:00:00Z".to_owned(),
+            "2026-11-26T11:59:00Z".to_owned()
+        ))
+    );
+    assert_eq!(
+        window(date, at("2026-12-04T12:00:00Z")),
+        Some((
+            "2026-11-24T12:01:00Z".to_owned(),
+            "2026-11-27T00:00:00Z".to_owned()
+        ))
+    );
+    assert_eq!(window(date, at("2026-12-10T00:00:00Z")), None);
 }

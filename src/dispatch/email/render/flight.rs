@@ -72,8 +72,7 @@ mod tests {
     use super::super::render;
     use crate::domain::message::{Message, Recipient, plan_flight_messages};
     use crate::domain::{
-        AirportCode, FlightKey, FlightNumber, FlightSnapshot, FlightState, FlightTimes,
-        StateFilter,
+        AirportCode, FlightKey, FlightNumber, FlightSnapshot, FlightState, FlightTimes, StateFilter,
     };
     use chrono::{TimeZone, Utc};
 
@@ -127,7 +126,11 @@ mod tests {
             email.subject,
             "LH8160 FRA→ORD delayed: estimated departure 14:05 → 16:40 (+2h35)"
         );
-        assert!(email.text.starts_with("Flight LH8160 FRA → ORD, 2026-11-25\n"));
+        assert!(
+            email
+                .text
+                .starts_with("Flight LH8160 FRA → ORD, 2026-11-25\n")
+        );
         assert!(email.text.contains("Status: Delayed\n"), "{}", email.text);
         assert!(email.text.contains("\nFlight updates\n"), "{}", email.text);
         assert!(
@@ -135,7 +138,11 @@ mod tests {
             "{}",
             email.text
         );
-        assert!(email.html.contains("estimated departure 14:05 → 16:40 (+2h35)"));
+        assert!(
+            email
+                .html
+                .contains("estimated departure 14:05 → 16:40 (+2h35)")
+        );
         assert!(!email.text.contains("New events"));
     }
 

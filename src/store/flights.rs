@@ -81,6 +81,38 @@ pub trait FlightStore: Send + Sync + 'static {
     ) -> Result<Vec<FlightView>, StoreError>;
 }
 
+/// Where flight reports come from.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportOrigin<'a> {
+    /// A flight-status source's check: the flight's `last_checked_at` is recorded even when
+    /// nothing changed.
+    Check { source: &'a str },
+    /// New events of a shipment: the AWB is linked to the flight.
+    Shipment {
+        carrier: &'a str,
+        awb: &'a AwbNumber,
+    },
+}
+
+impl ReportOrigin<'_> {
+    pub fn is_check(&self) -> bool {
+        matches!(self, Self::Check { .. })
+    }
+
+    /// What `GET /v1/flights` shows as the flight's `source`.
+    pub fn source(&self) -> &str {
+        match self {
+            Self::Check { source } => source,
+            Self::Shipment { carrier, .. } => carrier,
+        }
+    }
+}
+
+/// True when a report only repeats what is stored.
+pub(super) fn is_unchanged(old: &FlightState, report: &FlightReport) -> bool {
+    old.merged(report).changes_since(old).is_empty()
+}
+
 /// What applying one report to a stored flight means.
 pub(super) struct PlannedReport {
     pub state: FlightState,

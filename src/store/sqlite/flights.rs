@@ -2,11 +2,11 @@
 //! connection, which serialises every report and every claim.
 
 use super::{SqliteStore, ts};
-use crate::domain::{AwbNumber, FlightNumber, FlightReport, FlightState, TenantId};
+use crate::domain::{FlightNumber, FlightReport, FlightState, TenantId};
 use crate::store::StoreError;
 use crate::store::flights::{
     CheckRow, ClaimedFlightCheck, FlightCheckRecord, FlightStore, FlightView, FlightViewRow,
-    merge_by_flight, plan_report,
+    ReportOrigin, is_unchanged, merge_by_flight, plan_report,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sqlx::SqliteConnection;
@@ -18,45 +18,71 @@ const VIEW_COLUMNS: &str = "id, number, date, origin, state, last_checked_at, so
 impl SqliteStore {
     /// Applies reports about flights (from a source, or from `awb`'s new events), queueing
     /// what changed for the flights' subscribers. Runs inside the caller's transaction.
+    ///
+    /// As on Postgres, a report that only repeats what is known writes nothing but the link.
     pub(super) async fn apply_flight_reports(
         conn: &mut SqliteConnection,
         reports: &[FlightReport],
-        awb: Option<&AwbNumber>,
-        source: &str,
+        origin: ReportOrigin<'_>,
         now: DateTime<Utc>,
         email_batch_window: TimeDelta,
     ) -> Result<(), StoreError> {
         for report in merge_by_flight(reports) {
             let key = &report.key;
-            // The no-op update returns the stored state in one trip, whether the flight is new
-            // or not.
-            let (id, old): (Uuid, Json<FlightState>) = sqlx::query_as(
-                "INSERT INTO flights (id, number, date, origin, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
-                 ON CONFLICT (number, date, origin) DO UPDATE SET number = EXCLUDED.number \
-                 RETURNING id, state",
-            )
-            .bind(Uuid::new_v4())
-            .bind(key.number.as_str())
-            .bind(key.date)
-            .bind(key.origin.as_str())
-            .bind(ts(now))
-            .fetch_one(&mut *conn)
-            .await?;
-            let planned = plan_report(id, &old.0, &report);
-            sqlx::query(
-                "UPDATE flights SET state = ?2, status = ?3, destination = ?4, \
-                     last_checked_at = ?5, source = ?6, updated_at = ?5 WHERE id = ?1",
-            )
-            .bind(id)
-            .bind(Json(&planned.state))
-            .bind(planned.snapshot.status.as_str())
-            .bind(planned.state.destination.as_deref())
-            .bind(ts(now))
-            .bind(source)
-            .execute(&mut *conn)
-            .await?;
-            if let Some(awb) = awb {
+            let select = "SELECT id, state FROM flights \
+                          WHERE number = ?1 AND date = ?2 AND origin = ?3";
+            let stored: Option<(Uuid, Json<FlightState>)> = sqlx::query_as(select)
+                .bind(key.number.as_str())
+                .bind(key.date)
+                .bind(key.origin.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let id = match stored {
+                Some((id, old)) if !origin.is_check() && is_unchanged(&old.0, &report) => id,
+                _ => {
+                    sqlx::query(
+                        "INSERT INTO flights (id, number, date, origin, created_at, updated_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(Uuid::new_v4())
+                    .bind(key.number.as_str())
+                    .bind(key.date)
+                    .bind(key.origin.as_str())
+                    .bind(ts(now))
+                    .execute(&mut *conn)
+                    .await?;
+                    // The single writer connection serialises this with every other report.
+                    let (id, old): (Uuid, Json<FlightState>) = sqlx::query_as(select)
+                        .bind(key.number.as_str())
+                        .bind(key.date)
+                        .bind(key.origin.as_str())
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let planned = plan_report(id, &old.0, &report);
+                    sqlx::query(
+                        "UPDATE flights SET state = ?2, status = ?3, destination = ?4, \
+                             last_checked_at = ?5, source = ?6, updated_at = ?5 WHERE id = ?1",
+                    )
+                    .bind(id)
+                    .bind(Json(&planned.state))
+                    .bind(planned.snapshot.status.as_str())
+                    .bind(planned.state.destination.as_deref())
+                    .bind(ts(now))
+                    .bind(origin.source())
+                    .execute(&mut *conn)
+                    .await?;
+                    Self::queue_flight_messages(
+                        conn,
+                        &planned.snapshot,
+                        &planned.changes,
+                        now,
+                        email_batch_window,
+                    )
+                    .await?;
+                    id
+                }
+            };
+            if let ReportOrigin::Shipment { awb, .. } = origin {
                 sqlx::query(
                     "INSERT INTO flight_awbs (flight_id, awb, first_seen_at) VALUES (?1, ?2, ?3) \
                      ON CONFLICT DO NOTHING",
@@ -67,14 +93,6 @@ impl SqliteStore {
                 .execute(&mut *conn)
                 .await?;
             }
-            Self::queue_flight_messages(
-                conn,
-                &planned.snapshot,
-                &planned.changes,
-                now,
-                email_batch_window,
-            )
-            .await?;
         }
         Ok(())
     }
@@ -164,8 +182,9 @@ impl FlightStore for SqliteStore {
         Self::apply_flight_reports(
             &mut tx,
             &record.reports,
-            None,
-            record.source,
+            ReportOrigin::Check {
+                source: record.source,
+            },
             record.checked_at,
             record.email_batch_window,
         )

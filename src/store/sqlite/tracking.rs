@@ -3,6 +3,7 @@
 
 use super::{SqliteStore, ts};
 use crate::domain::{AwbNumber, TenantId};
+use crate::store::flights::ReportOrigin;
 use crate::store::rows::{ClaimRow, EventColumns, EventRow, ShipmentRow};
 use crate::store::{ClaimedShipment, PollRecord, PollResult, ShipmentView, StoreError};
 use chrono::{DateTime, Utc};
@@ -140,8 +141,10 @@ impl SqliteStore {
             Self::apply_flight_reports(
                 &mut tx,
                 &change.flight_reports(),
-                Some(&record.awb),
-                record.carrier,
+                ReportOrigin::Shipment {
+                    carrier: record.carrier,
+                    awb: &record.awb,
+                },
                 record.checked_at,
                 record.email_batch_window,
             )

@@ -77,7 +77,7 @@ impl Application {
         let flight_poller = (settings.poller.enabled && !flight_sources.is_empty()).then(|| {
             FlightPoller::new(
                 store.clone(),
-                flight_sources,
+                flight_sources.clone(),
                 clock.clone(),
                 settings.poller.clone(),
                 settings.email.batch_window.0,
@@ -120,6 +120,7 @@ impl Application {
             subscription_ttl: settings.subscriptions.ttl.0,
             keys: Arc::new(api::auth::KeyCache::new(settings.server.auth_cache_ttl.0)),
             carriers,
+            flight_sources,
             callbacks: Arc::new(api::CallbackCheck {
                 guard,
                 client: preflight_client,

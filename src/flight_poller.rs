@@ -121,6 +121,17 @@ impl FlightPoller {
             entry.source.lookup(&query).await
         };
         let source = entry.source.name();
+        match &result {
+            Err(refused @ SourceError::Unauthorized { .. }) => {
+                metrics::counter!("skyhook_flight_source_auth_failures_total", "source" => source)
+                    .increment(1);
+                self.sources
+                    .auth_problems
+                    .report(source, Some(refused.to_string()));
+            }
+            Ok(_) => self.sources.auth_problems.report(source, None),
+            Err(_) => {}
+        }
         let (reports, last, error) = match result {
             Ok(reports) if reports.is_empty() => (reports, LastPoll::NotFound, None),
             Ok(reports) if reports.iter().all(is_final) => (reports, LastPoll::Delivered, None),

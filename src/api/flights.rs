@@ -10,7 +10,7 @@ use crate::domain::{FlightError, FlightNumber, FlightSnapshot};
 use crate::store::FlightView;
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -30,13 +30,28 @@ pub struct FlightQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FlightResponse {
-    /// The flight as it stands: `flightUUID`, `number`, `date`, `origin`, `destination`,
-    /// scheduled / estimated / actual departure and arrival (local time with offset), and
-    /// `status` (`SCHEDULED`, `DELAYED`, `DEPARTED`, `ARRIVED` or `CANCELLED`).
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub flight: FlightSnapshot,
-    /// When Skyhook last heard about the flight, from a source or a carrier.
+    /// The flight's stable id: the `flightUUID` of `POST /v1/subscriptions`.
+    #[serde(rename = "flightUUID")]
+    pub flight_uuid: Uuid,
+    #[schema(example = "LH8160")]
+    pub number: String,
+    /// Scheduled departure date, local at the origin.
+    pub date: NaiveDate,
+    #[schema(example = "FRA")]
+    pub origin: String,
+    pub destination: Option<String>,
+    /// Times are local at their airport, with its offset.
+    pub scheduled_departure: Option<DateTime<FixedOffset>>,
+    pub estimated_departure: Option<DateTime<FixedOffset>>,
+    pub actual_departure: Option<DateTime<FixedOffset>>,
+    pub scheduled_arrival: Option<DateTime<FixedOffset>>,
+    pub estimated_arrival: Option<DateTime<FixedOffset>>,
+    pub actual_arrival: Option<DateTime<FixedOffset>>,
+    /// `SCHEDULED`, `DELAYED` (an estimate 15 minutes or more behind the schedule),
+    /// `DEPARTED`, `ARRIVED` or `CANCELLED`.
+    #[schema(example = "DELAYED")]
+    pub status: &'static str,
+    /// When Skyhook last asked a source about the flight, or a carrier reported it changed.
     pub last_checked_at: Option<DateTime<Utc>>,
     /// Where the latest facts came from: a flight-status source or a carrier.
     pub source: Option<String>,
@@ -53,10 +68,30 @@ pub struct FlightList {
 
 impl From<FlightView> for FlightResponse {
     fn from(view: FlightView) -> Self {
+        let FlightSnapshot {
+            flight_uuid,
+            number,
+            date,
+            origin,
+            destination,
+            times,
+            status,
+        } = view.snapshot;
         Self {
-            sandbox: view.source.as_deref() == Some("demo"),
-            flight: view.snapshot,
+            flight_uuid,
+            number,
+            date,
+            origin,
+            destination,
+            scheduled_departure: times.scheduled_departure,
+            estimated_departure: times.estimated_departure,
+            actual_departure: times.actual_departure,
+            scheduled_arrival: times.scheduled_arrival,
+            estimated_arrival: times.estimated_arrival,
+            actual_arrival: times.actual_arrival,
+            status: status.as_str(),
             last_checked_at: view.last_checked_at,
+            sandbox: view.source.as_deref() == Some("demo"),
             source: view.source,
             awbs: view.awbs.iter().map(ToString::to_string).collect(),
         }

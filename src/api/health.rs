@@ -21,8 +21,9 @@ pub struct HealthBody {
     /// Why the server is not ready, or what is degraded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Carriers refusing Skyhook's credentials (a configuration error; their shipments are
-    /// not being tracked). The server stays ready: the API and other carriers still work.
+    /// Carriers and flight-status sources refusing Skyhook's credentials (a configuration
+    /// error; what they serve is not being tracked). The server stays ready: the API and the
+    /// other sources still work.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub carrier_errors: Vec<String>,
 }
@@ -50,6 +51,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         .auth_problems()
         .into_iter()
         .map(|(name, error)| format!("carriers.{name}: {error}"))
+        .chain(
+            state
+                .flight_sources
+                .auth_problems
+                .list()
+                .into_iter()
+                .map(|(name, error)| format!("flights.{name}: {error}")),
+        )
         .collect();
     match state.store.ping().await {
         Ok(()) => (

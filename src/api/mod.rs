@@ -37,6 +37,8 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     /// Which carrier serves which AWB prefix (handlers only ask, never call carriers).
     pub carriers: Arc<Carriers>,
+    /// Flight-status sources (handlers only read their credential problems).
+    pub flight_sources: Arc<crate::flights::FlightSources>,
     pub callbacks: Arc<CallbackCheck>,
     /// Applies what push carriers send to their callbacks.
     pub pushes: Arc<crate::pushes::Pushes>,

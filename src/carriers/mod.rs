@@ -129,9 +129,36 @@ pub struct Carriers {
     by_prefix: HashMap<String, Arc<CarrierEntry>>,
     fallback: Option<Arc<CarrierEntry>>,
     by_name: HashMap<&'static str, Arc<CarrierEntry>>,
-    /// Carriers whose last answer refused our credentials, with what they said: shown on
-    /// `/readyz` until a later answer succeeds.
-    auth_problems: std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>,
+    auth_problems: AuthProblems,
+}
+
+/// Sources whose last answer refused our credentials, with what they said: shown on
+/// `/readyz` until a later answer succeeds. Shared by carriers and flight-status sources.
+#[derive(Default)]
+pub struct AuthProblems(std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>);
+
+impl AuthProblems {
+    /// Records whether a source accepted our credentials on its latest answer.
+    pub fn report(&self, source: &'static str, refused: Option<String>) {
+        let mut problems = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match refused {
+            Some(error) => problems.insert(source, error),
+            None => problems.remove(source),
+        };
+    }
+
+    /// Sources currently refusing our credentials, with the error they gave.
+    pub fn list(&self) -> Vec<(&'static str, String)> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(name, error)| (*name, error.clone()))
+            .collect()
+    }
 }
 
 impl Carriers {
@@ -226,24 +253,13 @@ impl Carriers {
 
     /// Records whether a carrier accepted our credentials on its latest answer.
     pub fn report_auth(&self, carrier: &'static str, refused: Option<&FetchError>) {
-        let mut problems = self
-            .auth_problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match refused {
-            Some(error) => problems.insert(carrier, error.to_string()),
-            None => problems.remove(carrier),
-        };
+        self.auth_problems
+            .report(carrier, refused.map(ToString::to_string));
     }
 
     /// Carriers currently refusing our credentials, with the error they gave.
     pub fn auth_problems(&self) -> Vec<(&'static str, String)> {
-        self.auth_problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|(name, error)| (*name, error.clone()))
-            .collect()
+        self.auth_problems.list()
     }
 }
 

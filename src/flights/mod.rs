@@ -6,7 +6,7 @@
 mod aeroapi;
 mod demo;
 
-use crate::carriers::Throttle;
+use crate::carriers::{AuthProblems, Throttle};
 use crate::clock::Clock;
 use crate::config::{FlightSourceSettings, FlightsSettings};
 use crate::domain::{FlightNumber, FlightReport};
@@ -95,6 +95,8 @@ pub enum FlightRegistryError {
 pub struct FlightSources {
     by_designator: HashMap<String, Arc<FlightSourceEntry>>,
     fallback: Option<Arc<FlightSourceEntry>>,
+    /// Sources refusing our credentials, for `/readyz`.
+    pub auth_problems: AuthProblems,
 }
 
 impl FlightSources {

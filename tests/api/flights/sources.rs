@@ -2,14 +2,17 @@
 //! and the demo sandbox.
 
 use super::{Aero, FlightRig, change, fields, soon};
-use crate::helpers::{Backend, on_both_backends};
+use crate::fake_carrier::{Answer, FakeCarrier};
+use crate::helpers::{Backend, on_both_backends, spawn_app_with};
 use chrono::TimeDelta;
 use serde_json::json;
+use std::time::Duration;
 
 on_both_backends!(
     a_flightaware_flight_is_followed_from_delay_to_arrival,
     a_demo_flight_delayed_then_cancelled_completes_its_subscription,
     a_flight_the_source_does_not_know_yet_sends_nothing_and_is_asked_again_later,
+    a_flight_source_refusing_our_key_shows_on_readyz_and_is_not_hammered,
 );
 
 async fn a_flightaware_flight_is_followed_from_delay_to_arrival(backend: Backend) {
@@ -205,7 +208,7 @@ async fn a_flight_the_source_does_not_know_yet_sends_nothing_and_is_asked_again_
 ) {
     let f = FlightRig::new(backend).await;
     let date = soon();
-    f.aero.answer(crate::fake_carrier::Answer::status(404));
+    f.aero.answer(Answer::status(404));
     let flight = json!({"flight": {"number": "LH8160", "date": date.to_string()}});
     let sub = f.subscribe(flight, "/later", &[]).await;
     assert_eq!(f.check().await, 1);
@@ -220,4 +223,47 @@ async fn a_flight_the_source_does_not_know_yet_sends_nothing_and_is_asked_again_
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0]["flight"]["origin"], "FRA");
     assert_eq!(f.rig.reread(&sub).await["status"], "active");
+}
+
+async fn a_flight_source_refusing_our_key_shows_on_readyz_and_is_not_hammered(backend: Backend) {
+    let aero = FakeCarrier::start().await;
+    aero.answer(Answer::status(401));
+    let base_url = aero.base_url.clone();
+    let app = spawn_app_with(backend, move |s| {
+        s.poller.enabled = true;
+        s.poller.idle_wait = skyhook::config::HumanDuration(Duration::from_millis(20));
+        s.flights.flightaware.enabled = true;
+        s.flights.flightaware.base_url = base_url.parse().unwrap();
+        s.flights.flightaware.api_key = skyhook::config::Secret::new("revoked");
+    })
+    .await;
+    let key = app.create_key("acme").await;
+    let flight = json!({"number": "LH8160", "date": soon().to_string()});
+    app.subscribed(
+        &key,
+        json!({"flight": flight, "url": "https://tms.example.com/f"}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let ready = loop {
+        let reply = app
+            .request(reqwest::Method::GET, "/readyz", None, None)
+            .await;
+        if reply.body["status"] == "degraded" {
+            break reply;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(ready.status, 200);
+    let errors = ready.body["carrierErrors"].to_string();
+    assert!(errors.contains("flights.flightaware"), "{errors}");
+    assert!(errors.contains("flights.flightaware.api_key"), "{errors}");
+    // Refused credentials are not retried at once.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(aero.seen().len(), 1);
 }

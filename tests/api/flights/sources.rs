@@ -267,3 +267,44 @@ async fn a_flight_source_refusing_our_key_shows_on_readyz_and_is_not_hammered(ba
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(aero.seen().len(), 1);
 }
+
+#[test]
+fn flight_source_settings_are_checked_naming_the_key() {
+    let valid = || {
+        let mut settings = crate::helpers::test_settings("sqlite://unused.db");
+        settings.flights.flightaware.enabled = true;
+        settings.flights.flightaware.api_key = skyhook::config::Secret::new("k");
+        settings.flights.flightaware.designators = vec!["LH".into(), "DLH".into()];
+        settings
+    };
+    assert!(valid().validate().is_ok());
+    let refused = |change: fn(&mut skyhook::config::Settings)| {
+        let mut settings = valid();
+        change(&mut settings);
+        settings.validate().unwrap_err().to_string()
+    };
+    let error = refused(|s| s.flights.flightaware.api_key = skyhook::config::Secret::new(""));
+    assert!(error.contains("flights.flightaware.api_key"), "{error}");
+    let error = refused(|s| s.flights.flightaware.designators = vec!["LUFT".into()]);
+    assert!(error.contains("flights.flightaware.designators"), "{error}");
+    assert!(error.contains("LUFT"), "{error}");
+    let error = refused(|s| s.flights.flightaware.rate_limit = 0.0);
+    assert!(error.contains("flights.flightaware.rate_limit"), "{error}");
+    // Two sources for one designator stop startup, naming both.
+    let mut both = valid();
+    both.flights.demo.designators = vec!["LH".into()];
+    skyhook::telemetry::install_crypto_provider();
+    let clock = std::sync::Arc::new(skyhook::clock::SystemClock);
+    let error = skyhook::flights::FlightSources::from_settings(
+        &both.flights,
+        reqwest::Client::new(),
+        clock,
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(
+        error.contains("flights.demo") && error.contains("flights.flightaware"),
+        "{error}"
+    );
+}

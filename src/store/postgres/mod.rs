@@ -4,6 +4,7 @@
 mod flights;
 mod lifecycle;
 mod outbox;
+mod queue;
 mod registrations;
 mod tokens;
 mod tracking;

@@ -8,6 +8,7 @@
 mod flights;
 mod lifecycle;
 mod outbox;
+mod queue;
 mod registrations;
 mod tokens;
 mod tracking;

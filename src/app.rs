@@ -73,8 +73,9 @@ impl Application {
             FlightSources::from_settings(&settings.flights, http, clock.clone())
                 .context("invalid flight source configuration")?,
         );
-        // Without a source there is nothing to ask; carriers' AWB data still updates flights.
-        let flight_poller = (settings.poller.enabled && !flight_sources.is_empty()).then(|| {
+        // It runs without any source too: carriers' AWB data still updates flights, and its
+        // checks complete subscriptions to flights that ended before they were made.
+        let flight_poller = settings.poller.enabled.then(|| {
             FlightPoller::new(
                 store.clone(),
                 flight_sources.clone(),

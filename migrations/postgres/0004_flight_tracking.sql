@@ -7,6 +7,10 @@ ALTER TABLE flights ADD COLUMN state jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE flights ADD COLUMN status text NOT NULL DEFAULT 'SCHEDULED';
 ALTER TABLE flights ADD COLUMN last_checked_at timestamptz;
 ALTER TABLE flights ADD COLUMN source text;
+-- Set once a flight-status source has reported the flight: from then on it is the authority
+-- on the flight's times, and carriers' copies of them (often late, or without an offset) only
+-- link their AWBs.
+ALTER TABLE flights ADD COLUMN from_source boolean NOT NULL DEFAULT false;
 
 -- AWBs whose events named the flight.
 CREATE TABLE flight_awbs (
@@ -32,6 +36,10 @@ CREATE TABLE flight_checks (
     PRIMARY KEY (number, date)
 );
 CREATE INDEX flight_checks_due ON flight_checks (next_check_at);
+-- Flight subscriptions made before this migration are checked at once.
+INSERT INTO flight_checks (number, date, next_check_at, created_at)
+    SELECT DISTINCT flight_number, flight_date, now(), now() FROM subscriptions
+    WHERE status = 'active' AND flight_number IS NOT NULL;
 
 CREATE INDEX subscriptions_active_flight ON subscriptions (flight_number, flight_date)
     WHERE status = 'active' AND flight_number IS NOT NULL;

@@ -248,15 +248,17 @@ pub fn plan_shipment_messages(
 }
 
 /// Messages for the subscriptions of a flight that changed: a `flight.updated` for each, then —
-/// once the flight has arrived or is cancelled — a `subscription.completed`, which ends it.
+/// when `complete` (the flight has arrived or is cancelled, and for a subscription to every
+/// leg of a number, so have the others) — a `subscription.completed`, which ends it.
 /// A flight subscription's `states` filter concerns AWB events and does not apply here.
 pub fn plan_flight_messages(
     flight: &FlightSnapshot,
     changes: &[FlightChange],
     recipients: &[Recipient],
+    complete: bool,
     now: DateTime<Utc>,
 ) -> (Vec<Outgoing>, Vec<SubscriptionId>) {
-    let finished = flight.status.is_final();
+    let finished = complete && flight.status.is_final();
     let summary = flight_state::describe(flight, changes);
     let mut messages = Vec::new();
     let mut completed = Vec::new();

@@ -267,12 +267,30 @@ fn report(query: &FlightQuery, leg: &Leg) -> Option<FlightReport> {
     // when an airport reports only those.
     let departure = |gate: Option<DateTime<Utc>>, runway| local(gate.or(runway), at_origin);
     let arrival = |gate: Option<DateTime<Utc>>, runway| local(gate.or(runway), at_destination);
+    // An estimate is compared with the schedule (a 15-minute gap makes a delay), so both come
+    // from one clock: a runway estimate runs 10-20 minutes behind a gate schedule on a punctual
+    // flight. Actual times are facts either way, so they fall back field by field.
+    let (gate_out, gate_in) = (leg.scheduled_out.is_some(), leg.scheduled_in.is_some());
     let times = FlightTimes {
         scheduled_departure: departure(leg.scheduled_out, leg.scheduled_off),
-        estimated_departure: departure(leg.estimated_out, leg.estimated_off),
+        estimated_departure: local(
+            if gate_out {
+                leg.estimated_out
+            } else {
+                leg.estimated_off
+            },
+            at_origin,
+        ),
         actual_departure: departure(leg.actual_out, leg.actual_off),
         scheduled_arrival: arrival(leg.scheduled_in, leg.scheduled_on),
-        estimated_arrival: arrival(leg.estimated_in, leg.estimated_on),
+        estimated_arrival: local(
+            if gate_in {
+                leg.estimated_in
+            } else {
+                leg.estimated_on
+            },
+            at_destination,
+        ),
         actual_arrival: arrival(leg.actual_in, leg.actual_on),
     };
     let Some(date) = times.scheduled_departure.map(|t| t.date_naive()) else {

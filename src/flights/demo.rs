@@ -1,6 +1,6 @@
 //! The SANDBOX flight-status source: scripted flights `ZZ9000`–`ZZ9999` (designator `ZZ`, like
-//! the demo carrier), no network. The last digit picks the script — on time, delayed twice,
-//! delayed then cancelled, diverted — and the flight moves one step every `flights.demo.step`
+//! the demo carrier), no network. The number modulo 4 picks the script — 0 on time, 1 delayed
+//! twice, 2 delayed then cancelled, 3 diverted — and the flight moves one step every `flights.demo.step`
 //! from the moment Skyhook first asked for it. Times lie on the requested date whatever the
 //! clock says, so any date can be tried. Other `ZZ` numbers are unknown to it.
 

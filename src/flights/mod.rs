@@ -160,8 +160,4 @@ impl FlightSources {
             .get(number.designator())
             .or(self.fallback.as_ref())
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_designator.is_empty() && self.fallback.is_none()
-    }
 }

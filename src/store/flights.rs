@@ -43,7 +43,7 @@ pub struct FlightCheckRecord {
 pub struct FlightView {
     pub snapshot: FlightSnapshot,
     pub last_checked_at: Option<DateTime<Utc>>,
-    /// Where the latest facts came from: a source's name or `awb:NNN-NNNNNNNN`.
+    /// Where the latest facts came from: a flight-status source's or a carrier's name.
     pub source: Option<String>,
     /// The calling tenant's subscribed AWBs seen on this flight.
     pub awbs: Vec<AwbNumber>,
@@ -108,9 +108,22 @@ impl ReportOrigin<'_> {
     }
 }
 
-/// True when a report only repeats what is stored.
-pub(super) fn is_unchanged(old: &FlightState, report: &FlightReport) -> bool {
-    old.merged(report).changes_since(old).is_empty()
+/// Whether a report is written to the stored flight (`None`: not stored yet). A source's
+/// check always is (it records `last_checked_at`). A carrier's copy is only when it adds
+/// something and no flight-status source follows the flight: the source is the authority on
+/// a flight's times, and carriers' copies are often late or lack an offset, so letting both
+/// write would flip the flight back and forth, a message each time.
+pub(super) fn should_write(
+    stored: Option<(&FlightState, bool)>,
+    report: &FlightReport,
+    origin: ReportOrigin<'_>,
+) -> bool {
+    match stored {
+        None => true,
+        Some(_) if origin.is_check() => true,
+        Some((_, true)) => false,
+        Some((old, false)) => !old.merged(report).changes_since(old).is_empty(),
+    }
 }
 
 /// What applying one report to a stored flight means.
@@ -130,7 +143,9 @@ pub(super) fn plan_report(id: Uuid, old: &FlightState, report: &FlightReport) ->
     }
 }
 
-/// Several events of one poll often name the same flight; later ones are newer news.
+/// Several events of one poll often name the same flight; later ones are newer news. The
+/// result is in key order, so transactions touching several flights lock them in one order
+/// and cannot deadlock each other.
 pub(super) fn merge_by_flight(reports: &[FlightReport]) -> Vec<FlightReport> {
     let mut merged: Vec<FlightReport> = Vec::new();
     for report in reports {
@@ -139,6 +154,16 @@ pub(super) fn merge_by_flight(reports: &[FlightReport]) -> Vec<FlightReport> {
             None => merged.push(report.clone()),
         }
     }
+    merged.sort_by(|a, b| {
+        let key = |r: &FlightReport| {
+            (
+                r.key.number.to_string(),
+                r.key.date,
+                r.key.origin.as_str().to_owned(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
     merged
 }
 

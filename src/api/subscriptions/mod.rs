@@ -271,7 +271,8 @@ pub(super) async fn resolve_target(
             )));
         }
         // A flight already known by number, date and origin is linked, so the subscription
-        // shows its `flightUUID`; one not known yet is matched when it is learned.
+        // shows its `flightUUID`. One not known yet still gets its messages once it is learned
+        // (they are matched by number, date and origin), but shows no `flightUUID`.
         let known = match &flight.origin {
             Some(origin) => state
                 .store

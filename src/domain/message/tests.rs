@@ -191,7 +191,7 @@ fn a_flight_change_goes_to_every_subscriber_whatever_its_states_filter() {
     let changes = new.changes_since(&old);
     let arrivals_only = recipient(&["ARR"], Some("https://tms.example.com/f"), &[]);
     let (messages, completed) =
-        plan_flight_messages(&flight(&new), &changes, &[arrivals_only], now());
+        plan_flight_messages(&flight(&new), &changes, &[arrivals_only], true, now());
     assert!(completed.is_empty());
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].kind, "flight.updated");
@@ -223,6 +223,7 @@ fn an_arrived_or_cancelled_flight_completes_its_subscriptions() {
         &flight(&cancelled),
         &changes,
         std::slice::from_ref(&subscriber),
+        true,
         now(),
     );
     assert_eq!(completed, [id]);
@@ -237,7 +238,19 @@ fn an_arrived_or_cancelled_flight_completes_its_subscriptions() {
         messages[1].body
     );
     // A subscriber who came after the end gets the completion alone.
-    let (late, _) = plan_flight_messages(&flight(&cancelled), &[], &[subscriber], now());
+    let (late, _) = plan_flight_messages(
+        &flight(&cancelled),
+        &[],
+        std::slice::from_ref(&subscriber),
+        true,
+        now(),
+    );
     assert_eq!(late.len(), 1);
     assert_eq!(late[0].kind, "subscription.completed");
+    // A subscription to every leg of the number waits for the other legs.
+    let (waiting, completed) =
+        plan_flight_messages(&flight(&cancelled), &changes, &[subscriber], false, now());
+    assert!(completed.is_empty());
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].kind, "flight.updated");
 }

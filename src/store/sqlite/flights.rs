@@ -6,7 +6,7 @@ use crate::domain::{FlightNumber, FlightReport, FlightState, TenantId};
 use crate::store::StoreError;
 use crate::store::flights::{
     CheckRow, ClaimedFlightCheck, FlightCheckRecord, FlightStore, FlightView, FlightViewRow,
-    ReportOrigin, is_unchanged, merge_by_flight, plan_report,
+    ReportOrigin, merge_by_flight, plan_report, should_write,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sqlx::SqliteConnection;
@@ -29,16 +29,20 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         for report in merge_by_flight(reports) {
             let key = &report.key;
-            let select = "SELECT id, state FROM flights \
+            let select = "SELECT id, state, from_source FROM flights \
                           WHERE number = ?1 AND date = ?2 AND origin = ?3";
-            let stored: Option<(Uuid, Json<FlightState>)> = sqlx::query_as(select)
+            let stored: Option<(Uuid, Json<FlightState>, bool)> = sqlx::query_as(select)
                 .bind(key.number.as_str())
                 .bind(key.date)
                 .bind(key.origin.as_str())
                 .fetch_optional(&mut *conn)
                 .await?;
             let id = match stored {
-                Some((id, old)) if !origin.is_check() && is_unchanged(&old.0, &report) => id,
+                Some((id, old, from_source))
+                    if !should_write(Some((&old.0, from_source)), &report, origin) =>
+                {
+                    id
+                }
                 _ => {
                     sqlx::query(
                         "INSERT INTO flights (id, number, date, origin, created_at, updated_at) \
@@ -52,33 +56,39 @@ impl SqliteStore {
                     .execute(&mut *conn)
                     .await?;
                     // The single writer connection serialises this with every other report.
-                    let (id, old): (Uuid, Json<FlightState>) = sqlx::query_as(select)
-                        .bind(key.number.as_str())
-                        .bind(key.date)
-                        .bind(key.origin.as_str())
-                        .fetch_one(&mut *conn)
+                    let (id, old, from_source): (Uuid, Json<FlightState>, bool) =
+                        sqlx::query_as(select)
+                            .bind(key.number.as_str())
+                            .bind(key.date)
+                            .bind(key.origin.as_str())
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    if should_write(Some((&old.0, from_source)), &report, origin) {
+                        let planned = plan_report(id, &old.0, &report);
+                        sqlx::query(
+                            "UPDATE flights SET state = ?2, status = ?3, destination = ?4, \
+                                 last_checked_at = ?5, source = ?6, updated_at = ?5, \
+                                 from_source = from_source OR ?7 \
+                             WHERE id = ?1",
+                        )
+                        .bind(id)
+                        .bind(Json(&planned.state))
+                        .bind(planned.snapshot.status.as_str())
+                        .bind(planned.state.destination.as_deref())
+                        .bind(ts(now))
+                        .bind(origin.source())
+                        .bind(origin.is_check())
+                        .execute(&mut *conn)
                         .await?;
-                    let planned = plan_report(id, &old.0, &report);
-                    sqlx::query(
-                        "UPDATE flights SET state = ?2, status = ?3, destination = ?4, \
-                             last_checked_at = ?5, source = ?6, updated_at = ?5 WHERE id = ?1",
-                    )
-                    .bind(id)
-                    .bind(Json(&planned.state))
-                    .bind(planned.snapshot.status.as_str())
-                    .bind(planned.state.destination.as_deref())
-                    .bind(ts(now))
-                    .bind(origin.source())
-                    .execute(&mut *conn)
-                    .await?;
-                    Self::queue_flight_messages(
-                        conn,
-                        &planned.snapshot,
-                        &planned.changes,
-                        now,
-                        email_batch_window,
-                    )
-                    .await?;
+                        Self::queue_flight_messages(
+                            conn,
+                            &planned.snapshot,
+                            &planned.changes,
+                            now,
+                            email_batch_window,
+                        )
+                        .await?;
+                    }
                     id
                 }
             };
@@ -189,6 +199,34 @@ impl FlightStore for SqliteStore {
             record.email_batch_window,
         )
         .await?;
+        // A leg that ended before some subscription was made changes no more, so nothing
+        // above completes that subscription; every check does, whatever the source said.
+        let finished: Vec<FlightViewRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VIEW_COLUMNS} FROM flights WHERE number = ?1 AND date = ?2 \
+             AND status IN ('ARRIVED', 'CANCELLED')"
+        )))
+        .bind(record.number.as_str())
+        .bind(record.date)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in finished {
+            if record
+                .reports
+                .iter()
+                .any(|r| r.key.origin.as_str() == row.origin)
+            {
+                continue;
+            }
+            let flight = row.into_view(&[])?.snapshot;
+            Self::queue_flight_messages(
+                &mut tx,
+                &flight,
+                &[],
+                record.checked_at,
+                record.email_batch_window,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -47,7 +47,8 @@ impl SqliteStore {
 
     /// Queues a flight's changes for the active subscriptions of that flight (by number and
     /// date, and origin unless they left it open), and completes them once it has arrived or
-    /// was cancelled. Runs inside the transaction that recorded the change.
+    /// was cancelled — a subscription open to every leg of the number once all known legs
+    /// have. Runs inside the transaction that recorded the change, after the flight's row.
     pub(super) async fn queue_flight_messages(
         conn: &mut SqliteConnection,
         flight: &FlightSnapshot,
@@ -55,27 +56,44 @@ impl SqliteStore {
         now: DateTime<Utc>,
         email_batch_window: TimeDelta,
     ) -> Result<(), StoreError> {
-        if changes.is_empty() && !flight.status.is_final() {
+        let finished = flight.status.is_final();
+        if changes.is_empty() && !finished {
             return Ok(());
         }
-        let rows: Vec<RecipientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_RECIPIENTS} WHERE s.flight_number = ?1 AND s.flight_date = ?2 \
-             AND (s.flight_origin IS NULL OR s.flight_origin = ?3) AND s.status = 'active' \
-             ORDER BY s.created_at"
-        )))
-        .bind(&flight.number)
-        .bind(flight.date)
-        .bind(&flight.origin)
-        .fetch_all(&mut *conn)
-        .await?;
-        let recipients: Vec<Recipient> = rows
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<_, _>>()?;
-        let (messages, completed) =
-            message::plan_flight_messages(flight, changes, &recipients, now);
-        Self::insert_messages(conn, &messages, now, email_batch_window).await?;
-        Self::complete(conn, &completed, now).await
+        let every_leg_finished = finished && {
+            let (unfinished,): (bool,) = sqlx::query_as(
+                "SELECT EXISTS (SELECT 1 FROM flights WHERE number = ?1 AND date = ?2 \
+                 AND status NOT IN ('ARRIVED', 'CANCELLED'))",
+            )
+            .bind(&flight.number)
+            .bind(flight.date)
+            .fetch_one(&mut *conn)
+            .await?;
+            !unfinished
+        };
+        // Those naming this origin, then those open to every leg.
+        for (names_origin, complete) in [(true, finished), (false, every_leg_finished)] {
+            let rows: Vec<RecipientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{SELECT_RECIPIENTS} WHERE s.flight_number = ?1 AND s.flight_date = ?2 \
+                 AND ((?4 AND s.flight_origin = ?3) OR (NOT ?4 AND s.flight_origin IS NULL)) \
+                 AND s.status = 'active' ORDER BY s.created_at"
+            )))
+            .bind(&flight.number)
+            .bind(flight.date)
+            .bind(&flight.origin)
+            .bind(names_origin)
+            .fetch_all(&mut *conn)
+            .await?;
+            let recipients: Vec<Recipient> = rows
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?;
+            let (messages, completed) =
+                message::plan_flight_messages(flight, changes, &recipients, complete, now);
+            Self::insert_messages(conn, &messages, now, email_batch_window).await?;
+            Self::complete(conn, &completed, now).await?;
+        }
+        Ok(())
     }
 
     /// Ends subscriptions whose target is done; their `subscription.completed` is queued.

@@ -4,6 +4,7 @@
 //! driven one round at a time with a manual clock.
 
 mod learned;
+mod rules;
 mod sources;
 
 use crate::delivery::{DeliveryRig, secs};

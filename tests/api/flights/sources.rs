@@ -13,6 +13,7 @@ on_both_backends!(
     a_demo_flight_delayed_then_cancelled_completes_its_subscription,
     a_flight_the_source_does_not_know_yet_sends_nothing_and_is_asked_again_later,
     a_flight_source_refusing_our_key_shows_on_readyz_and_is_not_hammered,
+    a_flightaware_cancellation_and_a_demo_diversion_are_told_as_such,
 );
 
 async fn a_flightaware_flight_is_followed_from_delay_to_arrival(backend: Backend) {
@@ -307,4 +308,78 @@ fn flight_source_settings_are_checked_naming_the_key() {
         error.contains("flights.demo") && error.contains("flights.flightaware"),
         "{error}"
     );
+}
+
+async fn a_flightaware_cancellation_and_a_demo_diversion_are_told_as_such(backend: Backend) {
+    let f = FlightRig::new(backend).await;
+    let date = soon();
+    f.aero.answer(Aero::default().answer(date));
+    let cancelled = f
+        .subscribe(
+            json!({"flight": {"number": "LH8160", "date": date.to_string()}}),
+            "/cx",
+            &[],
+        )
+        .await;
+    let diverted = f
+        .subscribe(
+            json!({"flight": {"number": "ZZ9003", "date": date.to_string()}}),
+            "/dv",
+            &[],
+        )
+        .await;
+    assert_eq!(f.check().await, 2);
+    f.aero.answer(
+        Aero {
+            cancelled: true,
+            ..Aero::default()
+        }
+        .answer(date),
+    );
+    // Three more demo steps (a minute each) reach the diversion; two hours later the demo
+    // flight has arrived and FlightAware is asked again.
+    for _ in 0..3 {
+        f.rig.advance(TimeDelta::seconds(61));
+        assert_eq!(f.check().await, 1, "only the demo flight is due this soon");
+    }
+    assert_eq!(f.check_later().await, 2);
+
+    let posts = f.delivered_to("/cx").await;
+    let last_update = posts
+        .iter()
+        .rev()
+        .find(|p| p["type"] == "flight.updated")
+        .unwrap();
+    assert_eq!(
+        change(last_update, "status"),
+        (json!("SCHEDULED"), json!("CANCELLED"))
+    );
+    assert_eq!(last_update["summary"], "LH8160 FRA→ORD cancelled");
+    assert_eq!(posts.last().unwrap()["type"], "subscription.completed");
+    assert_eq!(f.rig.reread(&cancelled).await["status"], "completed");
+
+    let posts = f.delivered_to("/dv").await;
+    let diversion = posts
+        .iter()
+        .find(|p| {
+            fields(p).contains(&"destination".to_owned()) && change(p, "destination").0 == "ORD"
+        })
+        .expect("a diversion message");
+    assert_eq!(
+        change(diversion, "destination"),
+        (json!("ORD"), json!("MKE"))
+    );
+    assert_eq!(diversion["summary"], "ZZ9003 FRA→ORD diverted to MKE");
+    assert_eq!(diversion["flight"]["destination"], "MKE");
+    // It then arrives where it was diverted to, which ends the subscription.
+    let last = posts.last().unwrap();
+    assert_eq!(last["type"], "subscription.completed");
+    assert_eq!(
+        (
+            last["flight"]["status"].as_str(),
+            last["flight"]["destination"].as_str()
+        ),
+        (Some("ARRIVED"), Some("MKE"))
+    );
+    assert_eq!(f.rig.reread(&diverted).await["status"], "completed");
 }

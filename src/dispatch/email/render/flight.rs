@@ -96,6 +96,7 @@ mod tests {
             &snapshot,
             &new.changes_since(old),
             &[recipient],
+            true,
             Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
         );
         outgoing

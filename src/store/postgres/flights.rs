@@ -35,12 +35,27 @@ impl PostgresStore {
             let key = &report.key;
             let select = "SELECT id, state, from_source FROM flights \
                           WHERE number = $1 AND date = $2 AND origin = $3";
-            let stored: Option<(Uuid, Json<FlightState>, bool)> = sqlx::query_as(select)
+            // Reads the flight and links the AWB to it in one round trip: most reports end here.
+            let awb = match origin {
+                ReportOrigin::Shipment { awb, .. } => Some(awb.as_str()),
+                ReportOrigin::Check { .. } => None,
+            };
+            let stored: Option<(Uuid, Json<FlightState>, bool)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "WITH f AS ({select}), link AS ( \
+                         INSERT INTO flight_awbs (flight_id, awb, first_seen_at) \
+                         SELECT id, $4, $5 FROM f WHERE $4::text IS NOT NULL \
+                         ON CONFLICT DO NOTHING \
+                     ) SELECT id, state, from_source FROM f"
+                )))
                 .bind(key.number.as_str())
                 .bind(key.date)
                 .bind(key.origin.as_str())
+                .bind(awb)
+                .bind(now)
                 .fetch_optional(&mut *conn)
                 .await?;
+            let linked = stored.is_some();
             let id = match stored {
                 Some((id, old, from_source))
                     if !should_write(Some((&old.0, from_source)), &report, origin) =>
@@ -96,13 +111,13 @@ impl PostgresStore {
                     id
                 }
             };
-            if let ReportOrigin::Shipment { awb, .. } = origin {
+            if let (Some(awb), false) = (awb, linked) {
                 sqlx::query(
                     "INSERT INTO flight_awbs (flight_id, awb, first_seen_at) VALUES ($1, $2, $3) \
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(id)
-                .bind(awb.as_str())
+                .bind(awb)
                 .bind(now)
                 .execute(&mut *conn)
                 .await?;

@@ -125,6 +125,17 @@ impl FlightTarget {
     }
 }
 
+impl FlightTarget {
+    /// The one flight this target names, when it names its origin.
+    pub fn key(&self) -> Option<super::FlightKey> {
+        Some(super::FlightKey {
+            number: self.number.clone(),
+            date: self.date,
+            origin: self.origin.clone()?,
+        })
+    }
+}
+
 impl fmt::Display for FlightNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

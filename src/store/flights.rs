@@ -72,6 +72,9 @@ pub trait FlightStore: Send + Sync + 'static {
         tenant: TenantId,
         id: Uuid,
     ) -> Result<Option<FlightView>, StoreError>;
+    /// The `flightUUID` of a flight, which it is given here if Skyhook did not know it yet (a
+    /// subscription by number, date and origin teaches Skyhook the flight before any source).
+    async fn learn_flight(&self, key: &FlightKey, now: DateTime<Utc>) -> Result<Uuid, StoreError>;
     /// Every known leg of a flight number on a date, by origin.
     async fn find_flights(
         &self,

@@ -46,12 +46,20 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateSubscriptionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = state.clock.now();
-    let target = resolve_target(&state, tenant, body.target(), now).await?;
+    let target = resolve_target(&state, body.target(), now).await?;
     let channels = RequestedChannels::parse(
         body.url.as_deref(),
         body.emails.as_deref().unwrap_or_default(),
     );
     let (target, flight_id) = match (target, &channels) {
+        // A flight named with its origin is one Skyhook now knows of, with a `flightUUID`.
+        (Some((Target::Flight(flight), None)), Ok(_)) => match flight.key() {
+            Some(key) => {
+                let id = state.store.learn_flight(&key, now).await?;
+                (Target::Flight(flight), Some(id))
+            }
+            None => (Target::Flight(flight), None),
+        },
         (Some(target), _) => target,
         (None, Err(ChannelsError::NoChannel)) => {
             return Err(ApiError::MissingKeyParams(
@@ -243,7 +251,6 @@ pub(super) fn missing_target() -> ApiError {
 /// Turns the request's target fields into a target; `Ok(None)` when none was given.
 pub(super) async fn resolve_target(
     state: &AppState,
-    tenant: crate::domain::TenantId,
     fields: TargetFields<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<(Target, Option<Uuid>)>, ApiError> {
@@ -270,20 +277,7 @@ pub(super) async fn resolve_target(
                 flight.date
             )));
         }
-        // A flight already known by number, date and origin is linked, so the subscription
-        // shows its `flightUUID`. One not known yet still gets its messages once it is learned
-        // (they are matched by number, date and origin), but shows no `flightUUID`.
-        let known = match &flight.origin {
-            Some(origin) => state
-                .store
-                .find_flights(tenant, &flight.number, flight.date)
-                .await?
-                .into_iter()
-                .find(|f| f.snapshot.origin == origin.as_str())
-                .map(|f| f.snapshot.flight_uuid),
-            None => None,
-        };
-        return Ok(Some((Target::Flight(flight), known)));
+        return Ok(Some((Target::Flight(flight), None)));
     }
     if let Some(raw) = fields.flight_uuid {
         let unknown = || {

@@ -2,7 +2,7 @@
 //! connection, which serialises every report and every claim.
 
 use super::{SqliteStore, ts};
-use crate::domain::{FlightNumber, FlightReport, FlightState, TenantId};
+use crate::domain::{FlightKey, FlightNumber, FlightReport, FlightState, TenantId};
 use crate::store::StoreError;
 use crate::store::flights::{
     CheckRow, ClaimedFlightCheck, FlightCheckRecord, FlightStore, FlightView, FlightViewRow,
@@ -243,6 +243,31 @@ impl FlightStore for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         Ok(self.views(tenant, rows).await?.pop())
+    }
+
+    async fn learn_flight(&self, key: &FlightKey, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
+        // Inserting first and reading after is right whether or not another request (or
+        // instance) learned the flight in between.
+        sqlx::query(
+            "INSERT INTO flights (id, number, date, origin, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING",
+        )
+        .bind(Uuid::new_v4())
+        .bind(key.number.as_str())
+        .bind(key.date)
+        .bind(key.origin.as_str())
+        .bind(ts(now))
+        .execute(&self.writer)
+        .await?;
+        let (id,): (Uuid,) = sqlx::query_as(
+            "SELECT id FROM flights WHERE number = ?1 AND date = ?2 AND origin = ?3",
+        )
+        .bind(key.number.as_str())
+        .bind(key.date)
+        .bind(key.origin.as_str())
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(id)
     }
 
     async fn find_flights(

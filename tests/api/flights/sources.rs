@@ -25,6 +25,12 @@ async fn a_flightaware_flight_is_followed_from_delay_to_arrival(backend: Backend
     let sub = f
         .subscribe(flight, "/flights", &["ops@forwarder.example"])
         .await;
+    // Named with its origin, the flight is known from the subscription on, times to come.
+    let learned = f.flights("LH8160", date).await;
+    assert_eq!(learned.len(), 1);
+    assert_eq!(sub["flightUUID"], learned[0]["flightUUID"]);
+    assert_eq!(learned[0]["lastCheckedAt"], json!(null));
+    assert_eq!(learned[0]["scheduledDeparture"], json!(null));
     assert_eq!(f.check().await, 1);
 
     // The source was asked for the normalised number, with our key.
@@ -55,6 +61,11 @@ async fn a_flightaware_flight_is_followed_from_delay_to_arrival(backend: Backend
     assert_eq!(listed["sandbox"], false);
     assert!(listed["lastCheckedAt"].is_string());
     let uuid = listed["flightUUID"].as_str().unwrap().to_owned();
+    assert_eq!(
+        sub["flightUUID"],
+        uuid.as_str(),
+        "the same flight, the same id"
+    );
     let by_id = f
         .rig
         .app

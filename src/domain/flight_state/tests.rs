@@ -131,7 +131,7 @@ fn departures_arrivals_cancellations_and_diversions_are_said_in_words() {
     let summary = describe(&snapshot(&departed), &departed.changes_since(&old));
     assert_eq!(
         summary.headline,
-        "LH8160 FRA→ORD departed: departed at 14:20 (+0h15)"
+        "LH8160 FRA→ORD departed at 14:20 (+0h15)"
     );
     assert_eq!(summary.lines[1], "status SCHEDULED → DEPARTED");
 
@@ -141,7 +141,7 @@ fn departures_arrivals_cancellations_and_diversions_are_said_in_words() {
     }));
     assert_eq!(
         describe(&snapshot(&arrived), &arrived.changes_since(&departed)).headline,
-        "LH8160 FRA→ORD arrived: arrived at 16:40 (-0h10)"
+        "LH8160 FRA→ORD arrived at 16:40 (-0h10)"
     );
 
     let cancelled = old.merged(&FlightReport {

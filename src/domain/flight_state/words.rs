@@ -54,7 +54,7 @@ fn headline(flight: &FlightSnapshot, changes: &[FlightChange]) -> String {
     }
     if let Some(c) = find(|c| matches!(c, FlightChange::ActualArrival(Change { new: Some(_), .. })))
     {
-        return format!("arrived: {}", line(flight, c).unwrap_or_default());
+        return line(flight, c).unwrap_or_else(|| "arrived".into());
     }
     if let Some(c) = find(|c| {
         matches!(
@@ -62,7 +62,7 @@ fn headline(flight: &FlightSnapshot, changes: &[FlightChange]) -> String {
             FlightChange::ActualDeparture(Change { new: Some(_), .. })
         )
     }) {
-        return format!("departed: {}", line(flight, c).unwrap_or_default());
+        return line(flight, c).unwrap_or_else(|| "departed".into());
     }
     for (change, field) in changes.iter().filter_map(|c| match c {
         FlightChange::EstimatedDeparture(m) => Some((m, "departure")),

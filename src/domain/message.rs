@@ -297,13 +297,19 @@ pub fn plan_flight_messages(
     (messages, completed)
 }
 
-/// The `subscription.expired` notice for a subscription that reached `expiresAt`.
+/// The `subscription.expired` notice for a subscription that reached `expiresAt`, naming its
+/// AWB or flight (`LH8160 on 2026-11-25 from FRA`).
 pub fn expired_message(
     recipient: &Recipient,
     awb: Option<&AwbNumber>,
+    flight: Option<&str>,
     now: DateTime<Utc>,
 ) -> Outgoing {
-    let what = awb.map_or_else(|| "this flight".to_owned(), |a| format!("AWB {a}"));
+    let what = match (awb, flight) {
+        (Some(awb), _) => format!("AWB {awb}"),
+        (None, Some(flight)) => format!("flight {flight}"),
+        (None, None) => "this flight".to_owned(),
+    };
     let body = MessageBody::SubscriptionExpired(Lifecycle {
         awb: awb.cloned(),
         flight: None,

@@ -117,12 +117,30 @@ pub(super) struct RecipientRow {
     pub id: Uuid,
     pub status: String,
     pub awb: Option<String>,
+    pub flight_number: Option<String>,
+    pub flight_date: Option<chrono::NaiveDate>,
+    pub flight_origin: Option<String>,
     pub reference: Option<String>,
     pub states: Json<Vec<String>>,
     pub next_sequence: i64,
     pub expires_at: DateTime<Utc>,
     pub url: Option<String>,
     pub emails: Json<Vec<String>>,
+}
+
+impl RecipientRow {
+    /// `LH8160 on 2026-11-25 from FRA`, for a flight subscription's notices.
+    pub fn flight_label(&self) -> Option<String> {
+        let mut label = format!(
+            "{} on {}",
+            self.flight_number.as_deref()?,
+            self.flight_date?
+        );
+        if let Some(origin) = &self.flight_origin {
+            label.push_str(&format!(" from {origin}"));
+        }
+        Some(label)
+    }
 }
 
 impl TryFrom<RecipientRow> for Recipient {

@@ -129,10 +129,7 @@ fn departures_arrivals_cancellations_and_diversions_are_said_in_words() {
         ..FlightTimes::default()
     }));
     let summary = describe(&snapshot(&departed), &departed.changes_since(&old));
-    assert_eq!(
-        summary.headline,
-        "LH8160 FRA→ORD departed at 14:20 (+0h15)"
-    );
+    assert_eq!(summary.headline, "LH8160 FRA→ORD departed at 14:20 (+0h15)");
     assert_eq!(summary.lines[1], "status SCHEDULED → DEPARTED");
 
     let arrived = departed.merged(&report(FlightTimes {

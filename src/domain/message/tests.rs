@@ -149,12 +149,21 @@ fn nothing_changed_means_no_message() {
 fn the_expiry_notice_says_a_new_subscription_is_needed() {
     let r = recipient(&["*"], None, &["ops@example.com"]);
     let awb = AwbNumber::parse("020-08002050").unwrap();
-    let message = expired_message(&r, Some(&awb), now());
+    let message = expired_message(&r, Some(&awb), None, now());
     let body: Message = serde_json::from_str(&message.body).unwrap();
     let MessageBody::SubscriptionExpired(lifecycle) = body.body else {
         panic!("wrong type: {}", message.body);
     };
     assert!(lifecycle.message.contains("new subscription"));
+    assert!(lifecycle.message.contains("AWB 020-08002050"));
+    let flight = expired_message(&r, None, Some("LH8160 on 2026-11-25 from FRA"), now());
+    assert!(
+        flight
+            .body
+            .contains("subscription to flight LH8160 on 2026-11-25 from FRA has expired"),
+        "{}",
+        flight.body
+    );
     assert_eq!(
         message.targets,
         vec![(Channel::Email, "ops@example.com".into())]

@@ -133,9 +133,15 @@ impl PostgresStore {
         let mut ids = Vec::with_capacity(rows.len());
         for row in rows {
             let awb = row.awb.as_deref().and_then(|a| AwbNumber::parse(a).ok());
+            let flight = row.flight_label();
             let recipient: Recipient = row.try_into()?;
             ids.push(recipient.subscription_id);
-            messages.push(message::expired_message(&recipient, awb.as_ref(), now));
+            messages.push(message::expired_message(
+                &recipient,
+                awb.as_ref(),
+                flight.as_deref(),
+                now,
+            ));
         }
         Self::insert_messages(&mut tx, &messages, now, TimeDelta::zero()).await?;
         sqlx::query(

@@ -12,7 +12,7 @@ use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 /// Active subscriptions with their reachable channels; callers append the WHERE.
-pub(super) const SELECT_RECIPIENTS: &str = "SELECT s.id, s.status, s.awb, s.reference, s.states, \
+pub(super) const SELECT_RECIPIENTS: &str = "SELECT s.id, s.status, s.awb, s.flight_number, s.flight_date, s.flight_origin, s.reference, s.states, \
          s.next_sequence, s.expires_at, CASE WHEN s.url_disabled_at IS NULL THEN s.url END AS url, \
          (SELECT json_group_array(email) FROM (SELECT e.email FROM subscription_emails e \
           WHERE e.subscription_id = s.id AND e.active = 1 ORDER BY e.position)) AS emails \

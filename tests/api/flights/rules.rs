@@ -6,13 +6,14 @@ use super::{Aero, FlightRig, soon};
 use crate::delivery::{AWB, event};
 use crate::fake_carrier::Answer;
 use crate::helpers::{Backend, on_both_backends};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeDelta};
 use serde_json::{Value, json};
 
 on_both_backends!(
     once_a_source_reports_a_flight_carriers_copies_only_link_their_awbs,
     a_subscription_to_every_leg_completes_when_the_last_leg_arrives,
     a_subscription_made_after_its_flight_arrived_completes_at_the_next_check,
+    an_expired_flight_subscription_is_told_which_flight,
 );
 
 /// A CargoAI event on LH8160 FRA→ORD on `date` with extra flight fields.
@@ -163,4 +164,21 @@ async fn a_subscription_made_after_its_flight_arrived_completes_at_the_next_chec
     assert_eq!(posts[0]["type"], "subscription.completed");
     assert_eq!(posts[0]["flight"]["status"], "ARRIVED");
     assert_eq!(f.rig.reread(&late).await["status"], "completed");
+}
+
+async fn an_expired_flight_subscription_is_told_which_flight(backend: Backend) {
+    let f = FlightRig::new(backend).await;
+    let date = soon();
+    let flight = json!({"flight": {"number": "LH8160", "date": date.to_string(), "origin": "FRA"}});
+    let sub = f.subscribe(flight, "/expiring", &[]).await;
+    f.rig.advance(TimeDelta::days(22));
+    let posts = f.delivered_to("/expiring").await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0]["type"], "subscription.expired");
+    let message = posts[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("flight LH8160 on {date} from FRA has expired")),
+        "{message}"
+    );
+    assert_eq!(f.rig.reread(&sub).await["status"], "expired");
 }

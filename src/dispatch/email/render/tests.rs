@@ -207,7 +207,7 @@ fn the_expiry_notice_says_no_further_updates_and_a_new_subscription_is_needed() 
         url: None,
         emails: vec!["ops@example.com".into()],
     };
-    let queued = expired_message(&recipient, Some(&awb()), Utc::now());
+    let queued = expired_message(&recipient, Some(&awb()), None, Utc::now());
     let queued: Message = serde_json::from_str(&queued.body).unwrap();
     let email = render(&[queued]);
     assert_eq!(email.subject, "AWB 020-08002050 · subscription expired");

@@ -4,22 +4,25 @@
 
 mod flights;
 mod outbox;
+mod poll;
 mod postgres;
 mod rows;
 mod sqlite;
 
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightStore, FlightView};
 pub use outbox::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, NextStep, Outbox, QueueStats};
+pub use poll::{
+    ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentSummary, ShipmentView,
+    StaleRegistration,
+};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use crate::domain::diff::StoredEvent;
-use crate::domain::message::ShipmentChange;
 use crate::domain::{
     ApiKeyHash, AwbNumber, ChannelPlan, CustomHeaders, DuplicateError, EmailAddress, FlightTarget,
     KeyName, Reference, RequestedChannels, SigningSecret, StateFilter, Subscription,
-    SubscriptionId, SubscriptionStatus, SummaryStatus, Target, TenantId,
+    SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -109,135 +112,6 @@ pub struct UnsubscribeReport {
     pub emails_removed: Vec<(SubscriptionId, EmailAddress)>,
     /// Subscriptions left without any channel, now `unsubscribed`.
     pub ended: Vec<SubscriptionId>,
-}
-
-/// A shipment an instance has claimed for one poll, with what is already known about it.
-#[derive(Debug, Clone)]
-pub struct ClaimedShipment {
-    pub awb: AwbNumber,
-    /// When Skyhook started tracking it.
-    pub created_at: DateTime<Utc>,
-    pub status: SummaryStatus,
-    pub poll_failures: u32,
-    pub events: Vec<StoredEvent>,
-    /// What a push carrier calls this shipment (Lufthansa's subscription id), once registered.
-    pub carrier_ref: Option<String>,
-}
-
-/// [`Store::claim_by_carrier_ref`]'s answer.
-#[derive(Debug, Clone)]
-pub enum RefClaim {
-    Claimed(ClaimedShipment),
-    /// Another instance or task holds the shipment right now.
-    Busy,
-    /// No shipment is registered under that reference.
-    Unknown,
-}
-
-/// A shipment still registered with a push carrier that no active subscription needs any more.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StaleRegistration {
-    pub awb: AwbNumber,
-    pub carrier: String,
-    pub carrier_ref: String,
-    pub poll_failures: u32,
-}
-
-/// The outcome of one poll, written back atomically while the claim is still held.
-#[derive(Debug, Clone)]
-pub struct PollRecord {
-    pub awb: AwbNumber,
-    pub carrier: &'static str,
-    pub checked_at: DateTime<Utc>,
-    pub next_poll_at: DateTime<Utc>,
-    /// Consecutive failed polls, including this one (0 after a success).
-    pub poll_failures: u32,
-    pub result: PollResult,
-    /// Emails queued by this poll wait this long, so that a burst of events shares one email.
-    pub email_batch_window: chrono::TimeDelta,
-}
-
-#[derive(Debug, Clone)]
-pub enum PollResult {
-    Tracked {
-        summary: ShipmentSummary,
-        raw: serde_json::Value,
-        anomalies: Vec<String>,
-        /// New, changed and restored events, to insert or overwrite.
-        upserts: Vec<StoredEvent>,
-        /// Fingerprints of events the carrier no longer reports (kept, marked withdrawn).
-        withdrawn: Vec<String>,
-        /// What subscribers are told, queued in the same transaction as the events.
-        change: Box<ShipmentChange>,
-    },
-    NotFound,
-    Failed {
-        error: String,
-    },
-    /// A push carrier registered the shipment under `carrier_ref` (or confirmed it is).
-    Registered {
-        carrier_ref: String,
-    },
-    /// The push carrier's registration was removed; `carrier_ref` is cleared.
-    Unregistered,
-}
-
-/// Summary, raw answer, anomalies and error: the shipment columns a poll may set. `None`
-/// leaves a column as it was.
-type PollColumns<'a> = (
-    Option<&'a ShipmentSummary>,
-    Option<&'a serde_json::Value>,
-    Option<&'a Vec<String>>,
-    Option<&'a str>,
-);
-
-impl PollResult {
-    fn columns(&self) -> PollColumns<'_> {
-        match self {
-            Self::Tracked {
-                summary,
-                raw,
-                anomalies,
-                ..
-            } => (Some(summary), Some(raw), Some(anomalies), None),
-            Self::NotFound | Self::Registered { .. } | Self::Unregistered => {
-                (None, None, None, None)
-            }
-            Self::Failed { error } => (None, None, None, Some(error.as_str())),
-        }
-    }
-
-    /// `Some(new value)` when the poll changes the shipment's `carrier_ref`.
-    fn carrier_ref(&self) -> Option<Option<&str>> {
-        match self {
-            Self::Registered { carrier_ref } => Some(Some(carrier_ref.as_str())),
-            Self::Unregistered => Some(None),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShipmentSummary {
-    pub origin: Option<String>,
-    pub destination: Option<String>,
-    pub pieces: Option<u32>,
-    pub weight: Option<f64>,
-    pub volume: Option<f64>,
-    pub status: SummaryStatus,
-}
-
-/// A shipment as `GET /v1/shipments/{awb}` shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShipmentView {
-    pub awb: AwbNumber,
-    pub carrier: Option<String>,
-    pub summary: ShipmentSummary,
-    /// Every event ever seen, withdrawn ones included (marked), oldest first.
-    pub events: Vec<StoredEvent>,
-    pub anomalies: Vec<String>,
-    pub last_checked_at: Option<DateTime<Utc>>,
-    pub next_poll_at: DateTime<Utc>,
 }
 
 /// What an unsubscribe link points at.

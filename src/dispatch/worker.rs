@@ -318,8 +318,14 @@ impl Dispatcher {
                 error: None,
             },
             Err(e) => {
-                tracing::warn!(to = mask(to.as_str()), error = %e, "email not sent");
-                failed(truncate(&e.to_string(), 2048).to_owned())
+                let permanent = e.is_permanent();
+                tracing::warn!(to = mask(to.as_str()), error = %e, permanent, "email not sent");
+                let mut report = failed(truncate(&e.to_string(), 2048).to_owned());
+                if permanent {
+                    // An unknown mailbox stays unknown: fail now, not after days of retries.
+                    report.attempt = Attempt::Refused;
+                }
+                report
             }
         }
     }

@@ -37,6 +37,9 @@ pub struct RetryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
     Succeeded,
+    /// A failure no retry can fix (an SMTP 5xx such as an unknown mailbox): the message fails
+    /// now rather than after the whole schedule.
+    Refused,
     Failed {
         /// The receiver said `410 Gone`: it does not want these messages any more.
         gone: bool,
@@ -57,8 +60,10 @@ impl RetryPolicy {
         url_failing_since: Option<DateTime<Utc>>,
         jitter: f64,
     ) -> NextStep {
-        let Attempt::Failed { gone, retry_after } = attempt else {
-            return NextStep::Delivered;
+        let (gone, retry_after) = match attempt {
+            Attempt::Succeeded => return NextStep::Delivered,
+            Attempt::Refused => return NextStep::GiveUp,
+            Attempt::Failed { gone, retry_after } => (gone, retry_after),
         };
         if gone {
             return NextStep::DisableUrl("the callback answered 410 Gone".to_owned());
@@ -102,6 +107,14 @@ mod tests {
         gone: false,
         retry_after: None,
     };
+
+    #[test]
+    fn a_refusal_gives_up_at_once_whatever_is_left_of_the_schedule() {
+        assert_eq!(
+            policy().next_step(Attempt::Refused, 0, now(), None, 0.0),
+            NextStep::GiveUp
+        );
+    }
 
     #[test]
     fn a_success_is_delivered() {

@@ -45,11 +45,13 @@ impl ReceivedMail {
     }
 }
 
-/// Where a refused transaction gets its 451.
+/// Where a refused transaction gets its 451 (or 550).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailAt {
     /// At `RCPT TO`, before any content is sent.
     Rcpt,
+    /// At `RCPT TO` with `550 no such mailbox`: a permanent refusal.
+    RcptPermanently,
     /// After the content, at the final `.`: the mail is not recorded.
     Data,
 }
@@ -187,6 +189,9 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             "RCPT" if tx.from.is_none() => b"503 MAIL first\r\n",
             "RCPT" if state.lock().unwrap().refuse(FailAt::Rcpt) => {
                 b"451 4.3.0 try again later\r\n"
+            }
+            "RCPT" if state.lock().unwrap().refuse(FailAt::RcptPermanently) => {
+                b"550 5.1.1 no such mailbox\r\n"
             }
             "RCPT" => {
                 tx.to.push(path(&line));

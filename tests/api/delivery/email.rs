@@ -9,6 +9,7 @@ use serde_json::json;
 on_both_backends!(
     one_message_is_queued_per_channel_and_each_recipient_gets_an_email_of_their_own,
     smtp_failures_are_retried_on_the_schedule,
+    a_permanent_smtp_refusal_fails_the_message_without_retries,
     updates_within_the_batch_window_go_out_in_one_email,
 );
 
@@ -93,6 +94,24 @@ async fn one_message_is_queued_per_channel_and_each_recipient_gets_an_email_of_t
             .filter(|d| d["channel"] == "email")
             .all(|d| d["lastStatusCode"].is_null() && d["attempts"] == 1)
     );
+}
+
+async fn a_permanent_smtp_refusal_fails_the_message_without_retries(backend: Backend) {
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig
+        .subscribe(json!({"emails": ["gone@forwarder.example"]}))
+        .await;
+    rig.sink.fail_next_at(1, FailAt::RcptPermanently);
+    rig.poll(vec![booked()]).await;
+    assert_eq!(rig.dispatch().await, 1);
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(log[0]["status"], "failed", "{log:?}");
+    assert_eq!(log[0]["attempts"], 1);
+    assert_eq!(log[0]["nextAttemptAt"], json!(null));
+    assert!(log[0]["lastError"].is_string(), "{log:?}");
+    rig.advance(chrono::TimeDelta::days(2));
+    assert_eq!(rig.dispatch().await, 0, "nothing left to retry");
+    assert!(rig.sink.messages().is_empty());
 }
 
 async fn smtp_failures_are_retried_on_the_schedule(backend: Backend) {

@@ -234,3 +234,59 @@ fn retry_after(err: &SourceError, bounds: Bounds) -> Option<Duration> {
         other => other.retry_after(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AirportCode, FlightKey, FlightNumber, FlightTimes};
+
+    const BOUNDS: Bounds = Bounds {
+        min: Duration::from_secs(300),
+        max: Duration::from_secs(7200),
+    };
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-25T10:00:00Z".parse().unwrap()
+    }
+
+    fn report(times: FlightTimes) -> FlightReport {
+        FlightReport {
+            key: FlightKey {
+                number: FlightNumber::parse("LH8160").unwrap(),
+                date: "2026-11-25".parse().unwrap(),
+                origin: AirportCode::parse("FRA").unwrap(),
+            },
+            destination: None,
+            times,
+            cancelled: None,
+        }
+    }
+
+    fn minutes_until_next(reports: &[FlightReport], last: LastPoll) -> i64 {
+        (next_check(now(), BOUNDS, reports, last) - now()).num_minutes()
+    }
+
+    #[test]
+    fn checks_close_in_on_the_departure_then_the_arrival() {
+        let at = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap());
+        let scheduled = FlightTimes {
+            scheduled_departure: at("2026-11-25T12:00:00Z"),
+            scheduled_arrival: at("2026-11-25T20:00:00Z"),
+            ..FlightTimes::default()
+        };
+        let waiting = [report(scheduled.clone())];
+        assert_eq!(minutes_until_next(&waiting, LastPoll::Unchanged), 60);
+        let boarding = [report(FlightTimes {
+            scheduled_departure: at("2026-11-25T10:04:00Z"),
+            ..scheduled.clone()
+        })];
+        assert_eq!(minutes_until_next(&boarding, LastPoll::Unchanged), 5);
+        let airborne = [report(FlightTimes {
+            actual_departure: at("2026-11-25T09:50:00Z"),
+            estimated_arrival: at("2026-11-25T10:20:00Z"),
+            ..scheduled
+        })];
+        assert_eq!(minutes_until_next(&airborne, LastPoll::Unchanged), 10);
+        assert_eq!(minutes_until_next(&[], LastPoll::NotFound), 120);
+    }
+}

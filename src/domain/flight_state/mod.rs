@@ -62,23 +62,6 @@ impl FlightStatus {
     }
 }
 
-impl std::str::FromStr for FlightStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        [
-            Self::Scheduled,
-            Self::Delayed,
-            Self::Departed,
-            Self::Arrived,
-            Self::Cancelled,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| format!("unknown flight status `{s}`"))
-    }
-}
-
 /// Scheduled, estimated and actual gate times. In a [`FlightReport`], `None` means "not
 /// reported", never "cleared".
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -7,9 +7,10 @@
 
 use crate::domain::message::{Lifecycle, Message, MessageBody, ShipmentUpdate};
 use crate::domain::normalize::describe_code;
-use crate::domain::{EventFlight, SummaryStatus, TrackingEvent};
+use crate::domain::{SummaryStatus, TrackingEvent};
 use chrono::{DateTime, FixedOffset, Utc};
 
+mod events;
 mod flight;
 #[cfg(test)]
 mod tests;
@@ -240,7 +241,7 @@ impl Document {
             self.summary.push(("Shipment", shipment.join(", ")));
         }
         self.events
-            .extend(update.new_events.iter().map(event_block));
+            .extend(update.new_events.iter().map(events::event_block));
     }
 
     fn add_notice(&mut self, body: &MessageBody, lifecycle: &Lifecycle) {
@@ -348,66 +349,6 @@ fn rows_html(rows: &[(&'static str, String)]) -> String {
     }
     out.push_str("</table>\n");
     out
-}
-
-fn event_block(event: &TrackingEvent) -> Block {
-    let mut heading = match place(event) {
-        Some(place) => format!("{} {place}", event.code.trim()),
-        None => event.code.trim().to_owned(),
-    };
-    if let Some(description) = description(event) {
-        heading.push_str(&format!(" · {description}"));
-    }
-    if event.is_planned {
-        heading.push_str(" (planned)");
-    }
-    let mut rows = Vec::new();
-    if let Some(t) = &event.event_date {
-        rows.push(("Time", time(t)));
-    }
-    if let Some(flight) = &event.flight {
-        flight_rows(flight, &mut rows);
-    }
-    if let Some(pieces) = event.pieces {
-        rows.push(("Pieces", pieces.to_string()));
-    }
-    if let Some(weight) = event.weight {
-        rows.push(("Weight", kg(weight)));
-    }
-    Block { heading, rows }
-}
-
-fn flight_rows(flight: &EventFlight, rows: &mut Vec<(&'static str, String)>) {
-    let route = route(flight.origin.as_deref(), flight.destination.as_deref());
-    let line: Vec<&str> = [non_blank(flight.number.as_deref()), route.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !line.is_empty() {
-        rows.push(("Flight", line.join(" ")));
-    }
-    let times = [
-        (
-            "Scheduled",
-            flight.scheduled_departure,
-            flight.scheduled_arrival,
-        ),
-        (
-            "Estimated",
-            flight.estimated_departure,
-            flight.estimated_arrival,
-        ),
-        ("Actual", flight.actual_departure, flight.actual_arrival),
-    ];
-    for (label, departure, arrival) in times {
-        let parts: Vec<String> = [("departure", departure), ("arrival", arrival)]
-            .into_iter()
-            .filter_map(|(what, t)| t.map(|t| format!("{what} {}", time(&t))))
-            .collect();
-        if !parts.is_empty() {
-            rows.push((label, parts.join(", ")));
-        }
-    }
 }
 
 /// Names the subscription and messages, so a forwarder's support desk can trace an email.

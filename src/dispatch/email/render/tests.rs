@@ -1,6 +1,6 @@
 use super::*;
-use crate::domain::AwbNumber;
 use crate::domain::message::{Recipient, expired_message};
+use crate::domain::{AwbNumber, EventFlight};
 use chrono::TimeZone;
 
 fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {

@@ -1,0 +1,65 @@
+//! The shipment parts of an email: one block per new event, with its time, flight, pieces and
+//! weight.
+
+use super::{Block, description, kg, non_blank, place, route, time};
+use crate::domain::{EventFlight, TrackingEvent};
+
+pub(super) fn event_block(event: &TrackingEvent) -> Block {
+    let mut heading = match place(event) {
+        Some(place) => format!("{} {place}", event.code.trim()),
+        None => event.code.trim().to_owned(),
+    };
+    if let Some(description) = description(event) {
+        heading.push_str(&format!(" · {description}"));
+    }
+    if event.is_planned {
+        heading.push_str(" (planned)");
+    }
+    let mut rows = Vec::new();
+    if let Some(t) = &event.event_date {
+        rows.push(("Time", time(t)));
+    }
+    if let Some(flight) = &event.flight {
+        flight_rows(flight, &mut rows);
+    }
+    if let Some(pieces) = event.pieces {
+        rows.push(("Pieces", pieces.to_string()));
+    }
+    if let Some(weight) = event.weight {
+        rows.push(("Weight", kg(weight)));
+    }
+    Block { heading, rows }
+}
+
+fn flight_rows(flight: &EventFlight, rows: &mut Vec<(&'static str, String)>) {
+    let route = route(flight.origin.as_deref(), flight.destination.as_deref());
+    let line: Vec<&str> = [non_blank(flight.number.as_deref()), route.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !line.is_empty() {
+        rows.push(("Flight", line.join(" ")));
+    }
+    let times = [
+        (
+            "Scheduled",
+            flight.scheduled_departure,
+            flight.scheduled_arrival,
+        ),
+        (
+            "Estimated",
+            flight.estimated_departure,
+            flight.estimated_arrival,
+        ),
+        ("Actual", flight.actual_departure, flight.actual_arrival),
+    ];
+    for (label, departure, arrival) in times {
+        let parts: Vec<String> = [("departure", departure), ("arrival", arrival)]
+            .into_iter()
+            .filter_map(|(what, t)| t.map(|t| format!("{what} {}", time(&t))))
+            .collect();
+        if !parts.is_empty() {
+            rows.push((label, parts.join(", ")));
+        }
+    }
+}

@@ -6,7 +6,11 @@
 //! `BENCH_CONCURRENCY` (32), `SKYHOOK_BENCH_DATABASE_URL` (a Postgres URL allowed to create
 //! and drop databases; Postgres is skipped when it is unreachable).
 
+#[path = "common/bench_database.rs"]
+mod bench_database;
+
 use anyhow::{Context, bail, ensure};
+use bench_database::{BenchDatabase, psql};
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command as StdCommand, Stdio};
@@ -54,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     let admin_url =
         std::env::var("SKYHOOK_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
     let mut ratio = None;
-    match BenchDatabase::create(&admin_url) {
+    match BenchDatabase::create(&admin_url, "bench") {
         Err(err) => eprintln!("skipping Postgres: {err:#}"),
         Ok(db) => {
             let http = bench_http("HTTP create, Postgres", &db.url, &config).await?;
@@ -268,50 +272,6 @@ impl Server {
         // SIGKILL is fine: nothing is in flight and the database is about to be discarded.
         let _ = self.child.kill().await;
     }
-}
-
-/// A throwaway database, dropped (with any leftover connections) when this goes out of scope.
-struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl BenchDatabase {
-    fn create(admin_url: &str) -> anyhow::Result<Self> {
-        psql(admin_url, "SELECT 1").context("Postgres is unreachable")?;
-        let name = format!("skyhook_bench_{}", std::process::id());
-        let mut url = url::Url::parse(admin_url)?;
-        url.set_path(&name);
-        psql(admin_url, &format!("CREATE DATABASE {name}"))?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url: url.into(),
-        })
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        if let Err(err) = psql(&self.admin_url, &sql) {
-            eprintln!("could not drop database {}: {err:#}", self.name);
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
-    let output = StdCommand::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .output()
-        .context("cannot run psql")?;
-    ensure!(
-        output.status.success(),
-        "psql `{sql}` failed: {}",
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    Ok(())
 }
 
 /// The best case for one durable row per transaction over the same number of connections.

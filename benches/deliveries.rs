@@ -17,12 +17,16 @@
 //! Postgres URL allowed to create and drop databases), and any `SKYHOOK_SECTION__KEY` setting
 //! (e.g. `SKYHOOK_DELIVERY__CONCURRENCY=128`) to try other settings.
 
+#[path = "common/bench_database.rs"]
+mod bench_database;
+
 use anyhow::{Context, bail, ensure};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
+use bench_database::BenchDatabase;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use skyhook::clock::{Clock, SystemClock};
 use skyhook::config::Settings;
@@ -33,7 +37,6 @@ use skyhook::domain::{
 };
 use skyhook::store::Store;
 use sqlx::PgPool;
-use std::process::Command as StdCommand;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -72,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
 
     let admin_url =
         std::env::var("SKYHOOK_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
-    let db = BenchDatabase::create(&admin_url)?;
+    let db = BenchDatabase::create(&admin_url, "bench_deliveries")?;
     let config = Settings::load(None)?;
     let store = skyhook::store::connect(&db.url, config.database.max_connections).await?;
     store.migrate().await?;
@@ -567,50 +570,6 @@ fn tracking_body(
         }),
     };
     Ok(serde_json::to_string(&message)?)
-}
-
-/// A throwaway database, dropped (with any leftover connections) when this goes out of scope.
-struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl BenchDatabase {
-    fn create(admin_url: &str) -> anyhow::Result<Self> {
-        psql(admin_url, "SELECT 1").context("Postgres is unreachable")?;
-        let name = format!("skyhook_bench_deliveries_{}", std::process::id());
-        let mut url = url::Url::parse(admin_url)?;
-        url.set_path(&name);
-        psql(admin_url, &format!("CREATE DATABASE {name}"))?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url: url.into(),
-        })
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        if let Err(err) = psql(&self.admin_url, &sql) {
-            eprintln!("could not drop database {}: {err:#}", self.name);
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
-    let output = StdCommand::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .output()
-        .context("cannot run psql")?;
-    ensure!(
-        output.status.success(),
-        "psql `{sql}` failed: {}",
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    Ok(())
 }
 
 /// One line of the final table.

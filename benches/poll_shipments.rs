@@ -30,7 +30,11 @@ mod fake_cargoai;
 #[path = "poll_shipments/measure.rs"]
 mod measure;
 
+#[path = "common/bench_database.rs"]
+mod bench_database;
+
 use anyhow::{Context, bail, ensure};
+use bench_database::BenchDatabase;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_cargoai::FakeCargoAi;
 use futures::{StreamExt, TryStreamExt};
@@ -145,7 +149,7 @@ fn parent() -> anyhow::Result<()> {
             "postgres" => {
                 let admin = std::env::var("SKYHOOK_BENCH_DATABASE_URL")
                     .unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
-                let timed_db = match BenchDatabase::create(&admin, "timed") {
+                let timed_db = match BenchDatabase::create(&admin, "pollbench_timed") {
                     Ok(db) => db,
                     Err(err) => {
                         eprintln!("skipping Postgres: {err:#}");
@@ -154,7 +158,7 @@ fn parent() -> anyhow::Result<()> {
                 };
                 let timed = run_child(&spec(Backend::Postgres, &timed_db.url, false))?;
                 drop(timed_db);
-                let counted_db = BenchDatabase::create(&admin, "counted")?;
+                let counted_db = BenchDatabase::create(&admin, "pollbench_counted")?;
                 let counted = run_child(&spec(Backend::Postgres, &counted_db.url, true))?;
                 results.push((Backend::Postgres, timed, counted));
             }
@@ -280,50 +284,6 @@ fn print_results(
          sqlx's statement log, which leaves out the pool's liveness ping and BEGIN (and COMMIT \
          on SQLite)."
     );
-}
-
-/// A throwaway Postgres database, dropped (with any leftover connections) with this value.
-struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl BenchDatabase {
-    fn create(admin_url: &str, kind: &str) -> anyhow::Result<Self> {
-        psql(admin_url, "SELECT 1").context("Postgres is unreachable")?;
-        let name = format!("skyhook_pollbench_{kind}_{}", std::process::id());
-        let mut url = url::Url::parse(admin_url)?;
-        url.set_path(&name);
-        psql(admin_url, &format!("CREATE DATABASE {name}"))?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url: url.into(),
-        })
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        if let Err(err) = psql(&self.admin_url, &sql) {
-            eprintln!("could not drop database {}: {err:#}", self.name);
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
-    let output = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .output()
-        .context("cannot run psql")?;
-    ensure!(
-        output.status.success(),
-        "psql `{sql}` failed: {}",
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

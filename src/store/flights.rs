@@ -6,7 +6,7 @@
 use super::StoreError;
 use crate::domain::{
     AirportCode, AwbNumber, FlightChange, FlightKey, FlightNumber, FlightReport, FlightSnapshot,
-    FlightState, TenantId,
+    FlightState,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sqlx::types::Json;
@@ -47,41 +47,6 @@ pub struct FlightView {
     pub source: Option<String>,
     /// The calling tenant's subscribed AWBs seen on this flight.
     pub awbs: Vec<AwbNumber>,
-}
-
-#[async_trait::async_trait]
-pub trait FlightStore: Send + Sync + 'static {
-    /// Claims up to `limit` due checks of flights with an active subscription and no live
-    /// claim, until `lease_until`.
-    async fn claim_due_flight_checks(
-        &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ClaimedFlightCheck>, StoreError>;
-    /// Writes a check's outcome and releases the claim, only if `owner` still holds it.
-    async fn record_flight_check(
-        &self,
-        owner: Uuid,
-        record: FlightCheckRecord,
-    ) -> Result<bool, StoreError>;
-    /// A flight by its `flightUUID`, with the tenant's AWBs on it.
-    async fn get_flight(
-        &self,
-        tenant: TenantId,
-        id: Uuid,
-    ) -> Result<Option<FlightView>, StoreError>;
-    /// The `flightUUID` of a flight, which it is given here if Skyhook did not know it yet (a
-    /// subscription by number, date and origin teaches Skyhook the flight before any source).
-    async fn learn_flight(&self, key: &FlightKey, now: DateTime<Utc>) -> Result<Uuid, StoreError>;
-    /// Every known leg of a flight number on a date, by origin.
-    async fn find_flights(
-        &self,
-        tenant: TenantId,
-        number: &FlightNumber,
-        date: NaiveDate,
-    ) -> Result<Vec<FlightView>, StoreError>;
 }
 
 /// Where flight reports come from.

@@ -1,31 +1,53 @@
-//! Durable state behind one narrow [`Store`] trait, with a Postgres implementation (production,
-//! several instances on one database) and an SQLite one (the embedded default). This layer is
-//! the only one that knows SQL; it speaks domain types in and out.
+//! Durable state. This layer is the only one that knows SQL; it speaks domain types in and out.
+//!
+//! - [`ports`]: one narrow trait per consumer, and [`Store`], which is all of them.
+//! - [`SqlStore`] implements every port once, for both backends: each statement and each
+//!   transaction flow is written once (`sql.rs` binds and runs it on either), one file per
+//!   port. `postgres.rs` and `sqlite.rs` hold only what really differs: connecting and
+//!   migrating, claims (`FOR UPDATE SKIP LOCKED` against SQLite's single writer) and the
+//!   one-round-trip forms Postgres gets.
+//! - `poll.rs`, `outbox.rs`, `flights.rs`, `rows.rs`: the types the ports speak and the row
+//!   conversions.
 
+mod delivery_log;
+mod delivery_queue;
+mod flight_checks;
+mod flight_reports;
 mod flights;
+mod keys;
+mod lifecycle;
 mod outbox;
 mod poll;
+mod ports;
 mod postgres;
+mod queue;
 mod rows;
+mod shipment_leases;
+mod sql;
 mod sqlite;
+mod subscriptions;
+mod tokens;
+mod views;
 
-pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightStore, FlightView};
-pub use outbox::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, NextStep, Outbox, QueueStats};
+pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
+pub use outbox::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, NextStep, QueueStats};
 pub use poll::{
     ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentSummary, ShipmentView,
     StaleRegistration,
 };
-
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use ports::{
+    ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, ShipmentLeases, Store,
+    SubscriptionChanges, Subscriptions, TrackingViews,
+};
 
 use crate::domain::{
-    ApiKeyHash, AwbNumber, ChannelPlan, CustomHeaders, DuplicateError, EmailAddress, FlightTarget,
-    KeyName, Reference, RequestedChannels, SigningSecret, StateFilter, Subscription,
-    SubscriptionId, SubscriptionStatus, Target, TenantId,
+    CustomHeaders, DuplicateError, EmailAddress, Reference, RequestedChannels, SigningSecret,
+    StateFilter, Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sql::{Backend, Pooled, Tx, sql};
+use sqlx::{PgPool, SqlitePool};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -130,212 +152,96 @@ pub struct PoolState {
     pub size: u32,
     pub idle: u32,
 }
+/// The store on either backend; see the module docs.
+pub struct SqlStore {
+    pools: Pools,
+}
 
-#[async_trait]
-pub trait Store: Outbox + FlightStore + Send + Sync + 'static {
-    /// Applies pending migrations; safe when several instances start at once.
-    async fn migrate(&self) -> Result<(), StoreError>;
-    async fn ping(&self) -> Result<(), StoreError>;
-    fn pool_state(&self) -> PoolState;
-    /// `postgres` or `sqlite`, for logs and metrics.
-    fn backend(&self) -> &'static str;
+enum Pools {
+    Postgres(PgPool),
+    /// SQLite allows one writer at a time: writes queue in-process on a one-connection pool
+    /// (instead of failing with `SQLITE_BUSY`), reads run alongside on their own pool (WAL).
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+}
 
-    async fn create_api_key(
-        &self,
-        name: &KeyName,
-        hash: &ApiKeyHash,
-        now: DateTime<Utc>,
-    ) -> Result<ApiKeyInfo, StoreError>;
-    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError>;
-    /// Returns false when no unrevoked key has that name.
-    async fn revoke_api_key(&self, name: &KeyName, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// The tenant of an unrevoked key.
-    async fn tenant_for_key(&self, hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError>;
+impl SqlStore {
+    fn dialect(&self) -> Backend {
+        match self.pools {
+            Pools::Postgres(_) => Backend::Postgres,
+            Pools::Sqlite { .. } => Backend::Sqlite,
+        }
+    }
 
-    /// A flight Skyhook has learned of, by its `flightUUID`.
-    async fn find_flight(&self, id: Uuid) -> Result<Option<FlightTarget>, StoreError>;
+    /// A write transaction.
+    async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &self.pools {
+            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Pools::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+        })
+    }
 
-    /// Applies the duplicate rules and inserts, creating the shipment row for an AWB target.
-    async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError>;
-    async fn get_subscription(
-        &self,
-        tenant: TenantId,
-        id: SubscriptionId,
-    ) -> Result<Option<Subscription>, StoreError>;
-    /// Newest first; returns at most `limit` items.
-    async fn list_subscriptions(
-        &self,
-        tenant: TenantId,
-        filter: &SubscriptionFilter,
-        after: Option<PageAfter>,
-        limit: u32,
-    ) -> Result<Vec<Subscription>, StoreError>;
-    /// `Ok(None)` when the tenant has no such subscription.
-    async fn update_subscription(
-        &self,
-        tenant: TenantId,
-        id: SubscriptionId,
-        update: SubscriptionUpdate,
-    ) -> Result<Option<Saved>, StoreError>;
-    /// Ends an active subscription as `unsubscribed`; an ended one is returned unchanged.
-    async fn unsubscribe_subscription(
-        &self,
-        tenant: TenantId,
-        id: SubscriptionId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Subscription>, StoreError>;
-    /// Removes a URL and/or emails from the tenant's active subscriptions of a target.
-    async fn unsubscribe_channels(
-        &self,
-        tenant: TenantId,
-        target: &Target,
-        url: Option<&str>,
-        emails: &[EmailAddress],
-        now: DateTime<Utc>,
-    ) -> Result<UnsubscribeReport, StoreError>;
+    /// A connection for reads.
+    async fn reader(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(match &self.pools {
+            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pools::Sqlite { reader, .. } => Pooled::Sqlite(reader.acquire().await?),
+        })
+    }
 
-    /// Claims up to `limit` due shipments that have an active subscription and no live claim,
-    /// until `lease_until`; no shipment is claimed by two instances at once.
-    async fn claim_due_shipments(
-        &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<ClaimedShipment>, StoreError>;
-    /// Writes a poll's outcome and releases the claim, only if `owner` still holds it;
-    /// returns false (writing nothing) when the claim was lost.
-    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError>;
-    /// The (subscription, email) an email's one-click unsubscribe token stands for.
-    async fn email_for_token(&self, token: &str) -> Result<Option<TokenTarget>, StoreError>;
-    /// Removes the token's address from its subscription (idempotent); a subscription left
-    /// without channels ends as `unsubscribed`.
-    async fn unsubscribe_email_token(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TokenTarget>, StoreError>;
-
-    /// Claims the shipment a push carrier knows as `carrier_ref`, whatever its subscriptions, so
-    /// that a push is applied under the same lease as a poll; write it back with `record_poll`
-    /// or give it up with `release_shipment`.
-    async fn claim_by_carrier_ref(
-        &self,
-        owner: Uuid,
-        carrier: &str,
-        carrier_ref: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<RefClaim, StoreError>;
-    /// Claims up to `limit` shipments still registered with a push carrier (`carrier_ref` set)
-    /// that no active subscription points at; each is unregistered, then recorded with
-    /// `record_poll` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
-    async fn claim_stale_registrations(
-        &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<StaleRegistration>, StoreError>;
-    /// Gives a claim up without writing anything.
-    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError>;
-    /// A shipment, for a tenant with a subscription to it (of any status).
-    async fn get_shipment(
-        &self,
-        tenant: TenantId,
-        awb: &AwbNumber,
-    ) -> Result<Option<ShipmentView>, StoreError>;
+    /// A connection for a write that is one statement.
+    async fn writer(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(match &self.pools {
+            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pools::Sqlite { writer, .. } => Pooled::Sqlite(writer.acquire().await?),
+        })
+    }
 }
 
 /// Opens the backend named by the URL's scheme.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+    let pools = if url.starts_with("sqlite:") {
+        let (writer, reader) = sqlite::connect(url, max_connections).await?;
+        Pools::Sqlite { writer, reader }
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStore::connect(url, max_connections).await?,
-        ))
+        Pools::Postgres(postgres::connect(url, max_connections).await?)
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
-    }
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    };
+    Ok(Arc::new(SqlStore { pools }))
 }
 
-/// The subscription a create or update produces, built from what was written rather than read
-/// back, which saves a round trip.
-fn saved_subscription(
-    new: &NewSubscription,
-    plan: ChannelPlan,
-    status: SubscriptionStatus,
-) -> Saved {
-    Saved {
-        subscription: Subscription {
-            id: new.id,
-            tenant: new.tenant,
-            target: new.target.clone(),
-            flight_id: new.flight_id,
-            url: plan.url,
-            url_disabled: None,
-            emails: plan.emails,
-            header_names: new.headers.names(),
-            states: new.states.clone(),
-            reference: new.reference.clone(),
-            status,
-            created_at: new.created_at,
-            updated_at: new.created_at,
-            expires_at: new.expires_at,
-            ended_at: None,
-        },
-        skipped_emails: plan.skipped_emails,
-    }
-}
-
-/// Parses the `(subscription, email)` rows an unsubscribe statement returned.
-fn parse_removed_emails(
-    rows: Vec<(SubscriptionId, String)>,
-) -> Result<Vec<(SubscriptionId, EmailAddress)>, StoreError> {
-    rows.into_iter()
-        .map(|(id, email)| {
-            EmailAddress::parse(&email)
-                .map(|e| (id, e))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
-        })
-        .collect()
-}
-
-/// A random token for the one-click unsubscribe link of one (subscription, email).
-fn unsubscribe_token() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Names of the partial unique indexes that enforce the duplicate rules, so that a race the
-/// pre-check could not see still ends as the right client error.
-const ACTIVE_URL_INDEX: &str = "subscriptions_active_url";
-const ACTIVE_EMAIL_INDEX: &str = "subscription_emails_active";
-
-fn map_unique_violation(err: sqlx::Error, channels: &RequestedChannels) -> StoreError {
-    let constraint = err
-        .as_database_error()
-        .and_then(|e| e.constraint().map(str::to_owned))
-        .or_else(|| {
-            // SQLite reports the columns, not the index name.
-            err.as_database_error()
-                .filter(|e| e.is_unique_violation())
-                .map(|e| e.message().to_owned())
-        });
-    match constraint {
-        Some(c) if c.contains(ACTIVE_URL_INDEX) || c.contains("subscriptions.url") => {
-            match &channels.url {
-                Some(url) => DuplicateError::UrlAlreadySubscribed(url.clone()).into(),
-                None => StoreError::Database(err),
-            }
+#[async_trait]
+impl Health for SqlStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Postgres(pool) => postgres::migrate(pool).await,
+            Pools::Sqlite { writer, .. } => sqlite::migrate(writer).await,
         }
-        Some(c) if c.contains(ACTIVE_EMAIL_INDEX) || c.contains("subscription_emails.email") => {
-            DuplicateError::AllEmailsSubscribed(channels.emails.clone()).into()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sql("SELECT 1").execute(&mut self.reader().await?).await?;
+        Ok(())
+    }
+
+    fn pool_state(&self) -> PoolState {
+        let (size, idle) = match &self.pools {
+            Pools::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Pools::Sqlite { writer, reader } => (
+                writer.size() + reader.size(),
+                writer.num_idle() + reader.num_idle(),
+            ),
+        };
+        PoolState {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
         }
-        _ => StoreError::Database(err),
+    }
+
+    fn backend(&self) -> &'static str {
+        self.dialect().name()
     }
 }

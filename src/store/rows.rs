@@ -269,7 +269,7 @@ pub(super) struct EventColumns {
     pub event_at: Option<DateTime<Utc>>,
     pub location: Option<String>,
     pub is_planned: bool,
-    pub payload: String,
+    pub payload: serde_json::Value,
 }
 
 impl From<&StoredEvent> for EventColumns {
@@ -281,7 +281,7 @@ impl From<&StoredEvent> for EventColumns {
             event_at: event.event_date.map(|d| d.with_timezone(&Utc)),
             location: event.event_location.clone(),
             is_planned: event.is_planned,
-            payload: serde_json::to_string(event).expect("events serialise"),
+            payload: serde_json::to_value(event).expect("events serialise"),
         }
     }
 }

@@ -1,0 +1,140 @@
+//! The API's side of the outbox: the delivery log, a test message, a retry, and rotating the
+//! secret every message is signed with.
+
+use super::outbox::{RecipientRow, require_active};
+use super::queue::{insert_messages, select_recipients};
+use super::sql::sql;
+use super::{DeliveryLog, DeliveryRecord, SqlStore, StoreError};
+use crate::domain::message::{self, Recipient};
+use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+#[async_trait]
+impl DeliveryLog for SqlStore {
+    async fn queue_test_message(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.begin().await?;
+        let dialect = self.dialect();
+        let select = select_recipients(
+            dialect,
+            &format!(
+                "WHERE s.tenant_id = $1 AND s.id = $2{}",
+                dialect.for_update()
+            ),
+        );
+        let row: Option<RecipientRow> = sql(select)
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        require_active(&row.status)?;
+        let awb = row.awb.as_deref().and_then(|a| AwbNumber::parse(a).ok());
+        let recipient: Recipient = row.try_into()?;
+        let message = message::test_message(&recipient, awb.as_ref(), now);
+        let message_id = message.message_id.clone();
+        insert_messages(&mut tx, &[message], now, TimeDelta::zero()).await?;
+        tx.commit().await?;
+        Ok(Some(message_id))
+    }
+
+    async fn retry_delivery(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // A live lease stays: the instance holding it is sending the message right now, and
+        // clearing it would let another instance send it at the same time.
+        let retried = sql(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, \
+                 lease_owner = CASE WHEN lease_expires_at > $3 THEN lease_owner END, \
+                 lease_expires_at = CASE WHEN lease_expires_at > $3 THEN lease_expires_at END, \
+                 delivered_at = NULL \
+             WHERE id = $2 AND subscription_id IN \
+                 (SELECT id FROM subscriptions WHERE tenant_id = $1)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(now)
+        .execute(&mut self.writer().await?)
+        .await?;
+        Ok(retried == 1)
+    }
+
+    async fn list_deliveries(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        limit: u32,
+    ) -> Result<Option<Vec<DeliveryRecord>>, StoreError> {
+        let mut conn = self.reader().await?;
+        let exists: Option<(Uuid,)> =
+            sql("SELECT id FROM subscriptions WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&mut conn)
+                .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let records = sql(
+            "SELECT id, message_id, type, channel, target, sequence, status, attempts, \
+                 last_attempt_at, CASE WHEN status = 'pending' THEN next_attempt_at END \
+                     AS next_attempt_at, \
+                 last_status_code, last_error, created_at, delivered_at \
+             FROM deliveries WHERE subscription_id = $1 \
+             ORDER BY sequence, channel, target LIMIT $2",
+        )
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut conn)
+        .await?;
+        Ok(Some(records))
+    }
+
+    async fn rotate_signing_secret(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        secret: &SigningSecret,
+        now: DateTime<Utc>,
+        overlap_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let status: Option<(String,)> = sql(format!(
+            "SELECT status FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
+            self.dialect().for_update()
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some((status,)) = status else {
+            return Ok(false);
+        };
+        require_active(&status)?;
+        sql(
+            "UPDATE subscriptions SET previous_signing_secret = signing_secret, \
+                 previous_secret_expires_at = $4, signing_secret = $3, updated_at = $5 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(secret.expose())
+        .bind(overlap_until)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

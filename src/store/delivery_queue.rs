@@ -1,0 +1,198 @@
+//! The dispatcher's side of the outbox: due messages claimed with leases so that no two
+//! instances send one at once, and an attempt's outcome written only while the lease is still
+//! held; also the expiry of subscriptions, whose notices are messages too.
+
+use super::outbox::{ClaimedRow, RecipientRow};
+use super::queue::{insert_messages, select_recipients};
+use super::sql::sql;
+use super::{
+    ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Pools, QueueStats, SqlStore, StoreError,
+    postgres, sqlite,
+};
+use crate::domain::AwbNumber;
+use crate::domain::message::{self, Recipient};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+/// Due messages (`$2` is now, `$4` the limit). A `subscription.completed` or `.expired`
+/// message waits until everything queued before it to the same target is done.
+pub(super) const DUE_DELIVERIES: &str = "SELECT d.id FROM deliveries d \
+     WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
+       AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $2) \
+       AND (d.type NOT IN ('subscription.completed', 'subscription.expired') \
+            OR NOT EXISTS (SELECT 1 FROM deliveries p \
+                WHERE p.subscription_id = d.subscription_id \
+                  AND p.channel = d.channel AND p.target = d.target \
+                  AND p.status = 'pending' AND p.sequence < d.sequence)) \
+     ORDER BY d.next_attempt_at, d.sequence LIMIT $4";
+
+/// A claimed message `d` with what sending it needs from its subscription `s` (`$2` is now).
+pub(super) const CLAIMED_COLUMNS: &str = "d.id, d.message_id, d.subscription_id, d.type, \
+     d.channel, d.target, d.sequence, d.body, d.attempts, d.created_at, s.url_failing_since, \
+     s.headers, s.signing_secret, \
+     CASE WHEN s.previous_secret_expires_at > $2 \
+          THEN s.previous_signing_secret END AS previous_signing_secret, \
+     (SELECT e.unsubscribe_token FROM subscription_emails e \
+      WHERE e.subscription_id = d.subscription_id AND e.email = d.target \
+        AND e.active) AS unsubscribe_token, \
+     s.status <> 'unsubscribed' AND CASE d.channel \
+         WHEN 'webhook' THEN s.url IS NOT DISTINCT FROM d.target AND s.url_disabled_at IS NULL \
+         ELSE EXISTS (SELECT 1 FROM subscription_emails e \
+                      WHERE e.subscription_id = d.subscription_id \
+                        AND e.email = d.target AND e.active) \
+     END AS channel_active";
+
+#[async_trait]
+impl DeliveryQueue for SqlStore {
+    async fn claim_due_deliveries(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let rows: Vec<ClaimedRow> = match &self.pools {
+            Pools::Postgres(_) => {
+                sql(postgres::claim_deliveries())
+                    .bind(owner)
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut self.writer().await?)
+                    .await?
+            }
+            Pools::Sqlite { .. } => {
+                let mut tx = self.begin().await?;
+                let rows =
+                    sqlite::claim_deliveries(&mut tx, owner, now, lease_until, limit).await?;
+                tx.commit().await?;
+                rows
+            }
+        };
+        let mut claimed: Vec<ClaimedDelivery> = rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_, _>>()?;
+        claimed.sort_by_key(|c| (c.subscription_id, c.sequence));
+        Ok(claimed)
+    }
+
+    async fn record_delivery(
+        &self,
+        owner: Uuid,
+        outcome: DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let next = &outcome.next;
+        let row: Option<(Uuid, String, String)> = sql(
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL, \
+                 attempts = attempts + $3, last_attempt_at = CASE WHEN $3 = 1 THEN $4 \
+                     ELSE last_attempt_at END, \
+                 last_status_code = $5, last_error = $6, status = $7, next_attempt_at = $8, \
+                 delivered_at = CASE WHEN $7 = 'delivered' THEN $4 END, \
+                 failing_since = CASE WHEN $7 = 'delivered' THEN NULL \
+                     ELSE COALESCE(failing_since, $4) END \
+             WHERE id = $1 AND lease_owner = $2 \
+             RETURNING subscription_id, channel, target",
+        )
+        .bind(outcome.id)
+        .bind(owner)
+        .bind(i32::from(next.counts_as_attempt()))
+        .bind(outcome.attempted_at)
+        .bind(outcome.status_code.map(i32::from))
+        .bind(outcome.error.as_deref())
+        .bind(next.status())
+        .bind(next.retry_at())
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some((subscription, channel, target)) = row else {
+            return Ok(false);
+        };
+        if channel == "webhook" && next.counts_as_attempt() {
+            let (failing, disabled_reason) = outcome.url_effect();
+            sql("UPDATE subscriptions SET \
+                     url_failing_since = CASE WHEN $3 THEN COALESCE(url_failing_since, $4) END, \
+                     url_disabled_at = CASE WHEN $5 IS NOT NULL AND url_disabled_at IS NULL \
+                         THEN $4 ELSE url_disabled_at END, \
+                     url_disabled_reason = COALESCE(url_disabled_reason, $5), \
+                     updated_at = CASE WHEN $5 IS NOT NULL THEN $4 ELSE updated_at END \
+                 WHERE id = $1 AND url = $2")
+            .bind(subscription)
+            .bind(&target)
+            .bind(failing)
+            .bind(outcome.attempted_at)
+            .bind(disabled_reason)
+            .execute(&mut tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn expire_subscriptions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let mut tx = self.begin().await?;
+        let dialect = self.dialect();
+        let select = select_recipients(
+            dialect,
+            &format!(
+                "WHERE s.status = 'active' AND s.expires_at <= $1 ORDER BY s.expires_at \
+                 LIMIT $2{}",
+                dialect.skip_locked()
+            ),
+        );
+        let rows: Vec<RecipientRow> = sql(select)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut tx)
+            .await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            let awb = row.awb.as_deref().and_then(|a| AwbNumber::parse(a).ok());
+            let flight = row.flight_label();
+            let recipient: Recipient = row.try_into()?;
+            ids.push(recipient.subscription_id);
+            messages.push(message::expired_message(
+                &recipient,
+                awb.as_ref(),
+                flight.as_deref(),
+                now,
+            ));
+        }
+        let expired = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        insert_messages(&mut tx, &messages, now, TimeDelta::zero()).await?;
+        sql(format!(
+            "UPDATE subscriptions SET status = 'expired', ended_at = $2, updated_at = $2 \
+             WHERE id {}",
+            dialect.in_uuids(1)
+        ))
+        .bind(ids)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(expired)
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {
+        let (pending, oldest): (i64, Option<DateTime<Utc>>) = sql(
+            "SELECT count(*), min(CASE WHEN next_attempt_at <= $1 THEN next_attempt_at END) \
+             FROM deliveries WHERE status = 'pending'",
+        )
+        .bind(now)
+        .fetch_one(&mut self.reader().await?)
+        .await?;
+        Ok(QueueStats {
+            pending: u64::try_from(pending).unwrap_or_default(),
+            oldest_due_at: oldest,
+        })
+    }
+}

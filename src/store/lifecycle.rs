@@ -1,0 +1,205 @@
+//! Changing and ending subscriptions: PUT, DELETE and channel unsubscribe, each in one
+//! transaction.
+
+use super::sql::{Conn, sql};
+use super::subscriptions::{
+    email_strings, fetch_subscription, map_unique_violation, plan_channels, taken_channels,
+    upsert_emails,
+};
+use super::{
+    Saved, SqlStore, StoreError, SubscriptionChanges, SubscriptionUpdate, UnsubscribeReport,
+};
+use crate::domain::{
+    EmailAddress, Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[async_trait]
+impl SubscriptionChanges for SqlStore {
+    async fn update_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        update: SubscriptionUpdate,
+    ) -> Result<Option<Saved>, StoreError> {
+        let mut tx = self.begin().await?;
+        let current: Option<(String, String)> = sql(format!(
+            "SELECT status, target_key FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
+            self.dialect().for_update()
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some((status, target_key)) = current else {
+            return Ok(None);
+        };
+        let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
+        if status != SubscriptionStatus::Active {
+            return Err(StoreError::NotActive(status));
+        }
+        let taken =
+            taken_channels(&mut tx, tenant, &target_key, &update.channels, Some(id)).await?;
+        let plan = plan_channels(&update.channels, taken)?;
+        sql(
+            "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5, \
+                 url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL, \
+                 headers = $6 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(plan.url.as_ref().map(|u| u.as_str()))
+        .bind(Json(update.states.to_codes()))
+        .bind(update.reference.as_ref().map(|r| r.as_str()))
+        .bind(update.now)
+        .bind(Json(update.headers.as_map()))
+        .execute(&mut tx)
+        .await
+        .map_err(|e| map_unique_violation(e, &update.channels))?;
+        sql(format!(
+            "UPDATE subscription_emails SET active = false, removed_at = $3 \
+             WHERE subscription_id = $1 AND active AND NOT (email {})",
+            self.dialect().in_texts(2)
+        ))
+        .bind(id)
+        .bind(email_strings(&plan.emails))
+        .bind(update.now)
+        .execute(&mut tx)
+        .await?;
+        upsert_emails(&mut tx, id, tenant, &target_key, &plan.emails, update.now)
+            .await
+            .map_err(|e| map_unique_violation(e, &update.channels))?;
+        let subscription = fetch_subscription(&mut tx, tenant, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("subscription {id} vanished")))?;
+        tx.commit().await?;
+        Ok(Some(Saved {
+            subscription,
+            skipped_emails: plan.skipped_emails,
+        }))
+    }
+
+    async fn unsubscribe_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        let mut tx = self.begin().await?;
+        let ended = sql(
+            "UPDATE subscriptions SET status = 'unsubscribed', ended_at = $3, updated_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND status = 'active'",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        if ended > 0 {
+            // Releases the addresses for new subscriptions.
+            sql(
+                "UPDATE subscription_emails SET active = false, removed_at = $2 \
+                 WHERE subscription_id = $1 AND active",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
+        }
+        let subscription = fetch_subscription(&mut tx, tenant, id).await?;
+        tx.commit().await?;
+        Ok(subscription)
+    }
+
+    async fn unsubscribe_channels(
+        &self,
+        tenant: TenantId,
+        target: &Target,
+        url: Option<&str>,
+        emails: &[EmailAddress],
+        now: DateTime<Utc>,
+    ) -> Result<UnsubscribeReport, StoreError> {
+        let target_key = target.key();
+        let mut tx = self.begin().await?;
+        let url_removed_from: Vec<(Uuid,)> = match url {
+            Some(url) => {
+                sql("UPDATE subscriptions SET url = NULL, updated_at = $4 \
+                     WHERE tenant_id = $1 AND target_key = $2 AND status = 'active' \
+                       AND url = $3 RETURNING id")
+                .bind(tenant)
+                .bind(&target_key)
+                .bind(url)
+                .bind(now)
+                .fetch_all(&mut tx)
+                .await?
+            }
+            None => Vec::new(),
+        };
+        let url_removed_from: Vec<Uuid> = url_removed_from.into_iter().map(|(id,)| id).collect();
+        let removed: Vec<(Uuid, String)> = sql(format!(
+            "UPDATE subscription_emails SET active = false, removed_at = $4 \
+             WHERE tenant_id = $1 AND target_key = $2 AND active AND email {} \
+             RETURNING subscription_id, email",
+            self.dialect().in_texts(3)
+        ))
+        .bind(tenant)
+        .bind(&target_key)
+        .bind(email_strings(emails))
+        .bind(now)
+        .fetch_all(&mut tx)
+        .await?;
+        let touched: Vec<Uuid> = url_removed_from
+            .iter()
+            .copied()
+            .chain(removed.iter().map(|(id, _)| *id))
+            .collect();
+        let ended = end_if_channelless(&mut tx, touched, now).await?;
+        tx.commit().await?;
+        Ok(UnsubscribeReport {
+            url_removed_from,
+            emails_removed: parse_removed_emails(removed)?,
+            ended,
+        })
+    }
+}
+
+/// Ends, as `unsubscribed`, those of the active subscriptions `ids` left without a URL or an
+/// active email; returns which.
+pub(super) async fn end_if_channelless(
+    conn: &mut impl Conn,
+    ids: Vec<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ended: Vec<(Uuid,)> = sql(format!(
+        "UPDATE subscriptions SET status = 'unsubscribed', ended_at = $2, updated_at = $2 \
+         WHERE id {} AND status = 'active' AND url IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM subscription_emails e \
+                           WHERE e.subscription_id = subscriptions.id AND e.active) \
+         RETURNING id",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(ids)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    Ok(ended.into_iter().map(|(id,)| id).collect())
+}
+
+/// Parses the `(subscription, email)` rows an unsubscribe statement returned.
+fn parse_removed_emails(
+    rows: Vec<(SubscriptionId, String)>,
+) -> Result<Vec<(SubscriptionId, EmailAddress)>, StoreError> {
+    rows.into_iter()
+        .map(|(id, email)| {
+            EmailAddress::parse(&email)
+                .map(|e| (id, e))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
+}

@@ -1,0 +1,286 @@
+//! The store as its consumers see it: one narrow port per consumer, and [`Store`], which is
+//! all of them (what `app.rs` opens and the API holds). A component holds only the port it
+//! uses, so that what it may touch in storage is visible in its type.
+
+use super::{
+    ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
+    DeliveryRecord, FlightCheckRecord, FlightView, NewSubscription, PageAfter, PollRecord,
+    PoolState, QueueStats, RefClaim, Saved, ShipmentView, StaleRegistration, StoreError,
+    SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
+};
+use crate::domain::{
+    ApiKeyHash, AwbNumber, EmailAddress, FlightKey, FlightNumber, FlightTarget, KeyName,
+    SigningSecret, Subscription, SubscriptionId, Target, TenantId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+/// Every port: what `app.rs` opens and the HTTP API holds.
+pub trait Store:
+    Health
+    + ApiKeys
+    + Subscriptions
+    + SubscriptionChanges
+    + EmailTokens
+    + TrackingViews
+    + ShipmentLeases
+    + FlightChecks
+    + DeliveryQueue
+    + DeliveryLog
+{
+}
+
+impl<T> Store for T where
+    T: Health
+        + ApiKeys
+        + Subscriptions
+        + SubscriptionChanges
+        + EmailTokens
+        + TrackingViews
+        + ShipmentLeases
+        + FlightChecks
+        + DeliveryQueue
+        + DeliveryLog
+{
+}
+
+/// Start-up and `/readyz`.
+#[async_trait]
+pub trait Health: Send + Sync + 'static {
+    /// Applies pending migrations; safe when several instances start at once.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+    fn pool_state(&self) -> PoolState;
+    /// `postgres` or `sqlite`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+}
+
+/// `skyhook keys …` and the API's authentication.
+#[async_trait]
+pub trait ApiKeys: Send + Sync + 'static {
+    async fn create_api_key(
+        &self,
+        name: &KeyName,
+        hash: &ApiKeyHash,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyInfo, StoreError>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError>;
+    /// Returns false when no unrevoked key has that name.
+    async fn revoke_api_key(&self, name: &KeyName, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// The tenant of an unrevoked key.
+    async fn tenant_for_key(&self, hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError>;
+}
+
+/// Making and reading subscriptions (the API).
+#[async_trait]
+pub trait Subscriptions: Send + Sync + 'static {
+    /// Applies the duplicate rules and inserts, creating the shipment row for an AWB target.
+    async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError>;
+    async fn get_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError>;
+    /// Newest first; returns at most `limit` items.
+    async fn list_subscriptions(
+        &self,
+        tenant: TenantId,
+        filter: &SubscriptionFilter,
+        after: Option<PageAfter>,
+        limit: u32,
+    ) -> Result<Vec<Subscription>, StoreError>;
+    /// A flight Skyhook has learned of, by its `flightUUID`.
+    async fn find_flight(&self, id: Uuid) -> Result<Option<FlightTarget>, StoreError>;
+    /// The `flightUUID` of a flight, which it is given here if Skyhook did not know it yet (a
+    /// subscription by number, date and origin teaches Skyhook the flight before any source).
+    async fn learn_flight(&self, key: &FlightKey, now: DateTime<Utc>) -> Result<Uuid, StoreError>;
+}
+
+/// Changing and ending subscriptions (the API).
+#[async_trait]
+pub trait SubscriptionChanges: Send + Sync + 'static {
+    /// `Ok(None)` when the tenant has no such subscription.
+    async fn update_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        update: SubscriptionUpdate,
+    ) -> Result<Option<Saved>, StoreError>;
+    /// Ends an active subscription as `unsubscribed`; an ended one is returned unchanged.
+    async fn unsubscribe_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscription>, StoreError>;
+    /// Removes a URL and/or emails from the tenant's active subscriptions of a target.
+    async fn unsubscribe_channels(
+        &self,
+        tenant: TenantId,
+        target: &Target,
+        url: Option<&str>,
+        emails: &[EmailAddress],
+        now: DateTime<Utc>,
+    ) -> Result<UnsubscribeReport, StoreError>;
+}
+
+/// The one-click unsubscribe links of emails.
+#[async_trait]
+pub trait EmailTokens: Send + Sync + 'static {
+    /// The (subscription, email) an email's one-click unsubscribe token stands for.
+    async fn email_for_token(&self, token: &str) -> Result<Option<TokenTarget>, StoreError>;
+    /// Removes the token's address from its subscription (idempotent); a subscription left
+    /// without channels ends as `unsubscribed`.
+    async fn unsubscribe_email_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenTarget>, StoreError>;
+}
+
+/// What the API shows of shipments and flights.
+#[async_trait]
+pub trait TrackingViews: Send + Sync + 'static {
+    /// A shipment, for a tenant with a subscription to it (of any status).
+    async fn get_shipment(
+        &self,
+        tenant: TenantId,
+        awb: &AwbNumber,
+    ) -> Result<Option<ShipmentView>, StoreError>;
+    /// A flight by its `flightUUID`, with the tenant's AWBs on it.
+    async fn get_flight(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<Option<FlightView>, StoreError>;
+    /// Every known leg of a flight number on a date, by origin.
+    async fn find_flights(
+        &self,
+        tenant: TenantId,
+        number: &FlightNumber,
+        date: NaiveDate,
+    ) -> Result<Vec<FlightView>, StoreError>;
+}
+
+/// The shipment poller's and the pushes' side: shipments under lease, and what a poll found.
+#[async_trait]
+pub trait ShipmentLeases: Send + Sync + 'static {
+    /// Claims up to `limit` due shipments that have an active subscription and no live claim,
+    /// until `lease_until`; no shipment is claimed by two instances at once.
+    async fn claim_due_shipments(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedShipment>, StoreError>;
+    /// Writes a poll's outcome and releases the claim, only if `owner` still holds it;
+    /// returns false (writing nothing) when the claim was lost.
+    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError>;
+    /// Claims the shipment a push carrier knows as `carrier_ref`, whatever its subscriptions, so
+    /// that a push is applied under the same lease as a poll; write it back with `record_poll`
+    /// or give it up with `release_shipment`.
+    async fn claim_by_carrier_ref(
+        &self,
+        owner: Uuid,
+        carrier: &str,
+        carrier_ref: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<RefClaim, StoreError>;
+    /// Claims up to `limit` shipments still registered with a push carrier (`carrier_ref` set)
+    /// that no active subscription points at; each is unregistered, then recorded with
+    /// `record_poll` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
+    async fn claim_stale_registrations(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StaleRegistration>, StoreError>;
+    /// Gives a claim up without writing anything.
+    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError>;
+}
+
+/// The flight poller's side: subscribed flights' checks under lease.
+#[async_trait]
+pub trait FlightChecks: Send + Sync + 'static {
+    /// Claims up to `limit` due checks of flights with an active subscription and no live
+    /// claim, until `lease_until`.
+    async fn claim_due_flight_checks(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedFlightCheck>, StoreError>;
+    /// Writes a check's outcome and releases the claim, only if `owner` still holds it.
+    async fn record_flight_check(
+        &self,
+        owner: Uuid,
+        record: FlightCheckRecord,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The dispatcher's side of the outbox.
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync + 'static {
+    /// Claims up to `limit` due messages until `lease_until`. A `subscription.completed` or
+    /// `.expired` message waits until everything queued before it to the same target is done.
+    async fn claim_due_deliveries(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Records an attempt and releases the claim, only if `owner` still holds it.
+    async fn record_delivery(
+        &self,
+        owner: Uuid,
+        outcome: DeliveryOutcome,
+    ) -> Result<bool, StoreError>;
+    /// Ends active subscriptions past `expiresAt` (up to `limit`), queuing the notice of each;
+    /// returns how many ended.
+    async fn expire_subscriptions(&self, now: DateTime<Utc>, limit: u32)
+    -> Result<u32, StoreError>;
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError>;
+}
+
+/// The API's side of the outbox: the delivery log and what a tenant may do to it.
+#[async_trait]
+pub trait DeliveryLog: Send + Sync + 'static {
+    /// Queues a `subscription.test` message; returns its message id.
+    async fn queue_test_message(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError>;
+    /// Makes a message due again now (same body and id); false when the tenant has no such
+    /// message.
+    async fn retry_delivery(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Every message of a subscription, in sequence order; `None` when the tenant has no
+    /// such subscription.
+    async fn list_deliveries(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        limit: u32,
+    ) -> Result<Option<Vec<DeliveryRecord>>, StoreError>;
+    /// Replaces the signing secret; the old one keeps signing alongside until `overlap_until`.
+    async fn rotate_signing_secret(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+        secret: &SigningSecret,
+        now: DateTime<Utc>,
+        overlap_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}

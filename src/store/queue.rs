@@ -1,0 +1,209 @@
+//! Putting messages into the outbox: what a poll, a push or a flight check found is queued
+//! inside the transaction that recorded it, one row per message and target, with
+//! per-subscription sequences handed out while the subscriptions' rows are locked (by
+//! `FOR UPDATE` on Postgres, by the single writer on SQLite).
+
+use super::StoreError;
+use super::outbox::{RecipientRow, count_queued, next_sequences};
+use super::sql::{Backend, Col, Conn, JsonRows, sql};
+use crate::domain::SubscriptionId;
+use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange};
+use crate::domain::{FlightChange, FlightSnapshot};
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+/// Active subscriptions with their reachable channels, `filter` appended.
+pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
+    let emails = dialect.json_array(
+        "e.email",
+        "FROM subscription_emails e WHERE e.subscription_id = s.id AND e.active",
+        "e.position",
+    );
+    format!(
+        "SELECT s.id, s.status, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
+             s.reference, s.states, s.next_sequence, s.expires_at, \
+             CASE WHEN s.url_disabled_at IS NULL THEN s.url END AS url, {emails} AS emails \
+         FROM subscriptions s {filter}"
+    )
+}
+
+pub(super) fn into_recipients(rows: Vec<RecipientRow>) -> Result<Vec<Recipient>, StoreError> {
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Queues what a poll's change means for the shipment's active subscriptions, and completes
+/// them if it was delivered. Runs inside the poll's transaction.
+pub(super) async fn queue_shipment_messages(
+    conn: &mut impl Conn,
+    change: &ShipmentChange,
+    now: DateTime<Utc>,
+    email_batch_window: TimeDelta,
+) -> Result<(), StoreError> {
+    if change.changed.is_empty() && !change.is_delivered() {
+        return Ok(());
+    }
+    let dialect = conn.backend();
+    let select = select_recipients(
+        dialect,
+        &format!(
+            "WHERE s.awb = $1 AND s.status = 'active' ORDER BY s.created_at{}",
+            dialect.for_update()
+        ),
+    );
+    let rows = sql(select)
+        .bind(change.awb.as_str())
+        .fetch_all(conn)
+        .await?;
+    let recipients = into_recipients(rows)?;
+    let (messages, completed) = message::plan_shipment_messages(change, &recipients, now);
+    insert_messages(conn, &messages, now, email_batch_window).await?;
+    complete(conn, completed, now).await
+}
+
+/// Queues a flight's changes for the active subscriptions of that flight (by number and date,
+/// and origin unless they left it open), and completes them once it has arrived or was
+/// cancelled — a subscription open to every leg of the number once all known legs have. Runs
+/// inside the transaction that recorded the change, after the flight's row.
+pub(super) async fn queue_flight_messages(
+    conn: &mut impl Conn,
+    flight: &FlightSnapshot,
+    changes: &[FlightChange],
+    now: DateTime<Utc>,
+    email_batch_window: TimeDelta,
+) -> Result<(), StoreError> {
+    let finished = flight.status.is_final();
+    if changes.is_empty() && !finished {
+        return Ok(());
+    }
+    let every_leg_finished = finished && {
+        let (unfinished,): (bool,) = sql(
+            "SELECT EXISTS (SELECT 1 FROM flights WHERE number = $1 AND date = $2 \
+             AND status NOT IN ('ARRIVED', 'CANCELLED'))",
+        )
+        .bind(&flight.number)
+        .bind(flight.date)
+        .fetch_one(conn)
+        .await?;
+        !unfinished
+    };
+    let dialect = conn.backend();
+    let select = select_recipients(
+        dialect,
+        &format!(
+            "WHERE s.flight_number = $1 AND s.flight_date = $2 \
+             AND (($4 AND s.flight_origin = $3) OR (NOT $4 AND s.flight_origin IS NULL)) \
+             AND s.status = 'active' ORDER BY s.created_at{}",
+            dialect.for_update()
+        ),
+    );
+    // Those naming this origin, then those open to every leg.
+    for (names_origin, complete_them) in [(true, finished), (false, every_leg_finished)] {
+        let rows = sql(select.clone())
+            .bind(&flight.number)
+            .bind(flight.date)
+            .bind(&flight.origin)
+            .bind(names_origin)
+            .fetch_all(conn)
+            .await?;
+        let recipients = into_recipients(rows)?;
+        let (messages, completed) =
+            message::plan_flight_messages(flight, changes, &recipients, complete_them, now);
+        insert_messages(conn, &messages, now, email_batch_window).await?;
+        complete(conn, completed, now).await?;
+    }
+    Ok(())
+}
+
+/// Ends subscriptions whose target is done; their `subscription.completed` is queued.
+async fn complete(
+    conn: &mut impl Conn,
+    completed: Vec<SubscriptionId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if completed.is_empty() {
+        return Ok(());
+    }
+    sql(format!(
+        "UPDATE subscriptions SET status = 'completed', ended_at = $2, updated_at = $2 \
+         WHERE id {} AND status = 'active'",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(completed)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts one outbox row per message and target and advances the sequences.
+pub(super) async fn insert_messages(
+    conn: &mut impl Conn,
+    messages: &[Outgoing],
+    now: DateTime<Utc>,
+    email_batch_window: TimeDelta,
+) -> Result<(), StoreError> {
+    let mut rows = JsonRows::default();
+    for message in messages {
+        for (channel, target) in &message.targets {
+            rows.push(serde_json::json!({
+                "id": Uuid::new_v4(),
+                "message_id": message.message_id,
+                "subscription_id": message.subscription_id,
+                "type": message.kind,
+                "channel": channel.as_str(),
+                "target": target,
+                "sequence": message.sequence,
+                "body": message.body,
+            }));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let dialect = conn.backend();
+    let source = dialect.json_rows(
+        3,
+        &[
+            ("id", Col::Uuid),
+            ("message_id", Col::Text),
+            ("subscription_id", Col::Uuid),
+            ("type", Col::Text),
+            ("channel", Col::Text),
+            ("target", Col::Text),
+            ("sequence", Col::BigInt),
+            ("body", Col::Text),
+        ],
+    );
+    // An email joins the batch already waiting for the same address, if there is one.
+    sql(format!(
+        "INSERT INTO deliveries (id, message_id, subscription_id, type, channel, target, \
+             sequence, body, next_attempt_at, created_at) \
+         SELECT u.id, u.message_id, u.subscription_id, u.type, u.channel, u.target, \
+             u.sequence, u.body, \
+             CASE WHEN u.channel = 'email' THEN COALESCE( \
+                 (SELECT min(d.next_attempt_at) FROM deliveries d \
+                  WHERE d.subscription_id = u.subscription_id AND d.channel = 'email' \
+                    AND d.target = u.target AND d.status = 'pending' AND d.attempts = 0), \
+                 $2) ELSE $1 END, $1 \
+         FROM {source}"
+    ))
+    .bind(now)
+    .bind(now + email_batch_window)
+    .bind(rows)
+    .execute(conn)
+    .await?;
+    let mut sequences = JsonRows::default();
+    for (id, next) in next_sequences(messages) {
+        sequences.push(serde_json::json!({ "id": id, "next": next }));
+    }
+    let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
+    sql(format!(
+        "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
+         WHERE subscriptions.id = u.id"
+    ))
+    .bind(sequences)
+    .execute(conn)
+    .await?;
+    count_queued(messages);
+    Ok(())
+}

@@ -1,0 +1,316 @@
+//! The poller's and the pushes' side of shipments: claims with leases (so no shipment is
+//! polled by two instances at once) and writing back what a poll found, with the messages it
+//! means, in one transaction.
+
+use super::flight_reports::apply_flight_reports;
+use super::flights::ReportOrigin;
+use super::queue::queue_shipment_messages;
+use super::rows::{ClaimRow, EventColumns, EventRow};
+use super::sql::{Claim, Col, Conn, JsonRows, sql};
+use super::{
+    ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentLeases, SqlStore, StaleRegistration,
+    StoreError,
+};
+use crate::domain::AwbNumber;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+const CLAIM_COLUMNS: &[&str] = &[
+    "awb",
+    "created_at",
+    "status",
+    "poll_failures",
+    "carrier_ref",
+];
+
+#[async_trait]
+impl ShipmentLeases for SqlStore {
+    async fn claim_due_shipments(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedShipment>, StoreError> {
+        let claim = self.dialect().claim(&Claim {
+            table: "shipments",
+            key: &["awb"],
+            due: "SELECT s.awb FROM shipments s \
+                  WHERE s.next_poll_at <= $2 \
+                    AND (s.lease_expires_at IS NULL OR s.lease_expires_at < $2) \
+                    AND EXISTS (SELECT 1 FROM subscriptions sub \
+                                WHERE sub.awb = s.awb AND sub.status = 'active') \
+                  ORDER BY s.next_poll_at LIMIT $4",
+            set: "lease_owner = $1, lease_expires_at = $3",
+            returning: CLAIM_COLUMNS,
+        });
+        let mut conn = self.writer().await?;
+        let claims: Vec<ClaimRow> = sql(claim)
+            .bind(owner)
+            .bind(now)
+            .bind(lease_until)
+            .bind(i64::from(limit))
+            .fetch_all(&mut conn)
+            .await?;
+        let awbs = claims.iter().map(|c| c.awb.clone()).collect();
+        let mut events = load_events(&mut conn, awbs).await?;
+        claims
+            .into_iter()
+            .map(|claim| claim.into_claim(&mut events))
+            .collect()
+    }
+
+    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let (summary, raw, anomalies, error) = record.result.columns();
+        let carrier_ref = record.result.carrier_ref();
+        // Fields a poll did not learn keep their value: a carrier that omits the weight today
+        // has not made the shipment weightless.
+        let owned = sql(
+            "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL, \
+                 carrier = $3, last_checked_at = $4, next_poll_at = $5, poll_failures = $6, \
+                 last_error = $7, updated_at = $4, \
+                 origin = COALESCE($8, origin), destination = COALESCE($9, destination), \
+                 pieces = COALESCE($10, pieces), weight = COALESCE($11, weight), \
+                 volume = COALESCE($12, volume), status = COALESCE($13, status), \
+                 raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies), \
+                 carrier_ref = CASE WHEN $16 THEN $17 ELSE carrier_ref END \
+             WHERE awb = $1 AND lease_owner = $2",
+        )
+        .bind(record.awb.as_str())
+        .bind(owner)
+        .bind(record.carrier)
+        .bind(record.checked_at)
+        .bind(record.next_poll_at)
+        .bind(i32::try_from(record.poll_failures).unwrap_or(i32::MAX))
+        .bind(error)
+        .bind(summary.and_then(|s| s.origin.as_deref()))
+        .bind(summary.and_then(|s| s.destination.as_deref()))
+        .bind(
+            summary
+                .and_then(|s| s.pieces)
+                .and_then(|p| i32::try_from(p).ok()),
+        )
+        .bind(summary.and_then(|s| s.weight))
+        .bind(summary.and_then(|s| s.volume))
+        .bind(summary.map(|s| s.status.as_str()))
+        .bind(raw.map(Json))
+        .bind(anomalies.map(Json))
+        .bind(carrier_ref.is_some())
+        .bind(carrier_ref.flatten())
+        .execute(&mut tx)
+        .await?;
+        if owned == 0 {
+            // The lease expired and another instance took the shipment over: its answer wins.
+            return Ok(false);
+        }
+        if let PollResult::Tracked {
+            upserts,
+            withdrawn,
+            change,
+            ..
+        } = &record.result
+        {
+            upsert_events(&mut tx, &record.awb, upserts, record.checked_at).await?;
+            if !withdrawn.is_empty() {
+                sql(format!(
+                    "UPDATE events SET withdrawn_at = $3, updated_at = $3 \
+                     WHERE awb = $1 AND fingerprint {} AND withdrawn_at IS NULL",
+                    self.dialect().in_texts(2)
+                ))
+                .bind(record.awb.as_str())
+                .bind(withdrawn.clone())
+                .bind(record.checked_at)
+                .execute(&mut tx)
+                .await?;
+            }
+            queue_shipment_messages(
+                &mut tx,
+                change,
+                record.checked_at,
+                record.email_batch_window,
+            )
+            .await?;
+            apply_flight_reports(
+                &mut tx,
+                &change.flight_reports(),
+                ReportOrigin::Shipment {
+                    carrier: record.carrier,
+                    awb: &record.awb,
+                },
+                record.checked_at,
+                record.email_batch_window,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn claim_by_carrier_ref(
+        &self,
+        owner: Uuid,
+        carrier: &str,
+        carrier_ref: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<RefClaim, StoreError> {
+        let mut conn = self.writer().await?;
+        // A plain UPDATE waits for a concurrent claim of the row and then re-checks the lease.
+        let claim: Option<ClaimRow> = sql(format!(
+            "UPDATE shipments SET lease_owner = $1, lease_expires_at = $5 \
+             WHERE carrier = $2 AND carrier_ref = $3 \
+               AND (lease_expires_at IS NULL OR lease_expires_at < $4) \
+             RETURNING {}",
+            CLAIM_COLUMNS.join(", ")
+        ))
+        .bind(owner)
+        .bind(carrier)
+        .bind(carrier_ref)
+        .bind(now)
+        .bind(lease_until)
+        .fetch_optional(&mut conn)
+        .await?;
+        let Some(claim) = claim else {
+            let (known,): (bool,) = sql(
+                "SELECT EXISTS (SELECT 1 FROM shipments WHERE carrier = $1 AND carrier_ref = $2)",
+            )
+            .bind(carrier)
+            .bind(carrier_ref)
+            .fetch_one(&mut conn)
+            .await?;
+            return Ok(if known {
+                RefClaim::Busy
+            } else {
+                RefClaim::Unknown
+            });
+        };
+        let mut events = load_events(&mut conn, vec![claim.awb.clone()]).await?;
+        claim.into_claim(&mut events).map(RefClaim::Claimed)
+    }
+
+    async fn claim_stale_registrations(
+        &self,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StaleRegistration>, StoreError> {
+        // A failed unregistration waits for `next_poll_at` (its back-off); otherwise the
+        // registration goes as soon as its last subscription has ended.
+        let claim = self.dialect().claim(&Claim {
+            table: "shipments",
+            key: &["awb"],
+            due: "SELECT s.awb FROM shipments s \
+                  WHERE s.carrier_ref IS NOT NULL AND s.carrier IS NOT NULL \
+                    AND (s.poll_failures = 0 OR s.next_poll_at <= $2) \
+                    AND (s.lease_expires_at IS NULL OR s.lease_expires_at < $2) \
+                    AND NOT EXISTS (SELECT 1 FROM subscriptions sub \
+                                    WHERE sub.awb = s.awb AND sub.status = 'active') \
+                  ORDER BY s.next_poll_at LIMIT $4",
+            set: "lease_owner = $1, lease_expires_at = $3",
+            returning: &["awb", "carrier", "carrier_ref", "poll_failures"],
+        });
+        let rows: Vec<(String, String, String, i32)> = sql(claim)
+            .bind(owner)
+            .bind(now)
+            .bind(lease_until)
+            .bind(i64::from(limit))
+            .fetch_all(&mut self.writer().await?)
+            .await?;
+        rows.into_iter()
+            .map(|(awb, carrier, carrier_ref, poll_failures)| {
+                Ok(StaleRegistration {
+                    awb: AwbNumber::parse(&awb).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    carrier,
+                    carrier_ref,
+                    poll_failures: u32::try_from(poll_failures).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError> {
+        sql(
+            "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL \
+             WHERE awb = $1 AND lease_owner = $2",
+        )
+        .bind(awb.as_str())
+        .bind(owner)
+        .execute(&mut self.writer().await?)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Every stored event of these shipments, oldest first.
+pub(super) async fn load_events(
+    conn: &mut impl Conn,
+    awbs: Vec<String>,
+) -> Result<Vec<EventRow>, StoreError> {
+    if awbs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sql(format!(
+        "SELECT awb, fingerprint, payload, withdrawn_at IS NOT NULL AS withdrawn \
+         FROM events WHERE awb {} ORDER BY event_at NULLS LAST, first_seen_at",
+        conn.backend().in_texts(1)
+    ))
+    .bind(awbs)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Inserts new events and overwrites changed or restored ones (un-withdrawing them).
+async fn upsert_events(
+    conn: &mut impl Conn,
+    awb: &AwbNumber,
+    upserts: &[crate::domain::diff::StoredEvent],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if upserts.is_empty() {
+        return Ok(());
+    }
+    let mut rows = JsonRows::default();
+    for columns in upserts.iter().map(EventColumns::from) {
+        rows.push(serde_json::json!({
+            "id": Uuid::new_v4(),
+            "fingerprint": columns.fingerprint,
+            "code": columns.code,
+            "event_at": columns.event_at.map(super::sql::ts),
+            "location": columns.location,
+            "is_planned": columns.is_planned,
+            "payload": columns.payload,
+        }));
+    }
+    let source = conn.backend().json_rows(
+        3,
+        &[
+            ("id", Col::Uuid),
+            ("fingerprint", Col::Text),
+            ("code", Col::Text),
+            ("event_at", Col::Time),
+            ("location", Col::Text),
+            ("is_planned", Col::Bool),
+            ("payload", Col::Json),
+        ],
+    );
+    sql(format!(
+        "INSERT INTO events (id, awb, fingerprint, code, event_at, location, is_planned, \
+             payload, first_seen_at, updated_at) \
+         SELECT u.id, $1, u.fingerprint, u.code, u.event_at, u.location, u.is_planned, \
+             u.payload, $2, $2 FROM {source} WHERE true \
+         ON CONFLICT (awb, fingerprint) DO UPDATE SET code = excluded.code, \
+             event_at = excluded.event_at, location = excluded.location, \
+             is_planned = excluded.is_planned, payload = excluded.payload, \
+             updated_at = excluded.updated_at, withdrawn_at = NULL"
+    ))
+    .bind(awb.as_str())
+    .bind(now)
+    .bind(rows)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

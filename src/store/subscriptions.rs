@@ -1,0 +1,297 @@
+//! Making and reading subscriptions, and the pieces every flow that writes channels shares:
+//! which channels are taken, inserting emails, and mapping a lost race to the right client
+//! error.
+
+use super::rows::{FlightRow, SubscriptionRow, into_subscriptions, subscription_columns};
+use super::sql::{Backend, Col, Conn, JsonRows, sql};
+use super::{
+    NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
+    Subscriptions, postgres, sqlite,
+};
+use crate::domain::{
+    ChannelPlan, DuplicateError, EmailAddress, FlightKey, FlightTarget, RequestedChannels,
+    Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[async_trait]
+impl Subscriptions for SqlStore {
+    async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError> {
+        match &self.pools {
+            Pools::Postgres(_) => {
+                postgres::create_subscription(&mut self.writer().await?, new).await
+            }
+            Pools::Sqlite { .. } => sqlite::create_subscription(self.begin().await?, new).await,
+        }
+    }
+
+    async fn get_subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        fetch_subscription(&mut self.reader().await?, tenant, id).await
+    }
+
+    async fn list_subscriptions(
+        &self,
+        tenant: TenantId,
+        filter: &SubscriptionFilter,
+        after: Option<PageAfter>,
+        limit: u32,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let select = select_subscriptions(
+            self.dialect(),
+            "WHERE s.tenant_id = $1 \
+               AND ($2 IS NULL OR s.target_key = $2) \
+               AND ($3 IS NULL OR s.status = $3) \
+               AND ($4 IS NULL OR s.url = $4) \
+               AND ($5 IS NULL OR (s.created_at, s.id) < ($5, $6)) \
+             ORDER BY s.created_at DESC, s.id DESC LIMIT $7",
+        );
+        let rows: Vec<SubscriptionRow> = sql(select)
+            .bind(tenant)
+            .bind(filter.target.as_ref().map(Target::key))
+            .bind(filter.status.map(SubscriptionStatus::as_str))
+            .bind(filter.url.as_deref())
+            .bind(after.map(|a| a.created_at))
+            .bind(after.map(|a| a.id))
+            .bind(i64::from(limit))
+            .fetch_all(&mut self.reader().await?)
+            .await?;
+        into_subscriptions(rows)
+    }
+
+    async fn find_flight(&self, id: Uuid) -> Result<Option<FlightTarget>, StoreError> {
+        sql("SELECT number, date, origin FROM flights WHERE id = $1")
+            .bind(id)
+            .fetch_optional::<FlightRow>(&mut self.reader().await?)
+            .await?
+            .map(FlightTarget::try_from)
+            .transpose()
+    }
+
+    async fn learn_flight(&self, key: &FlightKey, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
+        // Inserting first and reading after is right whether or not another request (or
+        // instance) learned the flight in between.
+        let mut tx = self.begin().await?;
+        insert_flight(&mut tx, key, now).await?;
+        let (id,): (Uuid,) =
+            sql("SELECT id FROM flights WHERE number = $1 AND date = $2 AND origin = $3")
+                .bind(key.number.as_str())
+                .bind(key.date)
+                .bind(key.origin.as_str())
+                .fetch_one(&mut tx)
+                .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+/// Makes the flight known (a no-op when it is).
+pub(super) async fn insert_flight(
+    conn: &mut impl Conn,
+    key: &FlightKey,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sql(
+        "INSERT INTO flights (id, number, date, origin, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(key.number.as_str())
+    .bind(key.date)
+    .bind(key.origin.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Subscriptions with their active emails, in position order, `filter` appended.
+pub(super) fn select_subscriptions(dialect: Backend, filter: &str) -> String {
+    let emails = dialect.json_array(
+        "e.email",
+        "FROM subscription_emails e WHERE e.subscription_id = s.id AND e.active",
+        "e.position",
+    );
+    format!(
+        "SELECT {}, {emails} AS emails FROM subscriptions s {filter}",
+        subscription_columns!()
+    )
+}
+
+pub(super) async fn fetch_subscription(
+    conn: &mut impl Conn,
+    tenant: TenantId,
+    id: SubscriptionId,
+) -> Result<Option<Subscription>, StoreError> {
+    let select = select_subscriptions(conn.backend(), "WHERE s.tenant_id = $1 AND s.id = $2");
+    sql(select)
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional::<SubscriptionRow>(conn)
+        .await?
+        .map(Subscription::try_from)
+        .transpose()
+}
+
+/// Whether the URL, and which of the emails, are already on another active subscription of
+/// the same tenant and target (`excluding` the one being changed): one round trip.
+pub(super) async fn taken_channels(
+    conn: &mut impl Conn,
+    tenant: TenantId,
+    target_key: &str,
+    channels: &RequestedChannels,
+    excluding: Option<SubscriptionId>,
+) -> Result<(bool, Vec<String>), StoreError> {
+    let dialect = conn.backend();
+    let emails = dialect.json_array(
+        "email",
+        &format!(
+            "FROM subscription_emails WHERE tenant_id = $1 AND target_key = $2 AND active \
+             AND email {} AND subscription_id IS DISTINCT FROM $5",
+            dialect.in_texts(4)
+        ),
+        "email",
+    );
+    let (url_taken, taken): (bool, Json<Vec<String>>) = sql(format!(
+        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $1 AND target_key = $2 \
+             AND status = 'active' AND url = $3 AND id IS DISTINCT FROM $5), {emails}"
+    ))
+    .bind(tenant)
+    .bind(target_key)
+    .bind(channels.url.as_ref().map(|u| u.as_str()))
+    .bind(email_strings(&channels.emails))
+    .bind(excluding)
+    .fetch_one(conn)
+    .await?;
+    Ok((url_taken, taken.0))
+}
+
+/// What the duplicate rules make of a request, given what is taken.
+pub(super) fn plan_channels(
+    channels: &RequestedChannels,
+    (url_taken, taken): (bool, Vec<String>),
+) -> Result<ChannelPlan, StoreError> {
+    Ok(channels
+        .clone()
+        .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?)
+}
+
+/// Adds (or re-activates) a subscription's emails in their order. An address already on it
+/// keeps its unsubscribe token.
+pub(super) async fn upsert_emails(
+    conn: &mut impl Conn,
+    id: SubscriptionId,
+    tenant: TenantId,
+    target_key: &str,
+    emails: &[EmailAddress],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let mut rows = JsonRows::default();
+    for (position, email) in (1..).zip(emails) {
+        rows.push(serde_json::json!({
+            "email": email.as_str(),
+            "token": new_unsubscribe_token(),
+            "position": position,
+        }));
+    }
+    let source = conn.backend().json_rows(
+        5,
+        &[
+            ("email", Col::Text),
+            ("token", Col::Text),
+            ("position", Col::SmallInt),
+        ],
+    );
+    // `WHERE true` tells SQLite's parser that `ON CONFLICT` is the upsert, not a join.
+    sql(format!(
+        "INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
+             target_key, unsubscribe_token, created_at) \
+         SELECT $1, u.email, u.position, $2, $3, u.token, $4 FROM {source} WHERE true \
+         ON CONFLICT (subscription_id, email) DO UPDATE \
+             SET active = true, removed_at = NULL, position = excluded.position"
+    ))
+    .bind(id)
+    .bind(tenant)
+    .bind(target_key)
+    .bind(now)
+    .bind(rows)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) fn email_strings(emails: &[EmailAddress]) -> Vec<String> {
+    emails.iter().map(|e| e.as_str().to_owned()).collect()
+}
+
+/// The subscription a create produces, built from what was written rather than read back,
+/// which saves a round trip.
+pub(super) fn saved_subscription(new: &NewSubscription, plan: ChannelPlan) -> Saved {
+    Saved {
+        subscription: Subscription {
+            id: new.id,
+            tenant: new.tenant,
+            target: new.target.clone(),
+            flight_id: new.flight_id,
+            url: plan.url,
+            url_disabled: None,
+            emails: plan.emails,
+            header_names: new.headers.names(),
+            states: new.states.clone(),
+            reference: new.reference.clone(),
+            status: SubscriptionStatus::Active,
+            created_at: new.created_at,
+            updated_at: new.created_at,
+            expires_at: new.expires_at,
+            ended_at: None,
+        },
+        skipped_emails: plan.skipped_emails,
+    }
+}
+
+/// A fresh random token for the one-click unsubscribe link of one (subscription, email).
+pub(super) fn new_unsubscribe_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Names of the partial unique indexes that enforce the duplicate rules, so that a race the
+/// pre-check could not see still ends as the right client error.
+const ACTIVE_URL_INDEX: &str = "subscriptions_active_url";
+const ACTIVE_EMAIL_INDEX: &str = "subscription_emails_active";
+
+pub(super) fn map_unique_violation(err: sqlx::Error, channels: &RequestedChannels) -> StoreError {
+    let constraint = err
+        .as_database_error()
+        .and_then(|e| e.constraint().map(str::to_owned))
+        .or_else(|| {
+            // SQLite reports the columns, not the index name.
+            err.as_database_error()
+                .filter(|e| e.is_unique_violation())
+                .map(|e| e.message().to_owned())
+        });
+    match constraint {
+        Some(c) if c.contains(ACTIVE_URL_INDEX) || c.contains("subscriptions.url") => {
+            match &channels.url {
+                Some(url) => DuplicateError::UrlAlreadySubscribed(url.clone()).into(),
+                None => StoreError::Database(err),
+            }
+        }
+        Some(c) if c.contains(ACTIVE_EMAIL_INDEX) || c.contains("subscription_emails.email") => {
+            DuplicateError::AllEmailsSubscribed(channels.emails.clone()).into()
+        }
+        _ => StoreError::Database(err),
+    }
+}

@@ -7,6 +7,7 @@ use super::flight_state::{self, FlightChange, FlightSnapshot};
 use super::{AwbNumber, StateFilter, SubscriptionId, SummaryStatus, TrackingEvent};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A message as every channel carries it: the envelope fields plus the type's own body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +153,18 @@ pub struct Outgoing {
     pub sequence: u64,
     pub body: String,
     pub targets: Vec<(Channel, String)>,
+}
+
+/// The sequence each subscription's next message gets after these messages.
+pub fn next_sequences(messages: &[Outgoing]) -> Vec<(SubscriptionId, i64)> {
+    let mut next: BTreeMap<SubscriptionId, u64> = BTreeMap::new();
+    for m in messages {
+        let entry = next.entry(m.subscription_id).or_default();
+        *entry = (*entry).max(m.sequence + 1);
+    }
+    next.into_iter()
+        .map(|(id, seq)| (id, i64::try_from(seq).unwrap_or(i64::MAX)))
+        .collect()
 }
 
 /// What a poll found on a shipment, before it is tailored to each subscription.

@@ -25,6 +25,18 @@ pub enum NextStep {
     Cancelled,
 }
 
+impl NextStep {
+    /// What the attempt means for the subscription's URL channel: whether it is failing now,
+    /// and the reason to disable it, if any.
+    pub fn url_effect(&self) -> (bool, Option<&str>) {
+        match self {
+            Self::Delivered | Self::Cancelled => (false, None),
+            Self::RetryAt(_) | Self::GiveUp => (true, None),
+            Self::DisableUrl(reason) => (true, Some(reason.as_str())),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Delays before the 2nd, 3rd… attempt; the first is immediate.

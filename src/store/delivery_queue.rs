@@ -110,7 +110,7 @@ impl DeliveryQueue for SqlStore {
             return Ok(false);
         };
         if channel == "webhook" && next.counts_as_attempt() {
-            let (failing, disabled_reason) = outcome.url_effect();
+            let (failing, disabled_reason) = next.url_effect();
             sql("UPDATE subscriptions SET \
                      url_failing_since = CASE WHEN $3 THEN COALESCE(url_failing_since, $4) END, \
                      url_disabled_at = CASE WHEN $5 IS NOT NULL AND url_disabled_at IS NULL \

@@ -3,11 +3,12 @@
 //! transaction.
 
 use super::flight_reports::apply_flight_reports;
-use super::flights::{CheckRow, FlightViewRow, ReportOrigin};
+use super::flights::{CheckRow, FlightViewRow};
 use super::queue::queue_flight_messages;
 use super::sql::{Claim, sql};
 use super::views::FLIGHT_VIEW_COLUMNS;
 use super::{ClaimedFlightCheck, FlightCheckRecord, FlightChecks, SqlStore, StoreError};
+use crate::domain::flight_state::reports::ReportOrigin;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

@@ -2,11 +2,13 @@
 //! events) to the stored flights, and queueing what changed for their subscribers.
 
 use super::StoreError;
-use super::flights::{ReportOrigin, merge_by_flight, plan_report, should_write};
 use super::postgres;
 use super::queue::queue_flight_messages;
 use super::sql::{Backend, Conn, sql};
 use super::subscriptions::insert_flight;
+use crate::domain::flight_state::reports::{
+    ReportOrigin, merge_by_flight, plan_report, should_write,
+};
 use crate::domain::{FlightReport, FlightState};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::types::Json;

@@ -71,18 +71,6 @@ impl NextStep {
     }
 }
 
-impl DeliveryOutcome {
-    /// What the attempt means for the subscription's URL channel: whether it is failing now,
-    /// and the reason to disable it, if any.
-    pub(super) fn url_effect(&self) -> (bool, Option<&str>) {
-        match &self.next {
-            NextStep::Delivered | NextStep::Cancelled => (false, None),
-            NextStep::RetryAt(_) | NextStep::GiveUp => (true, None),
-            NextStep::DisableUrl(reason) => (true, Some(reason.as_str())),
-        }
-    }
-}
-
 /// A message as the delivery log shows it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeliveryRecord {
@@ -208,20 +196,6 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             unsubscribe_token: row.unsubscribe_token,
         })
     }
-}
-
-/// The sequence each subscription's next message gets after these messages.
-pub(super) fn next_sequences(
-    messages: &[crate::domain::message::Outgoing],
-) -> Vec<(SubscriptionId, i64)> {
-    let mut next: BTreeMap<SubscriptionId, u64> = BTreeMap::new();
-    for m in messages {
-        let entry = next.entry(m.subscription_id).or_default();
-        *entry = (*entry).max(m.sequence + 1);
-    }
-    next.into_iter()
-        .map(|(id, seq)| (id, i64::try_from(seq).unwrap_or(i64::MAX)))
-        .collect()
 }
 
 /// Counts queued messages by channel (`skyhook_messages_queued_total`). Called after the

@@ -4,10 +4,10 @@
 //! `FOR UPDATE` on Postgres, by the single writer on SQLite).
 
 use super::StoreError;
-use super::outbox::{RecipientRow, count_queued, next_sequences};
+use super::outbox::{RecipientRow, count_queued};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
 use crate::domain::SubscriptionId;
-use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange};
+use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange, next_sequences};
 use crate::domain::{FlightChange, FlightSnapshot};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;

@@ -3,7 +3,6 @@
 //! means, in one transaction.
 
 use super::flight_reports::apply_flight_reports;
-use super::flights::ReportOrigin;
 use super::queue::queue_shipment_messages;
 use super::rows::{ClaimRow, EventColumns, EventRow};
 use super::sql::{Claim, Col, Conn, JsonRows, sql};
@@ -12,6 +11,7 @@ use super::{
     StoreError,
 };
 use crate::domain::AwbNumber;
+use crate::domain::flight_state::reports::ReportOrigin;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;

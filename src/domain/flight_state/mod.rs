@@ -3,6 +3,7 @@
 //! about (each a field with its old and new value). Times keep the offset they were reported
 //! with, so they can be shown in local time at the airport.
 
+pub mod reports;
 mod words;
 
 pub use words::{FlightSummary, describe};

@@ -1,0 +1,157 @@
+//! Statement arguments, each bound the way its backend stores it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::Arguments;
+use sqlx::postgres::PgArguments;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// The one text form of a time on SQLite (and inside [`JsonRows`]): fixed width, so that
+/// comparing texts compares times.
+pub(in crate::store) fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A statement argument, bound per backend.
+#[derive(Debug, Clone)]
+pub(in crate::store) enum Arg {
+    Uuid(Option<Uuid>),
+    Text(Option<String>),
+    I32(Option<i32>),
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Bool(Option<bool>),
+    Time(Option<DateTime<Utc>>),
+    Date(Option<NaiveDate>),
+    Json(Option<serde_json::Value>),
+    Texts(Vec<String>),
+    Uuids(Vec<Uuid>),
+}
+
+macro_rules! arg_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for Arg {
+            fn from(v: $ty) -> Self {
+                Self::$variant(Some(v.into()))
+            }
+        }
+        impl From<Option<$ty>> for Arg {
+            fn from(v: Option<$ty>) -> Self {
+                Self::$variant(v.map(Into::into))
+            }
+        }
+    )*};
+}
+
+arg_from!(
+    Uuid => Uuid,
+    &str => Text,
+    String => Text,
+    i32 => I32,
+    i64 => I64,
+    f64 => F64,
+    bool => Bool,
+    DateTime<Utc> => Time,
+    NaiveDate => Date,
+);
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Self::Text(Some(v.clone()))
+    }
+}
+
+impl<T: Serialize> From<Json<T>> for Arg {
+    fn from(v: Json<T>) -> Self {
+        Self::Json(Some(
+            serde_json::to_value(&v.0).expect("values serialise to JSON"),
+        ))
+    }
+}
+
+impl<T: Serialize> From<Option<Json<T>>> for Arg {
+    fn from(v: Option<Json<T>>) -> Self {
+        Self::Json(v.map(|v| serde_json::to_value(&v.0).expect("values serialise to JSON")))
+    }
+}
+
+impl From<Vec<String>> for Arg {
+    fn from(v: Vec<String>) -> Self {
+        Self::Texts(v)
+    }
+}
+
+impl From<&[String]> for Arg {
+    fn from(v: &[String]) -> Self {
+        Self::Texts(v.to_vec())
+    }
+}
+
+impl From<Vec<Uuid>> for Arg {
+    fn from(v: Vec<Uuid>) -> Self {
+        Self::Uuids(v)
+    }
+}
+
+/// Rows for [`Backend::json_rows`], one JSON object each; times go in as [`ts`] text.
+#[derive(Debug, Default)]
+pub(in crate::store) struct JsonRows(Vec<serde_json::Value>);
+
+impl JsonRows {
+    pub fn push(&mut self, row: serde_json::Value) {
+        self.0.push(row);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<JsonRows> for Arg {
+    fn from(rows: JsonRows) -> Self {
+        Self::Json(Some(serde_json::Value::Array(rows.0)))
+    }
+}
+
+impl Arg {
+    pub(super) fn add_pg(self, args: &mut PgArguments) -> Result<(), sqlx::error::BoxDynError> {
+        match self {
+            Self::Uuid(v) => args.add(v),
+            Self::Text(v) => args.add(v),
+            Self::I32(v) => args.add(v),
+            Self::I64(v) => args.add(v),
+            Self::F64(v) => args.add(v),
+            Self::Bool(v) => args.add(v),
+            Self::Time(v) => args.add(v),
+            Self::Date(v) => args.add(v),
+            Self::Json(v) => args.add(v.map(Json)),
+            Self::Texts(v) => args.add(v),
+            Self::Uuids(v) => args.add(v),
+        }
+    }
+
+    pub(super) fn add_sqlite(
+        self,
+        args: &mut SqliteArguments,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        match self {
+            Self::Uuid(v) => args.add(v),
+            Self::Text(v) => args.add(v),
+            Self::I32(v) => args.add(v),
+            Self::I64(v) => args.add(v),
+            Self::F64(v) => args.add(v),
+            Self::Bool(v) => args.add(v),
+            Self::Time(v) => args.add(v.map(ts)),
+            Self::Date(v) => args.add(v),
+            Self::Json(v) => args.add(v.map(Json)),
+            Self::Texts(v) => args.add(Json(v)),
+            Self::Uuids(v) => args.add(Json(
+                v.iter()
+                    .map(|id| id.simple().to_string())
+                    .collect::<Vec<_>>(),
+            )),
+        }
+    }
+}

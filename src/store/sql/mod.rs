@@ -1,0 +1,172 @@
+//! Statements written once for both backends. A [`Statement`] is a text with `$N`
+//! placeholders (sqlx's SQLite driver binds `$N` by number, as Postgres does) and a list of
+//! [`Arg`]s, each bound the way its backend stores it: times as `timestamptz` on Postgres and
+//! as fixed-width UTC text on SQLite (so that text order is time order), lists as arrays on
+//! Postgres and as JSON on SQLite. It runs on any [`Conn`] of either backend, and rows decode
+//! into the same `FromRow` structs.
+//!
+//! The few pieces of SQL that differ between the dialects are [`Backend`]'s methods; whole
+//! statements that differ (claims, one-round-trip forms) live in `postgres.rs`/`sqlite.rs`.
+
+mod args;
+mod dialect;
+
+pub(super) use args::{Arg, JsonRows, ts};
+pub(super) use dialect::{Backend, Claim, Col};
+
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, SqliteConnection};
+use std::borrow::Cow;
+
+/// A row type both backends decode (`#[derive(sqlx::FromRow)]` structs and tuples).
+pub(super) trait FromRows:
+    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{
+}
+
+impl<T> FromRows for T where
+    T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{
+}
+
+/// A connection of either backend, as statements run on it.
+pub(super) enum Raw<'a> {
+    Postgres(&'a mut PgConnection),
+    Sqlite(&'a mut SqliteConnection),
+}
+
+/// Something statements run on: a transaction or a pooled connection.
+pub(super) trait Conn: Send {
+    fn raw(&mut self) -> Raw<'_>;
+
+    fn backend(&mut self) -> Backend {
+        match self.raw() {
+            Raw::Postgres(_) => Backend::Postgres,
+            Raw::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+pub(super) enum Tx {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Postgres(tx) => tx.commit().await,
+            Self::Sqlite(tx) => tx.commit().await,
+        }
+    }
+}
+
+impl Conn for Tx {
+    fn raw(&mut self) -> Raw<'_> {
+        match self {
+            Self::Postgres(tx) => Raw::Postgres(tx),
+            Self::Sqlite(tx) => Raw::Sqlite(tx),
+        }
+    }
+}
+
+pub(super) enum Pooled {
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+}
+
+impl Conn for Pooled {
+    fn raw(&mut self) -> Raw<'_> {
+        match self {
+            Self::Postgres(c) => Raw::Postgres(c),
+            Self::Sqlite(c) => Raw::Sqlite(c),
+        }
+    }
+}
+
+/// A statement and its arguments; see the module docs.
+#[must_use]
+pub(super) struct Statement {
+    text: Cow<'static, str>,
+    args: Vec<Arg>,
+}
+
+pub(super) fn sql(text: impl Into<Cow<'static, str>>) -> Statement {
+    Statement {
+        text: text.into(),
+        args: Vec::new(),
+    }
+}
+
+fn encode_error(e: sqlx::error::BoxDynError) -> sqlx::Error {
+    sqlx::Error::Encode(e)
+}
+
+impl Statement {
+    pub fn bind(mut self, arg: impl Into<Arg>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    fn pg_args(args: Vec<Arg>) -> Result<PgArguments, sqlx::Error> {
+        let mut out = PgArguments::default();
+        for arg in args {
+            arg.add_pg(&mut out).map_err(encode_error)?;
+        }
+        Ok(out)
+    }
+
+    fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments, sqlx::Error> {
+        let mut out = SqliteArguments::default();
+        for arg in args {
+            arg.add_sqlite(&mut out).map_err(encode_error)?;
+        }
+        Ok(out)
+    }
+
+    /// Runs it; returns the number of rows affected.
+    pub async fn execute(self, on: &mut impl Conn) -> Result<u64, sqlx::Error> {
+        let text = AssertSqlSafe(self.text);
+        Ok(match on.raw() {
+            Raw::Postgres(c) => sqlx::query_with(text, Self::pg_args(self.args)?)
+                .execute(c)
+                .await?
+                .rows_affected(),
+            Raw::Sqlite(c) => sqlx::query_with(text, Self::sqlite_args(self.args)?)
+                .execute(c)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all<R: FromRows>(self, on: &mut impl Conn) -> Result<Vec<R>, sqlx::Error> {
+        let text = AssertSqlSafe(self.text);
+        match on.raw() {
+            Raw::Postgres(c) => {
+                sqlx::query_as_with(text, Self::pg_args(self.args)?)
+                    .fetch_all(c)
+                    .await
+            }
+            Raw::Sqlite(c) => {
+                sqlx::query_as_with(text, Self::sqlite_args(self.args)?)
+                    .fetch_all(c)
+                    .await
+            }
+        }
+    }
+
+    /// The first row, if any (for statements that return at most one).
+    pub async fn fetch_optional<R: FromRows>(
+        self,
+        on: &mut impl Conn,
+    ) -> Result<Option<R>, sqlx::Error> {
+        Ok(self.fetch_all(on).await?.into_iter().next())
+    }
+
+    pub async fn fetch_one<R: FromRows>(self, on: &mut impl Conn) -> Result<R, sqlx::Error> {
+        self.fetch_optional(on)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+}

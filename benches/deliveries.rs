@@ -484,7 +484,7 @@ async fn create_subscriptions(
              $3 + interval '21 days' \
          FROM unnest($4::uuid[], $5::text[], $6::text[]) AS u(id, awb, url)",
     )
-    .bind(key.id)
+    .bind(key.id.as_uuid())
     .bind(SigningSecret::generate().expose())
     .bind(now)
     .bind(subscriptions.iter().map(|s| s.id).collect::<Vec<_>>())
@@ -552,7 +552,7 @@ fn tracking_body(
     let new = vec![event("DEP", "Departed", 31, "FRA", true)];
     let message = Message {
         id: message_id.to_owned(),
-        subscription_id: subscription.id,
+        subscription_id: subscription.id.into(),
         sequence,
         reference: Some(format!("bench-{}", subscription.awb.as_str())),
         timestamp: now,

@@ -487,7 +487,7 @@ async fn seed(store: &Arc<dyn Store>, now: DateTime<Utc>, shipments: u64) -> any
                 let url = format!("https://tms.example.com/hooks/{n}");
                 store
                     .create_subscription(NewSubscription {
-                        id: uuid::Uuid::new_v4(),
+                        id: skyhook::domain::SubscriptionId::new_random(),
                         tenant,
                         target: Target::Awb(awb(n)?),
                         flight_id: None,

@@ -94,7 +94,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_verified_key_is_remembered_for_the_ttl_only() {
         let cache = KeyCache::new(Duration::from_secs(10));
-        let (hash, tenant) = (ApiKeyHash::of("sk_a"), TenantId::new_v4());
+        let (hash, tenant) = (ApiKeyHash::of("sk_a"), TenantId::new_random());
         assert_eq!(cache.get(&hash), None);
         cache.insert(hash.clone(), tenant);
         assert_eq!(cache.get(&hash), Some(tenant));
@@ -107,7 +107,7 @@ mod tests {
     async fn a_zero_ttl_disables_the_cache() {
         let cache = KeyCache::new(Duration::ZERO);
         let hash = ApiKeyHash::of("sk_a");
-        cache.insert(hash.clone(), TenantId::new_v4());
+        cache.insert(hash.clone(), TenantId::new_random());
         assert_eq!(cache.get(&hash), None);
     }
 
@@ -115,7 +115,7 @@ mod tests {
     async fn the_cache_never_holds_more_than_its_bound() {
         let cache = KeyCache::new(Duration::from_secs(10));
         for n in 0..=MAX_CACHED_KEYS {
-            cache.insert(ApiKeyHash::of(&format!("sk_{n}")), TenantId::new_v4());
+            cache.insert(ApiKeyHash::of(&format!("sk_{n}")), TenantId::new_random());
         }
         assert!(cache.entries.lock().unwrap().len() <= MAX_CACHED_KEYS);
         assert!(

@@ -11,6 +11,7 @@ use super::webhook::{AttemptReport, WebhookSender, truncate};
 use crate::clock::Clock;
 use crate::config::{DeliverySettings, Settings};
 use crate::domain::EmailAddress;
+use crate::domain::SubscriptionId;
 use crate::domain::message::{Channel, Message};
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, Store, StoreError};
@@ -345,7 +346,7 @@ impl Dispatcher {
 /// were claimed together (a batch window's worth) go as one email.
 fn group_emails(claimed: Vec<ClaimedDelivery>) -> Vec<Vec<ClaimedDelivery>> {
     let mut groups = Vec::new();
-    let mut emails: BTreeMap<(Uuid, String), Vec<ClaimedDelivery>> = BTreeMap::new();
+    let mut emails: BTreeMap<(SubscriptionId, String), Vec<ClaimedDelivery>> = BTreeMap::new();
     for delivery in claimed {
         match delivery.channel {
             Channel::Webhook => groups.push(vec![delivery]),

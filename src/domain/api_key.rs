@@ -6,8 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// The tenant a key stands for: every subscription belongs to exactly one.
-pub type TenantId = uuid::Uuid;
+pub use super::ids::TenantId;
 
 const KEY_PREFIX: &str = "sk_";
 

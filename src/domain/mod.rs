@@ -10,6 +10,7 @@ pub mod email;
 pub mod flight;
 pub mod flight_state;
 pub mod headers;
+pub mod ids;
 pub mod message;
 pub mod netguard;
 pub mod normalize;

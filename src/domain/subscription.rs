@@ -9,7 +9,7 @@ use rand::RngCore;
 use std::fmt;
 use std::str::FromStr;
 
-pub type SubscriptionId = uuid::Uuid;
+pub use super::ids::SubscriptionId;
 
 /// A subscription as stored. The signing secret is not part of it: it is only read where
 /// messages are signed, and shown only when created.

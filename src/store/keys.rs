@@ -57,6 +57,6 @@ impl ApiKeys for SqlStore {
                 .bind(hash.as_str())
                 .fetch_optional(&mut self.reader().await?)
                 .await?;
-        Ok(row.map(|(id,)| id))
+        Ok(row.map(|(id,)| id.into()))
     }
 }

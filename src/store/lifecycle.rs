@@ -138,7 +138,10 @@ impl SubscriptionChanges for SqlStore {
             }
             None => Vec::new(),
         };
-        let url_removed_from: Vec<Uuid> = url_removed_from.into_iter().map(|(id,)| id).collect();
+        let url_removed_from: Vec<SubscriptionId> = url_removed_from
+            .into_iter()
+            .map(|(id,)| id.into())
+            .collect();
         let removed: Vec<(Uuid, String)> = sql(format!(
             "UPDATE subscription_emails SET active = false, removed_at = $4 \
              WHERE tenant_id = $1 AND target_key = $2 AND active AND email {} \
@@ -151,10 +154,10 @@ impl SubscriptionChanges for SqlStore {
         .bind(now)
         .fetch_all(&mut tx)
         .await?;
-        let touched: Vec<Uuid> = url_removed_from
+        let touched: Vec<SubscriptionId> = url_removed_from
             .iter()
             .copied()
-            .chain(removed.iter().map(|(id, _)| *id))
+            .chain(removed.iter().map(|(id, _)| SubscriptionId::from(*id)))
             .collect();
         let ended = end_if_channelless(&mut tx, touched, now).await?;
         tx.commit().await?;
@@ -170,9 +173,9 @@ impl SubscriptionChanges for SqlStore {
 /// active email; returns which.
 pub(super) async fn end_if_channelless(
     conn: &mut impl Conn,
-    ids: Vec<Uuid>,
+    ids: Vec<SubscriptionId>,
     now: DateTime<Utc>,
-) -> Result<Vec<Uuid>, StoreError> {
+) -> Result<Vec<SubscriptionId>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -188,17 +191,17 @@ pub(super) async fn end_if_channelless(
     .bind(now)
     .fetch_all(conn)
     .await?;
-    Ok(ended.into_iter().map(|(id,)| id).collect())
+    Ok(ended.into_iter().map(|(id,)| id.into()).collect())
 }
 
 /// Parses the `(subscription, email)` rows an unsubscribe statement returned.
 fn parse_removed_emails(
-    rows: Vec<(SubscriptionId, String)>,
+    rows: Vec<(Uuid, String)>,
 ) -> Result<Vec<(SubscriptionId, EmailAddress)>, StoreError> {
     rows.into_iter()
         .map(|(id, email)| {
             EmailAddress::parse(&email)
-                .map(|e| (id, e))
+                .map(|e| (id.into(), e))
                 .map_err(|e| StoreError::Corrupt(e.to_string()))
         })
         .collect()

@@ -139,6 +139,7 @@ pub struct UnsubscribeReport {
 /// What an unsubscribe link points at.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TokenTarget {
+    #[sqlx(try_from = "Uuid")]
     pub subscription_id: SubscriptionId,
     pub email: String,
     /// `awb:NNN-NNNNNNNN` or `flight:…`, to tell the person what they leave.

@@ -136,7 +136,7 @@ impl TryFrom<RecipientRow> for Recipient {
 
     fn try_from(row: RecipientRow) -> Result<Self, StoreError> {
         Ok(Recipient {
-            subscription_id: row.id,
+            subscription_id: row.id.into(),
             reference: row.reference,
             states: StateFilter::parse(&row.states.0)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -182,7 +182,7 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             id: row.id,
             channel: Channel::parse(&row.channel).ok_or_else(|| corrupt("unknown channel"))?,
             message_id: row.message_id,
-            subscription_id: row.subscription_id,
+            subscription_id: row.subscription_id.into(),
             kind: row.kind,
             target: row.target,
             sequence: u64::try_from(row.sequence).unwrap_or_default(),

@@ -57,8 +57,8 @@ impl TryFrom<SubscriptionRow> for Subscription {
             _ => return Err(corrupt(format!("subscription {} has no target", row.id))),
         };
         Ok(Subscription {
-            id: row.id,
-            tenant: row.tenant_id,
+            id: row.id.into(),
+            tenant: row.tenant_id.into(),
             target,
             flight_id: row.flight_id,
             url: row
@@ -112,7 +112,7 @@ pub(super) struct ApiKeyRow {
 impl From<ApiKeyRow> for ApiKeyInfo {
     fn from(row: ApiKeyRow) -> Self {
         Self {
-            id: row.id,
+            id: row.id.into(),
             name: row.name,
             created_at: row.created_at,
             revoked_at: row.revoked_at,

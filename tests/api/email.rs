@@ -43,7 +43,7 @@ fn departed() -> EmailContent {
 fn message(body: MessageBody) -> Message {
     Message {
         id: "msg_1".into(),
-        subscription_id: uuid::Uuid::new_v4(),
+        subscription_id: skyhook::domain::SubscriptionId::new_random(),
         sequence: 1,
         reference: None,
         timestamp: Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap(),

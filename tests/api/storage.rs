@@ -6,12 +6,11 @@ use chrono::{TimeDelta, Utc};
 use skyhook::clock::{Clock, SystemClock};
 use skyhook::domain::{
     ApiKey, AwbNumber, DuplicateError, EmailAddress, KeyName, RequestedChannels, SigningSecret,
-    StateFilter, SubscriptionStatus, Target,
+    StateFilter, SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
 use skyhook::store::{
     NewSubscription, PageAfter, Store, StoreError, SubscriptionFilter, SubscriptionUpdate,
 };
-use uuid::Uuid;
 
 on_both_backends!(
     api_keys_are_unique_by_name_and_stop_working_when_revoked,
@@ -24,7 +23,7 @@ on_both_backends!(
     migrating_twice_is_harmless,
 );
 
-pub async fn tenant(store: &dyn Store, name: &str) -> Uuid {
+pub async fn tenant(store: &dyn Store, name: &str) -> TenantId {
     let key = ApiKey::generate();
     store
         .create_api_key(
@@ -42,14 +41,14 @@ fn emails(list: &[&str]) -> Vec<String> {
 }
 
 pub fn new_subscription(
-    tenant: Uuid,
+    tenant: TenantId,
     awb: &str,
     url: Option<&str>,
     mails: &[&str],
 ) -> NewSubscription {
     let now = SystemClock.now();
     NewSubscription {
-        id: Uuid::new_v4(),
+        id: SubscriptionId::new_random(),
         tenant,
         target: Target::Awb(AwbNumber::parse(awb).unwrap()),
         flight_id: None,
@@ -234,7 +233,7 @@ async fn updates_and_endings_follow_the_lifecycle(backend: Backend) {
     );
     assert!(
         store
-            .update_subscription(Uuid::new_v4(), new.id, update(None, &["z@a.io"]))
+            .update_subscription(TenantId::new_random(), new.id, update(None, &["z@a.io"]))
             .await
             .unwrap()
             .is_none()

@@ -88,7 +88,7 @@ struct Rig {
     clock: Arc<ManualClock>,
     poller: Arc<Poller>,
     fake: FakeCarrier,
-    tenant: uuid::Uuid,
+    tenant: skyhook::domain::TenantId,
     awb: AwbNumber,
     _db: TestDb,
 }
@@ -120,7 +120,7 @@ impl Rig {
         let awb = AwbNumber::parse("020-08002050").unwrap();
         store
             .create_subscription(NewSubscription {
-                id: uuid::Uuid::new_v4(),
+                id: skyhook::domain::SubscriptionId::new_random(),
                 tenant,
                 target: Target::Awb(awb.clone()),
                 flight_id: None,

@@ -90,7 +90,7 @@ struct Rig {
     clock: Arc<ManualClock>,
     poller: Arc<Poller>,
     fake: FakeCarrier,
-    tenant: uuid::Uuid,
+    tenant: skyhook::domain::TenantId,
     metrics: Metrics,
     _db: TestDb,
 }
@@ -122,7 +122,7 @@ impl Rig {
         for awb in awbs {
             store
                 .create_subscription(NewSubscription {
-                    id: uuid::Uuid::new_v4(),
+                    id: skyhook::domain::SubscriptionId::new_random(),
                     tenant,
                     target: Target::Awb(AwbNumber::parse(awb).unwrap()),
                     flight_id: None,

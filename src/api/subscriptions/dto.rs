@@ -215,7 +215,7 @@ impl From<Subscription> for SubscriptionResponse {
             ),
         };
         Self {
-            id: s.id,
+            id: s.id.as_uuid(),
             awb,
             flight,
             flight_uuid: s.flight_id,

@@ -75,7 +75,7 @@ pub async fn create(
         ensure_carrier(&state, awb)?;
     }
     let new = NewSubscription {
-        id: Uuid::new_v4(),
+        id: SubscriptionId::new_random(),
         tenant,
         target,
         flight_id,
@@ -170,7 +170,8 @@ pub async fn list(
         .await?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last().map(|s| encode_cursor(s.created_at, s.id))
+        rows.last()
+            .map(|s| encode_cursor(s.created_at, s.id.as_uuid()))
     } else {
         None
     };
@@ -331,7 +332,9 @@ fn parse_headers(
 }
 
 pub(super) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
+    Uuid::parse_str(raw)
+        .map(SubscriptionId::from)
+        .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }
 
 fn saved_response(saved: Saved, signing_secret: Option<String>) -> SavedSubscriptionResponse {
@@ -364,6 +367,6 @@ fn decode_cursor(cursor: &str) -> Result<PageAfter, ApiError> {
             .ok()
             .and_then(DateTime::from_timestamp_micros)
             .ok_or_else(invalid)?,
-        id: Uuid::parse_str(id).map_err(|_| invalid())?,
+        id: Uuid::parse_str(id).map_err(|_| invalid())?.into(),
     })
 }

@@ -7,11 +7,11 @@ use crate::api::AppState;
 use crate::api::auth::Tenant;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::ApiJson;
+use crate::domain::SubscriptionId;
 use crate::domain::{CallbackUrl, EmailAddress};
 use axum::Json;
 use axum::extract::State;
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// Remove a callback URL and/or emails from your active subscriptions of a target.
 ///
@@ -97,12 +97,12 @@ pub async fn unsubscribe(
 }
 
 fn slot<'m>(
-    map: &'m mut BTreeMap<Uuid, UnsubscribedSubscription>,
-    id: Uuid,
-    ended: &[Uuid],
+    map: &'m mut BTreeMap<SubscriptionId, UnsubscribedSubscription>,
+    id: SubscriptionId,
+    ended: &[SubscriptionId],
 ) -> &'m mut UnsubscribedSubscription {
     map.entry(id).or_insert_with(|| UnsubscribedSubscription {
-        subscription_id: id,
+        subscription_id: id.as_uuid(),
         url_removed: false,
         emails_removed: Vec::new(),
         status: if ended.contains(&id) {

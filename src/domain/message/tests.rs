@@ -19,7 +19,7 @@ fn event(code: &str, place: &str) -> TrackingEvent {
 
 fn recipient(states: &[&str], url: Option<&str>, emails: &[&str]) -> Recipient {
     Recipient {
-        subscription_id: uuid::Uuid::new_v4(),
+        subscription_id: crate::domain::SubscriptionId::new_random(),
         reference: Some("PO-1".into()),
         states: StateFilter::parse(states).unwrap(),
         next_sequence: 4,

@@ -1,5 +1,6 @@
 //! Statement arguments, each bound the way its backend stores it.
 
+use crate::domain::{SubscriptionId, TenantId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::Arguments;
@@ -56,6 +57,30 @@ arg_from!(
     DateTime<Utc> => Time,
     NaiveDate => Date,
 );
+
+impl From<TenantId> for Arg {
+    fn from(id: TenantId) -> Self {
+        Self::Uuid(Some(id.as_uuid()))
+    }
+}
+
+impl From<SubscriptionId> for Arg {
+    fn from(id: SubscriptionId) -> Self {
+        Self::Uuid(Some(id.as_uuid()))
+    }
+}
+
+impl From<Option<SubscriptionId>> for Arg {
+    fn from(id: Option<SubscriptionId>) -> Self {
+        Self::Uuid(id.map(|id| id.as_uuid()))
+    }
+}
+
+impl From<Vec<SubscriptionId>> for Arg {
+    fn from(ids: Vec<SubscriptionId>) -> Self {
+        Self::Uuids(ids.iter().map(SubscriptionId::as_uuid).collect())
+    }
+}
 
 impl From<&String> for Arg {
     fn from(v: &String) -> Self {

@@ -31,7 +31,7 @@ pub const AWB: &str = "020-08002050";
 pub struct DeliveryRig {
     pub app: TestApp,
     pub key: String,
-    pub tenant: uuid::Uuid,
+    pub tenant: skyhook::domain::TenantId,
     pub clock: Arc<ManualClock>,
     pub settings: Settings,
     pub poller: Arc<Poller>,

@@ -83,7 +83,7 @@ mod tests {
             origin: AirportCode::parse("FRA").unwrap(),
         };
         let recipient = Recipient {
-            subscription_id: uuid::Uuid::nil(),
+            subscription_id: uuid::Uuid::nil().into(),
             reference: Some("PO-7".into()),
             states: StateFilter::default(),
             next_sequence: 1,

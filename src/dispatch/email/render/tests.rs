@@ -55,7 +55,7 @@ fn lifecycle(message: &str) -> Lifecycle {
 fn message(sequence: u64, body: MessageBody) -> Message {
     Message {
         id: format!("msg_{sequence}"),
-        subscription_id: uuid::Uuid::nil(),
+        subscription_id: uuid::Uuid::nil().into(),
         sequence,
         reference: Some("PO-1".into()),
         timestamp: Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap(),
@@ -199,7 +199,7 @@ fn escape_covers_the_five_html_specials() {
 #[test]
 fn the_expiry_notice_says_no_further_updates_and_a_new_subscription_is_needed() {
     let recipient = Recipient {
-        subscription_id: uuid::Uuid::nil(),
+        subscription_id: uuid::Uuid::nil().into(),
         reference: None,
         states: crate::domain::StateFilter::parse(&["*"]).unwrap(),
         next_sequence: 7,

@@ -6,6 +6,7 @@
 use super::StoreError;
 use super::outbox::{RecipientRow, count_queued};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
+use super::subscriptions::active_emails;
 use crate::domain::SubscriptionId;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange, next_sequences};
 use crate::domain::{FlightChange, FlightSnapshot};
@@ -14,11 +15,7 @@ use uuid::Uuid;
 
 /// Active subscriptions with their reachable channels, `filter` appended.
 pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
-    let emails = dialect.json_array(
-        "e.email",
-        "FROM subscription_emails e WHERE e.subscription_id = s.id AND e.active",
-        "e.position",
-    );
+    let emails = active_emails(dialect);
     format!(
         "SELECT s.id, s.status, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
              s.reference, s.states, s.next_sequence, s.expires_at, \

@@ -139,16 +139,11 @@ impl TryFrom<FlightRow> for FlightTarget {
     }
 }
 
-/// The columns a [`SubscriptionRow`] is read from; `emails` is aggregated per dialect. A macro
-/// so that queries can `concat!` it into `&'static str`s, the form sqlx accepts as safe SQL.
-macro_rules! subscription_columns {
-    () => {
-        "s.id, s.tenant_id, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
-         s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, s.headers, s.states, s.reference, s.status, s.created_at, s.updated_at, \
-         s.expires_at, s.ended_at"
-    };
-}
-pub(super) use subscription_columns;
+/// The columns a [`SubscriptionRow`] is read from, but `emails` (aggregated per dialect).
+pub(super) const SUBSCRIPTION_COLUMNS: &str = "s.id, s.tenant_id, s.awb, s.flight_number, \
+     s.flight_date, s.flight_origin, s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, \
+     s.headers, s.states, s.reference, s.status, s.created_at, s.updated_at, s.expires_at, \
+     s.ended_at";
 
 /// The flight columns of a target, in the order the insert statements bind them.
 pub(super) struct TargetColumns<'a> {

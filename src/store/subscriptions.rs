@@ -2,7 +2,7 @@
 //! which channels are taken, inserting emails, and mapping a lost race to the right client
 //! error.
 
-use super::rows::{FlightRow, SubscriptionRow, into_subscriptions, subscription_columns};
+use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow, into_subscriptions};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
 use super::{
     NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
@@ -113,14 +113,16 @@ pub(super) async fn insert_flight(
 
 /// Subscriptions with their active emails, in position order, `filter` appended.
 pub(super) fn select_subscriptions(dialect: Backend, filter: &str) -> String {
-    let emails = dialect.json_array(
+    let emails = active_emails(dialect);
+    format!("SELECT {SUBSCRIPTION_COLUMNS}, {emails} AS emails FROM subscriptions s {filter}")
+}
+
+/// The active emails of subscription `s` as a JSON array, in position order.
+pub(super) fn active_emails(dialect: Backend) -> String {
+    dialect.json_array(
         "e.email",
         "FROM subscription_emails e WHERE e.subscription_id = s.id AND e.active",
         "e.position",
-    );
-    format!(
-        "SELECT {}, {emails} AS emails FROM subscriptions s {filter}",
-        subscription_columns!()
     )
 }
 

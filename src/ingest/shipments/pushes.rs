@@ -7,12 +7,12 @@
 //! [`Store::record_poll`]. The carrier's reference (its subscription id) is what authenticates a
 //! push: one naming no registered shipment is refused.
 
+use super::apply::apply;
+use super::carriers::PushedEvent;
 use crate::clock::Clock;
 use crate::domain::AwbNumber;
 use crate::domain::normalize::NormalizeError;
-use crate::domain::normalize::lufthansa::PushedEvent;
 use crate::domain::{Tracking, TrackingEvent};
-use crate::poller;
 use crate::store::{PollRecord, PollResult, RefClaim, Store, StoreError};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -136,7 +136,7 @@ impl Pushes {
             events,
             anomalies: pushed.anomalies,
         };
-        let (result, _) = poller::apply(&claim, tracking, raw);
+        let (result, _) = apply(&claim, tracking, raw);
         let changed = match &result {
             PollResult::Tracked { upserts, .. } => upserts.len(),
             _ => 0,

@@ -5,16 +5,18 @@
 //! This module owns the request, what TrackingMore's HTTP statuses and `meta.code` values mean
 //! for each AWB of the batch, matching the answer's entries back to the AWBs asked about, and
 //! counting the quota spent (`skyhook_trackingmore_quota_spent_total`). What an entry says is
-//! read by [`crate::domain::normalize::trackingmore`].
+//! read by [`normalize`].
 
 use super::{Carrier, FetchError, FetchRequest, Fetched, join, retry_after};
 use crate::config::CarrierSettings;
-use crate::domain::normalize::{from_trackingmore, parse_trackingmore_response};
 use async_trait::async_trait;
+use normalize::{from_trackingmore, parse_trackingmore_response};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
+
+mod normalize;
 
 const NAME: &str = "trackingmore";
 /// Seed 004: "Each air waybill consumes 20 quotas".

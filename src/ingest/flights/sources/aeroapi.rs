@@ -9,11 +9,11 @@
 //! on the asked date at the origin.
 
 use super::{FlightQuery, FlightSource, SourceError};
-use crate::carriers::retry_after;
 use crate::clock::Clock;
 use crate::config::FlightSourceSettings;
 use crate::dispatch::webhook::truncate;
 use crate::domain::{AirportCode, FlightKey, FlightReport, FlightTimes};
+use crate::ingest::shipments::carriers::retry_after;
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;

@@ -17,6 +17,8 @@ use async_trait::async_trait;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
+pub(super) mod normalize;
+
 const NAME: &str = "lufthansa";
 /// Where Skyhook receives Lufthansa's preflight and pushes.
 pub const CALLBACK_PATH: &str = "/carriers/lufthansa/callback";

@@ -6,10 +6,11 @@
 mod aeroapi;
 mod demo;
 
-use crate::carriers::{AuthProblems, Throttle};
 use crate::clock::Clock;
 use crate::config::{FlightSourceSettings, FlightsSettings};
 use crate::domain::{FlightNumber, FlightReport};
+use crate::ingest::Throttle;
+use crate::ingest::shipments::carriers::AuthProblems;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;

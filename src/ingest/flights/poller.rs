@@ -3,11 +3,11 @@
 //! the shipment poller. What changed is worked out and queued by the store, in the same
 //! transaction, by the same rule as flight facts found in carriers' AWB data.
 
+use super::sources::{FlightQuery, FlightSourceEntry, FlightSources, SourceError};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
-use crate::flights::{FlightQuery, FlightSourceEntry, FlightSources, SourceError};
 use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;

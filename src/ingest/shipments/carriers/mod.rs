@@ -5,15 +5,15 @@
 mod cargoai;
 mod demo;
 mod lufthansa;
-mod throttle;
 mod trackingmore;
 
 pub use lufthansa::CALLBACK_PATH as LUFTHANSA_CALLBACK_PATH;
-pub use throttle::Throttle;
+pub use lufthansa::normalize::{LufthansaPush, PushedEvent};
 
 use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
 use crate::domain::{AwbNumber, Tracking};
+use crate::ingest::Throttle;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;

@@ -3,7 +3,8 @@
 //! outcome back with the next poll time — all under a lease, so several instances can share
 //! one database without fetching a shipment twice at once.
 
-use crate::carriers::{CarrierEntry, Carriers, FetchError, FetchRequest, Fetched};
+use super::apply::apply;
+use super::carriers::{CarrierEntry, Carriers, FetchError, FetchRequest, Fetched};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
@@ -14,10 +15,6 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-mod apply;
-
-pub(crate) use apply::apply;
 
 pub struct Poller {
     store: Arc<dyn Store>,

@@ -3,9 +3,11 @@
 
 use super::{Carrier, FetchError, FetchRequest, Fetched, join, retry_after};
 use crate::config::CarrierSettings;
-use crate::domain::normalize::from_cargoai;
 use async_trait::async_trait;
+use normalize::from_cargoai;
 use reqwest::StatusCode;
+
+mod normalize;
 
 const NAME: &str = "cargoai";
 

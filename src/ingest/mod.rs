@@ -1,0 +1,13 @@
+//! What comes in: tracking of shipments from carriers and aggregators, and the status of
+//! subscribed flights from flight-status sources.
+//!
+//! Both pipelines read as the same steps: claim what is due (under a lease) → fetch from the
+//! source serving it (within its throttle) → normalise the wire format into the domain model
+//! → diff against what is stored → record the outcome and what subscribers are told, in one
+//! transaction.
+
+pub mod flights;
+pub mod shipments;
+mod throttle;
+
+pub use throttle::Throttle;

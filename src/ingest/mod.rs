@@ -8,6 +8,9 @@
 
 pub mod flights;
 pub mod shipments;
+mod source;
 mod throttle;
 
+pub(crate) use source::retry_after;
+pub use source::{Source, SourceError, SourceId};
 pub use throttle::Throttle;

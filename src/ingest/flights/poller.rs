@@ -3,11 +3,12 @@
 //! the shipment poller. What changed is worked out and queued by the store, in the same
 //! transaction, by the same rule as flight facts found in carriers' AWB data.
 
-use super::sources::{FlightQuery, FlightSourceEntry, FlightSources, SourceError};
+use super::sources::{FlightQuery, FlightSourceEntry, FlightSources};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
+use crate::ingest::SourceError;
 use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
@@ -146,7 +147,7 @@ impl FlightPoller {
                 );
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after: retry_after(&err, self.bounds(Some(&entry))),
+                    retry_after: err.wait_hint(self.bounds(Some(&entry))),
                 };
                 (Vec::new(), last, Some(err.to_string()))
             }
@@ -224,15 +225,6 @@ fn next_check(
         .iter()
         .flat_map(|r| FlightState::default().merged(r).pending_milestones());
     schedule::next_around(now, bounds, milestones, last)
-}
-
-/// How long to wait after a failure before the source's own hint.
-fn retry_after(err: &SourceError, bounds: Bounds) -> Option<Duration> {
-    match err {
-        // Credentials will not fix themselves: do not hammer, wait the longest.
-        SourceError::Unauthorized { .. } => Some(bounds.max),
-        other => other.retry_after(),
-    }
 }
 
 #[cfg(test)]

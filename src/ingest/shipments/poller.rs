@@ -4,10 +4,11 @@
 //! one database without fetching a shipment twice at once.
 
 use super::apply::apply;
-use super::carriers::{CarrierEntry, Carriers, FetchError, FetchRequest, Fetched};
+use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
+use crate::ingest::{SourceError, SourceId};
 use crate::store::{ClaimedShipment, PollRecord, PollResult, StaleRegistration, Store, StoreError};
 use chrono::TimeDelta;
 use std::collections::HashMap;
@@ -96,10 +97,7 @@ impl Poller {
                         "no enabled carrier serves AWB prefix {}",
                         claim.awb.prefix()
                     );
-                    let failed = FetchError::Malformed {
-                        carrier: "none",
-                        reason: error,
-                    };
+                    let failed = SourceId::carrier("none").malformed(error);
                     self.record(claim, "none", Err(failed)).await?;
                 }
             }
@@ -179,13 +177,13 @@ impl Poller {
                     awb = %registration.awb, carrier, failures, error = %err,
                     "unregistration failed"
                 );
-                if let FetchError::Unauthorized { .. } = &err {
+                if let SourceError::Unauthorized { .. } = &err {
                     metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
                         .increment(1);
                 }
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after: retry_after(&err, bounds),
+                    retry_after: err.wait_hint(bounds),
                 };
                 let next = schedule::next_poll(now, bounds, &[], last);
                 let error = format!("unregistering: {err}");
@@ -227,7 +225,7 @@ impl Poller {
         let carrier = entry.carrier.name();
         for (claim, result) in batch.into_iter().zip(results) {
             match &result {
-                Err(refused @ FetchError::Unauthorized { .. }) => {
+                Err(refused @ SourceError::Unauthorized { .. }) => {
                     metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
                         .increment(1);
                     self.carriers.report_auth(carrier, Some(refused));
@@ -244,7 +242,7 @@ impl Poller {
         &self,
         claim: ClaimedShipment,
         carrier: &'static str,
-        result: Result<Fetched, FetchError>,
+        result: Result<Fetched, SourceError>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let bounds = self.bounds(carrier);
@@ -269,7 +267,7 @@ impl Poller {
                 tracing::warn!(%awb, carrier, failures, error = %err, "fetch failed");
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after: retry_after(&err, bounds),
+                    retry_after: err.wait_hint(bounds),
                 };
                 (
                     PollResult::Failed {
@@ -317,15 +315,6 @@ impl Poller {
             min,
             max: self.settings.max_interval.0.max(min),
         }
-    }
-}
-
-/// How long to wait after a failure before the carrier's own hint.
-fn retry_after(err: &FetchError, bounds: Bounds) -> Option<std::time::Duration> {
-    match err {
-        // Credentials will not fix themselves: do not hammer, wait the longest.
-        FetchError::Unauthorized { .. } => Some(bounds.max),
-        other => other.retry_after(),
     }
 }
 

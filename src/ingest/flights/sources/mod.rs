@@ -9,8 +9,8 @@ mod demo;
 use crate::clock::Clock;
 use crate::config::{FlightSourceSettings, FlightsSettings};
 use crate::domain::{FlightNumber, FlightReport};
-use crate::ingest::Throttle;
 use crate::ingest::shipments::carriers::AuthProblems;
+use crate::ingest::{Source, SourceError, Throttle};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -26,50 +26,8 @@ pub struct FlightQuery {
     pub first_checked: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum SourceError {
-    /// 401/403: a configuration problem, not something retrying fixes.
-    #[error(
-        "{provider} refused our credentials (status {status}); check flights.{provider}.api_key"
-    )]
-    Unauthorized { provider: &'static str, status: u16 },
-    /// 429, 5xx, timeouts, connection failures: back off, honouring `Retry-After`.
-    #[error("{provider} unavailable: {reason}")]
-    Unavailable {
-        provider: &'static str,
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-    #[error("{provider} answered something unreadable: {reason}")]
-    Malformed {
-        provider: &'static str,
-        reason: String,
-    },
-}
-
-impl SourceError {
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Unavailable { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
-
 #[async_trait]
-pub trait FlightSource: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-
-    /// A sandbox, labelled as such wherever it appears.
-    fn is_sandbox(&self) -> bool {
-        false
-    }
-
-    /// A source that changes faster than `poller.min_interval` (the demo) may ask for more.
-    fn min_interval(&self) -> Option<Duration> {
-        None
-    }
-
+pub trait FlightSource: Source {
     /// Every leg flying under `query.number` whose scheduled departure falls on `query.date`
     /// (local at its origin); empty when the source does not know the flight (yet).
     async fn lookup(&self, query: &FlightQuery) -> Result<Vec<FlightReport>, SourceError>;

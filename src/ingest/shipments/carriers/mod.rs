@@ -13,7 +13,7 @@ pub use lufthansa::normalize::{LufthansaPush, PushedEvent};
 use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
 use crate::domain::{AwbNumber, Tracking};
-use crate::ingest::Throttle;
+use crate::ingest::{Source, SourceError, Throttle};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -45,62 +45,19 @@ pub enum Fetched {
     Registered { carrier_ref: String },
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum FetchError {
-    /// 401/403, or the source's own code for a bad key (TrackingMore's `meta.code` 4001): a
-    /// configuration problem, not something retrying fixes.
-    #[error(
-        "{carrier} refused our credentials (status {status}); check carriers.{carrier}.api_key"
-    )]
-    Unauthorized { carrier: &'static str, status: u16 },
-    /// 429, 5xx, timeouts, connection failures: back off, honouring `Retry-After`.
-    #[error("{carrier} unavailable: {reason}")]
-    Unavailable {
-        carrier: &'static str,
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-    #[error("{carrier} answered something unreadable: {reason}")]
-    Malformed {
-        carrier: &'static str,
-        reason: String,
-    },
-}
-
-impl FetchError {
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Unavailable { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-}
-
 #[async_trait]
-pub trait Carrier: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-
-    /// A sandbox, labelled as such wherever it appears.
-    fn is_sandbox(&self) -> bool {
-        false
-    }
-
+pub trait Carrier: Source {
     /// AWBs one request can carry.
     fn batch_size(&self) -> usize {
         1
     }
 
-    /// A source that changes faster than `poller.min_interval` (the demo) may ask for more.
-    fn min_interval(&self) -> Option<Duration> {
-        None
-    }
-
     /// Looks the AWBs up; one result per request, in the same order.
-    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, FetchError>>;
+    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>>;
 
     /// Removes a push registration ([`Fetched::Registered`]) once no subscription needs it; an
     /// already gone registration is not an error. Pull carriers register nothing.
-    async fn unregister(&self, _awb: &AwbNumber, _carrier_ref: &str) -> Result<(), FetchError> {
+    async fn unregister(&self, _awb: &AwbNumber, _carrier_ref: &str) -> Result<(), SourceError> {
         Ok(())
     }
 }
@@ -252,7 +209,7 @@ impl Carriers {
     }
 
     /// Records whether a carrier accepted our credentials on its latest answer.
-    pub fn report_auth(&self, carrier: &'static str, refused: Option<&FetchError>) {
+    pub fn report_auth(&self, carrier: &'static str, refused: Option<&SourceError>) {
         self.auth_problems
             .report(carrier, refused.map(ToString::to_string));
     }
@@ -267,18 +224,6 @@ impl Carriers {
 /// Skyhook serves under its public URL.
 pub fn lufthansa_callback(public_url: &url::Url) -> url::Url {
     join(public_url, LUFTHANSA_CALLBACK_PATH.trim_start_matches('/'))
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is rare from APIs; it is ignored).
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 /// `base_url` joined with a path, whether or not the base ends in `/`.

@@ -7,10 +7,12 @@
 //! transaction.
 
 pub mod flights;
+mod registry;
 pub mod shipments;
 mod source;
 mod throttle;
 
+pub use registry::{Entry, Kind, Registry, RegistryError};
 pub(crate) use source::retry_after;
 pub use source::{Source, SourceError, SourceId};
 pub use throttle::Throttle;

@@ -8,7 +8,6 @@ use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
-use crate::ingest::SourceError;
 use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
@@ -122,17 +121,7 @@ impl FlightPoller {
             entry.source.lookup(&query).await
         };
         let source = entry.source.name();
-        match &result {
-            Err(refused @ SourceError::Unauthorized { .. }) => {
-                metrics::counter!("skyhook_flight_source_auth_failures_total", "source" => source)
-                    .increment(1);
-                self.sources
-                    .auth_problems
-                    .report(source, Some(refused.to_string()));
-            }
-            Ok(_) => self.sources.auth_problems.report(source, None),
-            Err(_) => {}
-        }
+        self.sources.note_answer(source, &result);
         let (reports, last, error) = match result {
             Ok(reports) if reports.is_empty() => (reports, LastPoll::NotFound, None),
             Ok(reports) if reports.iter().all(is_final) => (reports, LastPoll::Delivered, None),

@@ -87,7 +87,7 @@ impl Poller {
         for claim in claims {
             match self.carriers.for_awb(&claim.awb) {
                 Some(entry) => by_carrier
-                    .entry(entry.carrier.name())
+                    .entry(entry.source.name())
                     .or_insert_with(|| (entry.clone(), Vec::new()))
                     .1
                     .push(claim),
@@ -104,7 +104,7 @@ impl Poller {
         }
         let mut tasks = JoinSet::new();
         for (_, (entry, claims)) in by_carrier {
-            let size = entry.carrier.batch_size().max(1);
+            let size = entry.source.batch_size().max(1);
             let mut claims = claims.into_iter().peekable();
             while claims.peek().is_some() {
                 let batch: Vec<ClaimedShipment> = claims.by_ref().take(size).collect();
@@ -162,11 +162,11 @@ impl Poller {
         let result = {
             let _permit = entry.throttle.acquire().await;
             entry
-                .carrier
+                .source
                 .unregister(&registration.awb, &registration.carrier_ref)
                 .await
         };
-        let carrier = entry.carrier.name();
+        let carrier = entry.source.name();
         let now = self.clock.now();
         let bounds = self.bounds(carrier);
         let (result, failures, next) = match result {
@@ -178,8 +178,7 @@ impl Poller {
                     "unregistration failed"
                 );
                 if let SourceError::Unauthorized { .. } = &err {
-                    metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
-                        .increment(1);
+                    self.carriers.count_refusal(carrier);
                 }
                 let last = LastPoll::Failed {
                     failures,
@@ -220,19 +219,11 @@ impl Poller {
             .collect();
         let results = {
             let _permit = entry.throttle.acquire().await;
-            entry.carrier.fetch(&requests).await
+            entry.source.fetch(&requests).await
         };
-        let carrier = entry.carrier.name();
+        let carrier = entry.source.name();
         for (claim, result) in batch.into_iter().zip(results) {
-            match &result {
-                Err(refused @ SourceError::Unauthorized { .. }) => {
-                    metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
-                        .increment(1);
-                    self.carriers.report_auth(carrier, Some(refused));
-                }
-                Ok(_) => self.carriers.report_auth(carrier, None),
-                Err(_) => {}
-            }
+            self.carriers.note_answer(carrier, &result);
             self.record(claim, carrier, result).await?;
         }
         Ok(())
@@ -307,7 +298,7 @@ impl Poller {
         let min = self
             .carriers
             .by_name(carrier)
-            .and_then(|e| e.carrier.min_interval())
+            .and_then(|e| e.source.min_interval())
             .map_or(self.settings.min_interval.0, |m| {
                 m.min(self.settings.min_interval.0)
             });

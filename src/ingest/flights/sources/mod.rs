@@ -9,11 +9,9 @@ mod demo;
 use crate::clock::Clock;
 use crate::config::{FlightSourceSettings, FlightsSettings};
 use crate::domain::{FlightNumber, FlightReport};
-use crate::ingest::shipments::carriers::AuthProblems;
-use crate::ingest::{Source, SourceError, Throttle};
+use crate::ingest::{Entry, Kind, Registry, RegistryError, Source, SourceError, Throttle};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,36 +32,24 @@ pub trait FlightSource: Source {
 }
 
 /// A source with the limits it must be called under.
-pub struct FlightSourceEntry {
-    pub source: Arc<dyn FlightSource>,
-    pub throttle: Throttle,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum FlightRegistryError {
-    #[error("flights.{first} and flights.{second} both claim airline designator `{designator}`")]
-    DesignatorClaimedTwice {
-        designator: String,
-        first: &'static str,
-        second: &'static str,
-    },
-}
+pub type FlightSourceEntry = Entry<dyn FlightSource>;
 
 /// Which enabled source serves which airline designator.
-#[derive(Default)]
-pub struct FlightSources {
-    by_designator: HashMap<String, Arc<FlightSourceEntry>>,
-    fallback: Option<Arc<FlightSourceEntry>>,
-    /// Sources refusing our credentials, for `/readyz`.
-    pub auth_problems: AuthProblems,
-}
+pub type FlightSources = Registry<dyn FlightSource>;
+
+static FLIGHT_SOURCES: Kind = Kind {
+    section: "flights",
+    key: "airline designator",
+    auth_failures_metric: "skyhook_flight_source_auth_failures_total",
+    metric_label: "source",
+};
 
 impl FlightSources {
     pub fn from_settings(
         settings: &FlightsSettings,
         http: reqwest::Client,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, FlightRegistryError> {
+    ) -> Result<Self, RegistryError> {
         let mut sources = Vec::<(Arc<dyn FlightSource>, &FlightSourceSettings)>::new();
         if settings.demo.enabled {
             let step = settings.demo.step.map_or(Duration::from_secs(30), |s| s.0);
@@ -78,45 +64,16 @@ impl FlightSources {
                 &settings.flightaware,
             ));
         }
-        let mut registry = Self::default();
+        let mut registry = Self::new(&FLIGHT_SOURCES);
         for (source, config) in sources {
-            let entry = Arc::new(FlightSourceEntry {
-                throttle: Throttle::new(config.rate_limit, config.concurrency as usize),
-                source,
-            });
-            registry.add(entry, &config.designators)?;
+            let throttle = Throttle::new(config.rate_limit, config.concurrency as usize);
+            registry.add(source, throttle, &config.designators)?;
         }
         Ok(registry)
     }
 
-    /// Registers a source for designators (`*` = every designator no other source claims).
-    pub fn add(
-        &mut self,
-        entry: Arc<FlightSourceEntry>,
-        designators: &[String],
-    ) -> Result<(), FlightRegistryError> {
-        for designator in designators {
-            let designator = designator.trim().to_ascii_uppercase();
-            let existing = if designator == "*" {
-                self.fallback.replace(entry.clone())
-            } else {
-                self.by_designator.insert(designator.clone(), entry.clone())
-            };
-            if let Some(other) = existing {
-                return Err(FlightRegistryError::DesignatorClaimedTwice {
-                    designator,
-                    first: other.source.name(),
-                    second: entry.source.name(),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// The source serving a flight number, if any enabled source does.
     pub fn for_number(&self, number: &FlightNumber) -> Option<&Arc<FlightSourceEntry>> {
-        self.by_designator
-            .get(number.designator())
-            .or(self.fallback.as_ref())
+        self.serving(number.designator())
     }
 }

@@ -13,10 +13,9 @@ pub use lufthansa::normalize::{LufthansaPush, PushedEvent};
 use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
 use crate::domain::{AwbNumber, Tracking};
-use crate::ingest::{Source, SourceError, Throttle};
+use crate::ingest::{Entry, Kind, Registry, RegistryError, Source, SourceError, Throttle};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,60 +62,17 @@ pub trait Carrier: Source {
 }
 
 /// A carrier with the limits it must be called under.
-pub struct CarrierEntry {
-    pub carrier: Arc<dyn Carrier>,
-    pub throttle: Throttle,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error("carriers.{first} and carriers.{second} both claim AWB prefix `{prefix}`")]
-    PrefixClaimedTwice {
-        prefix: String,
-        first: &'static str,
-        second: &'static str,
-    },
-    #[error("carriers.{0}.callback_url is not set (it defaults to one under server.public_url)")]
-    NoCallbackUrl(&'static str),
-}
+pub type CarrierEntry = Entry<dyn Carrier>;
 
 /// Which enabled carrier serves which AWB prefix.
-#[derive(Default)]
-pub struct Carriers {
-    by_prefix: HashMap<String, Arc<CarrierEntry>>,
-    fallback: Option<Arc<CarrierEntry>>,
-    by_name: HashMap<&'static str, Arc<CarrierEntry>>,
-    auth_problems: AuthProblems,
-}
+pub type Carriers = Registry<dyn Carrier>;
 
-/// Sources whose last answer refused our credentials, with what they said: shown on
-/// `/readyz` until a later answer succeeds. Shared by carriers and flight-status sources.
-#[derive(Default)]
-pub struct AuthProblems(std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>);
-
-impl AuthProblems {
-    /// Records whether a source accepted our credentials on its latest answer.
-    pub fn report(&self, source: &'static str, refused: Option<String>) {
-        let mut problems = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match refused {
-            Some(error) => problems.insert(source, error),
-            None => problems.remove(source),
-        };
-    }
-
-    /// Sources currently refusing our credentials, with the error they gave.
-    pub fn list(&self) -> Vec<(&'static str, String)> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|(name, error)| (*name, error.clone()))
-            .collect()
-    }
-}
+static CARRIERS: Kind = Kind {
+    section: "carriers",
+    key: "AWB prefix",
+    auth_failures_metric: "skyhook_carrier_auth_failures_total",
+    metric_label: "carrier",
+};
 
 impl Carriers {
     /// Builds the enabled carriers from configuration.
@@ -163,60 +119,17 @@ impl Carriers {
                 &settings.trackingmore,
             ));
         }
-        let mut registry = Self::default();
+        let mut registry = Self::new(&CARRIERS);
         for (carrier, config) in carriers {
-            let entry = Arc::new(CarrierEntry {
-                throttle: Throttle::new(config.rate_limit, config.concurrency as usize),
-                carrier,
-            });
-            registry.add(entry, &config.prefixes)?;
+            let throttle = Throttle::new(config.rate_limit, config.concurrency as usize);
+            registry.add(carrier, throttle, &config.prefixes)?;
         }
         Ok(registry)
     }
 
-    /// Registers a carrier for prefixes (`*` = every prefix no other carrier claims).
-    pub fn add(
-        &mut self,
-        entry: Arc<CarrierEntry>,
-        prefixes: &[String],
-    ) -> Result<(), RegistryError> {
-        let name = entry.carrier.name();
-        for prefix in prefixes {
-            let existing = if prefix == "*" {
-                self.fallback.replace(entry.clone())
-            } else {
-                self.by_prefix.insert(prefix.clone(), entry.clone())
-            };
-            if let Some(other) = existing {
-                return Err(RegistryError::PrefixClaimedTwice {
-                    prefix: prefix.clone(),
-                    first: other.carrier.name(),
-                    second: name,
-                });
-            }
-        }
-        self.by_name.insert(name, entry);
-        Ok(())
-    }
-
     /// The carrier serving an AWB, if any enabled carrier does.
     pub fn for_awb(&self, awb: &AwbNumber) -> Option<&Arc<CarrierEntry>> {
-        self.by_prefix.get(awb.prefix()).or(self.fallback.as_ref())
-    }
-
-    pub fn by_name(&self, name: &str) -> Option<&Arc<CarrierEntry>> {
-        self.by_name.get(name)
-    }
-
-    /// Records whether a carrier accepted our credentials on its latest answer.
-    pub fn report_auth(&self, carrier: &'static str, refused: Option<&SourceError>) {
-        self.auth_problems
-            .report(carrier, refused.map(ToString::to_string));
-    }
-
-    /// Carriers currently refusing our credentials, with the error they gave.
-    pub fn auth_problems(&self) -> Vec<(&'static str, String)> {
-        self.auth_problems.list()
+        self.serving(awb.prefix())
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod flights;
 mod registry;
+mod round;
 pub mod shipments;
 mod source;
 mod throttle;

@@ -8,21 +8,18 @@ use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
+use crate::ingest::round::{Rounds, join_all};
 use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 pub struct FlightPoller {
     store: Arc<dyn Store>,
     sources: Arc<FlightSources>,
-    clock: Arc<dyn Clock>,
-    settings: PollerSettings,
-    email_batch_window: TimeDelta,
-    owner: Uuid,
+    rounds: Rounds,
 }
 
 impl FlightPoller {
@@ -36,58 +33,38 @@ impl FlightPoller {
         Arc::new(Self {
             store,
             sources,
-            clock,
-            settings,
-            email_batch_window: TimeDelta::from_std(email_batch_window).unwrap_or(TimeDelta::MAX),
-            owner: Uuid::new_v4(),
+            rounds: Rounds::new(clock, settings, email_batch_window),
         })
     }
 
     /// Checks until cancelled; a round that found work is followed at once by the next.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        tracing::info!(owner = %self.owner, "flight poller started");
-        while !shutdown.is_cancelled() {
-            let checked = match self.clone().check_once().await {
-                Ok(checked) => checked,
-                Err(err) => {
-                    tracing::error!(
-                        error = format!("{:#}", anyhow::Error::from(err)),
-                        "flight check round failed"
-                    );
-                    0
-                }
-            };
-            if checked == 0 {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
-                }
-            }
-        }
-        tracing::info!("flight poller stopped");
+        self.rounds
+            .run("flight poller", "flight check", shutdown, || {
+                self.clone().check_once()
+            })
+            .await;
     }
 
     /// One round: claim a batch of due checks, look each up within its source's limits, and
     /// record every outcome. Returns how many were claimed.
     pub async fn check_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let lease_until =
-            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let (now, lease_until) = self.rounds.lease();
         let claims = self
             .store
-            .claim_due_flight_checks(self.owner, now, lease_until, self.settings.batch_size)
+            .claim_due_flight_checks(
+                self.rounds.owner,
+                now,
+                lease_until,
+                self.rounds.settings.batch_size,
+            )
             .await?;
         let claimed = claims.len();
         let mut tasks = JoinSet::new();
         for claim in claims {
             tasks.spawn(self.clone().check(claim));
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(panic) => tracing::error!(error = %panic, "flight check task panicked"),
-            }
-        }
+        join_all(tasks, "flight check").await?;
         Ok(claimed)
     }
 
@@ -162,7 +139,7 @@ impl FlightPoller {
         error: Option<String>,
         bounds: Bounds,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.rounds.clock.now();
         let failures = match last {
             LastPoll::Failed { failures, .. } => failures,
             _ => 0,
@@ -176,26 +153,22 @@ impl FlightPoller {
             check_failures: failures,
             error,
             reports,
-            email_batch_window: self.email_batch_window,
+            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_flight_check(self.owner, record).await? {
+        if !self
+            .store
+            .record_flight_check(self.rounds.owner, record)
+            .await?
+        {
             tracing::warn!(flight = %claim.number, date = %claim.date,
                 "lease lost before the flight check was recorded; dropped");
         }
         Ok(())
     }
 
-    /// The poller's bounds, tightened for a source that changes faster (the demo).
     fn bounds(&self, entry: Option<&FlightSourceEntry>) -> Bounds {
-        let min = entry
-            .and_then(|e| e.source.min_interval())
-            .map_or(self.settings.min_interval.0, |m| {
-                m.min(self.settings.min_interval.0)
-            });
-        Bounds {
-            min,
-            max: self.settings.max_interval.0.max(min),
-        }
+        self.rounds
+            .bounds(entry.and_then(|e| e.source.min_interval()))
     }
 }
 

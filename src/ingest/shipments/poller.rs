@@ -8,6 +8,7 @@ use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
+use crate::ingest::round::{Rounds, join_all, time_delta};
 use crate::ingest::{SourceError, SourceId};
 use crate::store::{ClaimedShipment, PollRecord, PollResult, StaleRegistration, Store, StoreError};
 use chrono::TimeDelta;
@@ -15,17 +16,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 pub struct Poller {
     store: Arc<dyn Store>,
     carriers: Arc<Carriers>,
-    clock: Arc<dyn Clock>,
-    settings: PollerSettings,
-    /// How long emails queued by a poll wait for more news (`email.batch_window`).
-    email_batch_window: TimeDelta,
-    /// This instance's identity on the leases it takes.
-    owner: Uuid,
+    rounds: Rounds,
 }
 
 impl Poller {
@@ -39,47 +34,30 @@ impl Poller {
         Arc::new(Self {
             store,
             carriers,
-            clock,
-            settings,
-            email_batch_window: TimeDelta::from_std(email_batch_window).unwrap_or(TimeDelta::MAX),
-            owner: Uuid::new_v4(),
+            rounds: Rounds::new(clock, settings, email_batch_window),
         })
     }
 
     /// Polls until cancelled; a round that found work is followed at once by the next.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        tracing::info!(owner = %self.owner, "poller started");
-        while !shutdown.is_cancelled() {
-            let polled = match self.clone().poll_once().await {
-                Ok(polled) => polled,
-                Err(err) => {
-                    tracing::error!(
-                        error = format!("{:#}", anyhow::Error::from(err)),
-                        "poll round failed"
-                    );
-                    0
-                }
-            };
-            if polled == 0 {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
-                }
-            }
-        }
-        tracing::info!("poller stopped");
+        self.rounds
+            .run("poller", "poll", shutdown, || self.clone().poll_once())
+            .await;
     }
 
     /// One round: claim a batch, fetch per carrier within its limits, record every outcome;
     /// then remove push registrations no subscription needs any more. Returns how many
     /// shipments were claimed for either.
     pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let lease_until =
-            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let (now, lease_until) = self.rounds.lease();
         let claims = self
             .store
-            .claim_due_shipments(self.owner, now, lease_until, self.settings.batch_size)
+            .claim_due_shipments(
+                self.rounds.owner,
+                now,
+                lease_until,
+                self.rounds.settings.batch_size,
+            )
             .await?;
         let claimed = claims.len();
         let mut by_carrier: HashMap<&'static str, (Arc<CarrierEntry>, Vec<ClaimedShipment>)> =
@@ -111,12 +89,7 @@ impl Poller {
                 tasks.spawn(self.clone().fetch_batch(entry.clone(), batch));
             }
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(panic) => tracing::error!(error = %panic, "poll task panicked"),
-            }
-        }
+        join_all(tasks, "poll").await?;
         let unregistered = self.unregister_stale(now, lease_until).await?;
         Ok(claimed + unregistered)
     }
@@ -129,7 +102,12 @@ impl Poller {
     ) -> Result<usize, StoreError> {
         let stale = self
             .store
-            .claim_stale_registrations(self.owner, now, lease_until, self.settings.batch_size)
+            .claim_stale_registrations(
+                self.rounds.owner,
+                now,
+                lease_until,
+                self.rounds.settings.batch_size,
+            )
             .await?;
         let claimed = stale.len();
         let mut tasks = JoinSet::new();
@@ -145,12 +123,7 @@ impl Poller {
             };
             tasks.spawn(self.clone().unregister(entry, registration));
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(panic) => tracing::error!(error = %panic, "unregister task panicked"),
-            }
-        }
+        join_all(tasks, "unregister").await?;
         Ok(claimed)
     }
 
@@ -167,7 +140,7 @@ impl Poller {
                 .await
         };
         let carrier = entry.source.name();
-        let now = self.clock.now();
+        let now = self.rounds.clock.now();
         let bounds = self.bounds(carrier);
         let (result, failures, next) = match result {
             Ok(()) => (PollResult::Unregistered, 0, now + max_delta(bounds)),
@@ -196,9 +169,9 @@ impl Poller {
             next_poll_at: next,
             poll_failures: failures,
             result,
-            email_batch_window: self.email_batch_window,
+            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_poll(self.owner, record).await? {
+        if !self.store.record_poll(self.rounds.owner, record).await? {
             tracing::warn!(awb = %registration.awb, "lease lost before the unregistration was recorded");
         }
         Ok(())
@@ -235,7 +208,7 @@ impl Poller {
         carrier: &'static str,
         result: Result<Fetched, SourceError>,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.rounds.clock.now();
         let bounds = self.bounds(carrier);
         let awb = claim.awb.clone();
         // The schedule follows the freshest flight times: the answer's when there is one.
@@ -286,29 +259,21 @@ impl Poller {
             next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,
             result,
-            email_batch_window: self.email_batch_window,
+            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_poll(self.owner, record).await? {
+        if !self.store.record_poll(self.rounds.owner, record).await? {
             tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
         }
         Ok(())
     }
 
     fn bounds(&self, carrier: &str) -> Bounds {
-        let min = self
-            .carriers
-            .by_name(carrier)
-            .and_then(|e| e.source.min_interval())
-            .map_or(self.settings.min_interval.0, |m| {
-                m.min(self.settings.min_interval.0)
-            });
-        Bounds {
-            min,
-            max: self.settings.max_interval.0.max(min),
-        }
+        let entry = self.carriers.by_name(carrier);
+        self.rounds
+            .bounds(entry.and_then(|e| e.source.min_interval()))
     }
 }
 
 fn max_delta(bounds: Bounds) -> TimeDelta {
-    TimeDelta::from_std(bounds.max).unwrap_or(TimeDelta::MAX)
+    time_delta(bounds.max)
 }

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::domain::AwbNumber;
 use crate::domain::normalize::NormalizeError;
 use crate::domain::{Tracking, TrackingEvent};
+use crate::ingest::round::time_delta;
 use crate::store::{PollRecord, PollResult, RefClaim, Store, StoreError};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -64,13 +65,12 @@ impl Pushes {
         quiet: Duration,
         email_batch_window: Duration,
     ) -> Self {
-        let delta = |d| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
         Self {
             store,
             clock,
-            lease: delta(lease),
-            quiet: delta(quiet),
-            email_batch_window: delta(email_batch_window),
+            lease: time_delta(lease),
+            quiet: time_delta(quiet),
+            email_batch_window: time_delta(email_batch_window),
         }
     }
 

@@ -50,7 +50,7 @@ pub struct CallbackCheck {
     pub guard: Arc<crate::dispatch::CallbackGuard>,
     /// Guarded like the dispatcher's client.
     pub client: reqwest::Client,
-    pub preflight: crate::dispatch::PreflightMode,
+    pub preflight: crate::domain::PreflightMode,
 }
 
 impl CallbackCheck {

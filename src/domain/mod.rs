@@ -13,6 +13,7 @@ pub mod headers;
 pub mod message;
 pub mod netguard;
 pub mod normalize;
+pub mod preflight;
 pub mod retry;
 pub mod schedule;
 pub mod signature;
@@ -31,6 +32,7 @@ pub use flight_state::{
 };
 pub use headers::{CustomHeaders, HeadersError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
+pub use preflight::PreflightMode;
 pub use states::{StateFilter, StatesError};
 pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,

@@ -1,5 +1,8 @@
-//! The one place that wires everything: configuration → store → HTTP API, under one
-//! cancellation token that stops the server (and, later, the workers) together.
+//! The one place that wires everything. From the settings it opens the store and builds the
+//! carriers and flight-status sources, the shipment and flight pollers (`poller.enabled`),
+//! the dispatcher (`delivery.enabled`), the callback guard and preflight client, the carrier
+//! push intake and the HTTP API; [`Application::run_until_stopped`] then serves the API and
+//! runs the workers under one cancellation token, so a shutdown stops them all together.
 
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};

@@ -24,8 +24,8 @@ pub enum NormalizeError {
     Missing { what: &'static str },
 }
 
-/// The description for a known IATA status code (Cargo-IMP / cXML list, see DESIGN.md), used
-/// when a source sends a code without one. Discrepancy sub-codes are included.
+/// The description for a known status code (IATA's Cargo-IMP / Cargo-XML status list, plus
+/// Lufthansa's TOA and the e-AWB's FWB), used when a source sends a code without one. Discrepancy sub-codes are included.
 pub fn describe_code(code: &str) -> Option<&'static str> {
     Some(match code.trim().to_ascii_uppercase().as_str() {
         "BKD" => "Booked",

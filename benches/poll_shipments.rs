@@ -39,13 +39,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use fake_cargoai::FakeCargoAi;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use skyhook::carriers::Carriers;
 use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{LogFormat, Secret, Settings};
 use skyhook::domain::{
     ApiKey, AwbNumber, KeyName, RequestedChannels, SigningSecret, StateFilter, Target,
 };
-use skyhook::poller::Poller;
+use skyhook::ingest::shipments::Carriers;
+use skyhook::ingest::shipments::Poller;
 use skyhook::store::{NewSubscription, Store};
 use sqlx::Connection;
 use std::collections::BTreeMap;

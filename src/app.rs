@@ -1,14 +1,15 @@
-//! The one place that wires everything: configuration → store → HTTP API, under one
-//! cancellation token that stops the server (and, later, the workers) together.
+//! The one place that wires everything. From the settings it opens the store and builds the
+//! carriers and flight-status sources, the shipment and flight pollers (`poller.enabled`),
+//! the dispatcher (`delivery.enabled`), the callback guard and preflight client, the carrier
+//! push intake and the HTTP API; [`Application::run_until_stopped`] then serves the API and
+//! runs the workers under one cancellation token, so a shutdown stops them all together.
 
 use crate::api::{self, AppState};
-use crate::carriers::Carriers;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::dispatch::{self, CallbackGuard, Dispatcher};
-use crate::flight_poller::FlightPoller;
-use crate::flights::FlightSources;
-use crate::poller::Poller;
+use crate::ingest::flights::{FlightPoller, FlightSources};
+use crate::ingest::shipments::{Carriers, Poller, Pushes};
 use crate::store::{self, Store};
 use crate::telemetry;
 use anyhow::Context;
@@ -63,7 +64,7 @@ impl Application {
             .lufthansa
             .callback_url
             .get_or_insert_with(|| {
-                crate::carriers::lufthansa_callback(&settings.server.public_url)
+                crate::ingest::shipments::lufthansa_callback(&settings.server.public_url)
             });
         let carriers = Arc::new(
             Carriers::from_settings(&carrier_settings, http.clone(), clock.clone())
@@ -106,7 +107,7 @@ impl Application {
             .user_agent(concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the preflight HTTP client")?;
-        let pushes = Arc::new(crate::pushes::Pushes::new(
+        let pushes = Arc::new(Pushes::new(
             store.clone(),
             clock.clone(),
             settings.poller.lease.0,

@@ -47,7 +47,7 @@ pub struct WebhookSettings {
     pub timeout: HumanDuration,
     /// Networks exempt from the SSRF guard.
     pub allow_networks: crate::domain::AllowNetworks,
-    pub preflight: crate::dispatch::PreflightMode,
+    pub preflight: crate::domain::PreflightMode,
 }
 
 #[derive(Debug, Clone, Deserialize)]

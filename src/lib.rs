@@ -3,12 +3,9 @@
 //! Module map (dependencies point downwards only; `app` alone knows everything):
 //! - [`app`]: wires configuration, storage, the HTTP API and background workers together.
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
-//! - [`carriers`]: tracking sources (carrier and aggregator adapters) and their registry.
-//! - [`flights`]: flight-status sources (the demo sandbox, FlightAware AeroAPI) and their
-//!   registry.
-//! - [`poller`]: claims due shipments, fetches, diffs and records what is new.
-//! - [`flight_poller`]: the same for subscribed flights, against the flight-status sources.
-//! - [`pushes`]: applies what push carriers (Lufthansa) send, by the poller's rules.
+//! - [`ingest`]: what comes in, as one pipeline (claim → fetch → normalise → diff → record):
+//!   [`ingest::shipments`] (carriers and aggregators, the poller, carrier pushes) and
+//!   [`ingest::flights`] (flight-status sources and the flight poller).
 //! - [`dispatch`]: outbound delivery of queued messages (signed webhooks with
 //!   retries and an SSRF guard, email).
 //! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
@@ -19,15 +16,11 @@
 
 pub mod api;
 pub mod app;
-pub mod carriers;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod domain;
-pub mod flight_poller;
-pub mod flights;
-pub mod poller;
-pub mod pushes;
+pub mod ingest;
 pub mod store;
 pub mod telemetry;

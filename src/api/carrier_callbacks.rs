@@ -4,14 +4,13 @@
 //! Lufthansa first sends `OPTIONS` and requires an `Allow` header that includes POST; then it
 //! POSTs `{subscriptionId, AWB, State, toaTimestamp, timestamp}` for every new status. There is
 //! no API key on these requests: a push is accepted only when its `subscriptionId` is one
-//! Skyhook registered (see [`crate::pushes`]), so anything else is refused and logged. Bodies
+//! Skyhook registered (see [`crate::ingest::shipments::Pushes`]), so anything else is refused and logged. Bodies
 //! are bounded like every other request.
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::ApiJson;
-use crate::domain::normalize::lufthansa::LufthansaPush;
-use crate::pushes::PushError;
+use crate::ingest::shipments::{LufthansaPush, PushError};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};

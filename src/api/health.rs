@@ -54,8 +54,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         .chain(
             state
                 .flight_sources
-                .auth_problems
-                .list()
+                .auth_problems()
                 .into_iter()
                 .map(|(name, error)| format!("flights.{name}: {error}")),
         )

@@ -13,8 +13,8 @@ mod one_click;
 pub mod shipments;
 pub mod subscriptions;
 
-use crate::carriers::Carriers;
 use crate::clock::Clock;
+use crate::ingest::shipments::Carriers;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,10 +38,10 @@ pub struct AppState {
     /// Which carrier serves which AWB prefix (handlers only ask, never call carriers).
     pub carriers: Arc<Carriers>,
     /// Flight-status sources (handlers only read their credential problems).
-    pub flight_sources: Arc<crate::flights::FlightSources>,
+    pub flight_sources: Arc<crate::ingest::flights::FlightSources>,
     pub callbacks: Arc<CallbackCheck>,
     /// Applies what push carriers send to their callbacks.
-    pub pushes: Arc<crate::pushes::Pushes>,
+    pub pushes: Arc<crate::ingest::shipments::Pushes>,
 }
 
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
@@ -50,7 +50,7 @@ pub struct CallbackCheck {
     pub guard: Arc<crate::dispatch::CallbackGuard>,
     /// Guarded like the dispatcher's client.
     pub client: reqwest::Client,
-    pub preflight: crate::dispatch::PreflightMode,
+    pub preflight: crate::domain::PreflightMode,
 }
 
 impl CallbackCheck {
@@ -159,7 +159,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route(
-            crate::carriers::LUFTHANSA_CALLBACK_PATH,
+            crate::ingest::shipments::LUFTHANSA_CALLBACK_PATH,
             post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
         )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))

@@ -71,7 +71,7 @@ pub async fn get(
         .carrier
         .as_deref()
         .and_then(|name| state.carriers.by_name(name))
-        .is_some_and(|entry| entry.carrier.is_sandbox());
+        .is_some_and(|entry| entry.source.is_sandbox());
     Ok(Json(ShipmentResponse {
         awb: view.awb.to_string(),
         origin: view.summary.origin,

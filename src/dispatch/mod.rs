@@ -16,5 +16,5 @@ pub mod webhook;
 pub mod worker;
 
 pub use guard::{CallbackGuard, GuardError, GuardedResolver, guarded_client_builder};
-pub use preflight::{PreflightError, PreflightMode, preflight};
+pub use preflight::{PreflightError, preflight};
 pub use worker::Dispatcher;

@@ -6,27 +6,14 @@
 //! answer OPTIONS with 404 or 405, often without `Allow`), so the default is gentler: the URL
 //! must answer at all, and must not say it refuses POST. The Lufthansa rule is `strict`.
 
+use crate::domain::PreflightMode;
 use reqwest::StatusCode;
 use reqwest::header::{ALLOW, HeaderMap};
-use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
 
 /// How long a preflight may take, so a subscribe request does not hang on a slow receiver.
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How demanding the preflight is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PreflightMode {
-    /// Any HTTP answer will do, unless it carries an `Allow` header without POST.
-    #[default]
-    Reachable,
-    /// A 2xx answer with an `Allow` header that includes POST (the Lufthansa Cargo rule).
-    Strict,
-    /// No request at all.
-    Off,
-}
 
 /// Why a callback failed its preflight; the message says what was seen, for the subscriber.
 #[derive(Debug, thiserror::Error)]
@@ -305,24 +292,5 @@ mod tests {
                 "the URL stays out of the message: {err}"
             );
         }
-    }
-
-    #[test]
-    fn modes_deserialize_from_lowercase_names_and_default_to_reachable() {
-        #[derive(Deserialize)]
-        struct Settings {
-            #[serde(default)]
-            preflight: PreflightMode,
-        }
-        for (json, mode) in [
-            (r#"{"preflight": "reachable"}"#, PreflightMode::Reachable),
-            (r#"{"preflight": "strict"}"#, PreflightMode::Strict),
-            (r#"{"preflight": "off"}"#, PreflightMode::Off),
-            ("{}", PreflightMode::Reachable),
-        ] {
-            let settings: Settings = serde_json::from_str(json).unwrap();
-            assert_eq!(settings.preflight, mode, "{json}");
-        }
-        assert!(serde_json::from_str::<Settings>(r#"{"preflight": "Strict"}"#).is_err());
     }
 }

@@ -103,7 +103,7 @@ impl WebhookSender {
             Err(e) => return AttemptReport::failed(describe_send_error(&e)),
         };
         let status = response.status();
-        let retry_after = crate::carriers::retry_after(response.headers())
+        let retry_after = crate::ingest::retry_after(response.headers())
             .or_else(|| retry_after_date(response.headers(), now));
         let body = read_bounded(&mut response).await;
         if status.is_success() {

@@ -79,7 +79,8 @@ impl fmt::Display for AwbNumber {
     }
 }
 
-/// Prefixes agreed by independent sources (see DESIGN.md). `000` is the sandbox prefix.
+/// Prefixes on which independent published airline-prefix lists agree. `000` is the sandbox
+/// prefix.
 fn airline_for_prefix(prefix: &str) -> Option<&'static str> {
     Some(match prefix {
         "000" => "Sandbox",

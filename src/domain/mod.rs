@@ -14,6 +14,7 @@ pub mod ids;
 pub mod message;
 pub mod netguard;
 pub mod normalize;
+pub mod preflight;
 pub mod retry;
 pub mod schedule;
 pub mod signature;
@@ -32,6 +33,7 @@ pub use flight_state::{
 };
 pub use headers::{CustomHeaders, HeadersError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
+pub use preflight::PreflightMode;
 pub use states::{StateFilter, StatesError};
 pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,

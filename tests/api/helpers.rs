@@ -145,7 +145,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.poller.enabled = false;
     // Delivery tests start the dispatcher themselves, against local receivers.
     settings.delivery.enabled = false;
-    settings.webhooks.preflight = skyhook::dispatch::PreflightMode::Off;
+    settings.webhooks.preflight = skyhook::domain::PreflightMode::Off;
     settings.email.batch_window = skyhook::config::HumanDuration(std::time::Duration::ZERO);
     let cargoai = &mut settings.carriers.cargoai;
     cargoai.enabled = true;

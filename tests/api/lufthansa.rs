@@ -9,11 +9,11 @@ use crate::helpers::{Backend, TestApp, hook, on_both_backends, spawn_app_with, t
 use crate::trackingmore::Metrics;
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
-use skyhook::carriers::{Carriers, lufthansa_callback};
 use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{Secret, Settings};
 use skyhook::domain::AwbNumber;
-use skyhook::poller::Poller;
+use skyhook::ingest::shipments::Poller;
+use skyhook::ingest::shipments::{Carriers, lufthansa_callback};
 use skyhook::store::RefClaim;
 use std::sync::Arc;
 

@@ -5,13 +5,13 @@ use crate::fake_carrier::{Answer, FakeCarrier};
 use crate::helpers::{Backend, TestDb, on_both_backends, spawn_app_with, test_settings};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use skyhook::carriers::Carriers;
 use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::HumanDuration;
 use skyhook::domain::{
     ApiKey, AwbNumber, KeyName, RequestedChannels, SigningSecret, StateFilter, Target,
 };
-use skyhook::poller::Poller;
+use skyhook::ingest::shipments::Carriers;
+use skyhook::ingest::shipments::Poller;
 use skyhook::store::{NewSubscription, ShipmentView, Store};
 use std::sync::Arc;
 use std::time::Duration;

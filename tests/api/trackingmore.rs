@@ -7,13 +7,13 @@ use crate::helpers::{Backend, TestDb, awb, hook, on_both_backends, spawn_app_wit
 use chrono::{TimeDelta, Utc};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{Map, Value, json};
-use skyhook::carriers::Carriers;
 use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{Secret, Settings};
 use skyhook::domain::{
     ApiKey, AwbNumber, KeyName, RequestedChannels, SigningSecret, StateFilter, Target,
 };
-use skyhook::poller::Poller;
+use skyhook::ingest::shipments::Carriers;
+use skyhook::ingest::shipments::Poller;
 use skyhook::store::{NewSubscription, ShipmentView, Store};
 use std::sync::Arc;
 

@@ -21,7 +21,7 @@ const NAIVE_FORMATS: [&str; 4] = [
 ];
 
 /// A raw value as it appears in a note: strings unquoted, long values shortened.
-pub(super) fn show(value: &Value) -> String {
+pub fn show(value: &Value) -> String {
     let text = match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -37,7 +37,7 @@ fn left_out(notes: &mut Vec<String>, field: &str, raw: &Value, why: &str) {
 }
 
 /// Text, trimmed; numbers are accepted as written.
-pub(super) fn text(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<String> {
+pub fn text(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<String> {
     match value? {
         Value::Null => None,
         Value::String(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(str::to_owned),
@@ -62,7 +62,7 @@ fn read_number(value: &Value) -> Result<Option<f64>, ()> {
 }
 
 /// A non-negative quantity given as a number or a string (`"1000.0"`, `9`).
-pub(super) fn number(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<f64> {
+pub fn number(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<f64> {
     let raw = value?;
     match read_number(raw) {
         Ok(Some(n)) if n >= 0.0 => Some(n),
@@ -75,7 +75,7 @@ pub(super) fn number(field: &str, value: Option<&Value>, notes: &mut Vec<String>
 }
 
 /// A whole count given as a number or a string (`"34"`, `9`, `9.0`).
-pub(super) fn count(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<u32> {
+pub fn count(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<u32> {
     let raw = value?;
     match read_number(raw) {
         Ok(None) => None,
@@ -90,11 +90,7 @@ pub(super) fn count(field: &str, value: Option<&Value>, notes: &mut Vec<String>)
 
 /// A weight in kilograms. Strings may carry a unit: `K`/`KG`/`KGS` (Cargo-IMP writes `1981K`)
 /// or `L`/`LB`/`LBS`, which is converted and noted.
-pub(super) fn weight_kg(
-    field: &str,
-    value: Option<&Value>,
-    notes: &mut Vec<String>,
-) -> Option<f64> {
+pub fn weight_kg(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<f64> {
     let raw = value?;
     let Value::String(s) = raw else {
         return number(field, value, notes);
@@ -127,7 +123,7 @@ pub(super) fn weight_kg(
 
 /// Parses a date-time keeping the offset it was written with. The flag is true when the text had
 /// no offset and was read as UTC; deciding how to report that is the caller's business.
-pub(super) fn parse_timestamp(text: &str) -> Option<(DateTime<FixedOffset>, bool)> {
+pub fn parse_timestamp(text: &str) -> Option<(DateTime<FixedOffset>, bool)> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some((t, false));
@@ -148,7 +144,7 @@ pub(super) fn parse_timestamp(text: &str) -> Option<(DateTime<FixedOffset>, bool
 }
 
 /// A date-time and whether its offset was missing; unreadable values are noted and left out.
-pub(super) fn timestamp_parts(
+pub fn timestamp_parts(
     field: &str,
     value: Option<&Value>,
     notes: &mut Vec<String>,
@@ -163,7 +159,7 @@ pub(super) fn timestamp_parts(
 }
 
 /// A date-time with its offset; one without an offset is read as UTC and noted.
-pub(super) fn timestamp(
+pub fn timestamp(
     field: &str,
     value: Option<&Value>,
     notes: &mut Vec<String>,
@@ -179,11 +175,7 @@ pub(super) fn timestamp(
 }
 
 /// A 3-letter IATA airport code, upper-cased; anything else is left out.
-pub(super) fn airport(
-    field: &str,
-    value: Option<&Value>,
-    notes: &mut Vec<String>,
-) -> Option<String> {
+pub fn airport(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<String> {
     let code = text(field, value, notes)?;
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
         Some(code.to_ascii_uppercase())
@@ -197,7 +189,7 @@ pub(super) fn airport(
 
 /// A yes/no flag given as a boolean, `"true"`/`"false"` (CargoAI documents `isPlanned` as a
 /// string) or `1`/`0`.
-pub(super) fn flag(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<bool> {
+pub fn flag(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<bool> {
     let raw = value?;
     let parsed = match raw {
         Value::Null => return None,
@@ -219,7 +211,7 @@ pub(super) fn flag(field: &str, value: Option<&Value>, notes: &mut Vec<String>) 
 
 /// A status code, trimmed and upper-cased; unknown codes are kept as received. A missing code is
 /// kept as an empty one so that the event itself is not lost.
-pub(super) fn status_code(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> String {
+pub fn status_code(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> String {
     match text(field, value, notes) {
         Some(code) => code.to_ascii_uppercase(),
         None => {
@@ -231,7 +223,7 @@ pub(super) fn status_code(field: &str, value: Option<&Value>, notes: &mut Vec<St
 
 /// A flight number without spaces, upper-cased (`cv 7493` → `CV7493`) so that the same flight
 /// written two ways still joins; its form is otherwise carrier-specific (`00733`, `CV7493`).
-pub(super) fn flight_number(
+pub fn flight_number(
     field: &str,
     value: Option<&Value>,
     notes: &mut Vec<String>,
@@ -246,7 +238,7 @@ pub(super) fn flight_number(
 
 /// A note when a coordinate pair documented as `lat,lon` is evidently written `lon,lat`: a first
 /// value beyond ±90 can only be a longitude. Pairs that could be either are not flagged.
-pub(super) fn swapped_coordinates(field: &str, value: Option<&Value>) -> Option<String> {
+pub fn swapped_coordinates(field: &str, value: Option<&Value>) -> Option<String> {
     let raw = value?.as_str()?;
     let (first, second) = raw.split_once(',')?;
     let first: f64 = first.trim().parse().ok()?;
@@ -260,7 +252,7 @@ pub(super) fn swapped_coordinates(field: &str, value: Option<&Value>) -> Option<
 }
 
 /// Notes each leg of a flight whose arrival instant precedes its departure; values are kept.
-pub(super) fn check_flight_times(field: &str, flight: &EventFlight, notes: &mut Vec<String>) {
+pub fn check_flight_times(field: &str, flight: &EventFlight, notes: &mut Vec<String>) {
     let pairs = [
         (
             "scheduled",
@@ -290,7 +282,7 @@ pub(super) fn check_flight_times(field: &str, flight: &EventFlight, notes: &mut 
 /// Checks that the AWB a source names is the one asked about. Only a different AWB is an error:
 /// a wrong check digit on the same serial (seed 001's `000-11223345`), or an absent or unreadable
 /// AWB, is noted and the requested AWB is assumed.
-pub(super) fn check_awb(
+pub fn check_awb(
     field: &str,
     requested: &AwbNumber,
     value: Option<&Value>,
@@ -323,7 +315,7 @@ pub(super) fn check_awb(
 }
 
 /// Drops repeated notes (the same odd flight shared by several events), keeping first order.
-pub(super) fn dedup_notes(notes: &mut Vec<String>) {
+pub fn dedup_notes(notes: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     notes.retain(|note| seen.insert(note.clone()));
 }

@@ -1,15 +1,10 @@
-//! Turning each source's wire format into the [`Tracking`](super::tracking::Tracking) model,
-//! leniently: odd values are normalised where possible, kept raw where not, and noted as
-//! anomalies instead of failing the shipment.
+//! What reading any source's wire format into the [`Tracking`](super::tracking::Tracking)
+//! model shares: lenient field readers (odd values normalised where possible, kept raw where
+//! not, and noted as anomalies instead of failing the shipment), the few errors that fail an
+//! answer as a whole, and the descriptions of known status codes. Each source's own format is
+//! read beside its adapter (`ingest::shipments::carriers::*::normalize`), with these.
 
-mod lenient;
-
-pub mod cargoai;
-pub mod lufthansa;
-pub mod trackingmore;
-
-pub use cargoai::from_cargoai;
-pub use trackingmore::{from_trackingmore, parse_trackingmore_response};
+pub mod lenient;
 
 use super::AwbNumber;
 
@@ -29,8 +24,8 @@ pub enum NormalizeError {
     Missing { what: &'static str },
 }
 
-/// The description for a known IATA status code (Cargo-IMP / cXML list, see DESIGN.md), used
-/// when a source sends a code without one. Discrepancy sub-codes are included.
+/// The description for a known status code (IATA's Cargo-IMP / Cargo-XML status list, plus
+/// Lufthansa's TOA and the e-AWB's FWB), used when a source sends a code without one. Discrepancy sub-codes are included.
 pub fn describe_code(code: &str) -> Option<&'static str> {
     Some(match code.trim().to_ascii_uppercase().as_str() {
         "BKD" => "Booked",

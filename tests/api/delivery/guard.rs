@@ -3,7 +3,7 @@
 use super::{AWB, DeliveryRig, booked, id};
 use crate::helpers::{Backend, hook, on_both_backends, spawn_app};
 use serde_json::json;
-use skyhook::dispatch::PreflightMode;
+use skyhook::domain::PreflightMode;
 use skyhook::domain::{AllowNetworks, Cidr};
 
 on_both_backends!(

@@ -15,12 +15,12 @@ use crate::receiver::{Received, Receiver};
 use crate::smtp_sink::SmtpSink;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
-use skyhook::carriers::Carriers;
 use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{HumanDuration, Settings};
 use skyhook::dispatch::Dispatcher;
 use skyhook::domain::{AllowNetworks, ApiKey, AwbNumber, Cidr, KeyName};
-use skyhook::poller::Poller;
+use skyhook::ingest::shipments::Carriers;
+use skyhook::ingest::shipments::Poller;
 use std::sync::Arc;
 use std::time::Duration;
 

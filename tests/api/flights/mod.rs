@@ -13,8 +13,7 @@ use crate::helpers::Backend;
 use chrono::{NaiveDate, TimeDelta, Utc};
 use serde_json::{Value, json};
 use skyhook::config::Secret;
-use skyhook::flight_poller::FlightPoller;
-use skyhook::flights::FlightSources;
+use skyhook::ingest::flights::{FlightPoller, FlightSources};
 use std::sync::Arc;
 
 /// A [`DeliveryRig`] plus a flight poller on its store and clock, with FlightAware pointed at

@@ -307,7 +307,7 @@ fn flight_source_settings_are_checked_naming_the_key() {
     both.flights.demo.designators = vec!["LH".into()];
     skyhook::telemetry::install_crypto_provider();
     let clock = std::sync::Arc::new(skyhook::clock::SystemClock);
-    let error = skyhook::flights::FlightSources::from_settings(
+    let error = skyhook::ingest::flights::FlightSources::from_settings(
         &both.flights,
         reqwest::Client::new(),
         clock,

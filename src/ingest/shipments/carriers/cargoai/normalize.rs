@@ -3,7 +3,7 @@
 //! checking the examples' known slips: swapped coordinates, arrivals before departures, an
 //! event-level copy of the flight date that disagrees with the flight, a wrong check digit.
 
-use super::{NormalizeError, describe_code, lenient};
+use crate::domain::normalize::{NormalizeError, describe_code, lenient};
 use crate::domain::{AwbNumber, EventFlight, SummaryStatus, Tracking, TrackingEvent, Uld};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde_json::{Map, Value};

@@ -5,18 +5,21 @@
 //! This module owns the request, what TrackingMore's HTTP statuses and `meta.code` values mean
 //! for each AWB of the batch, matching the answer's entries back to the AWBs asked about, and
 //! counting the quota spent (`skyhook_trackingmore_quota_spent_total`). What an entry says is
-//! read by [`crate::domain::normalize::trackingmore`].
+//! read by [`normalize`].
 
-use super::{Carrier, FetchError, FetchRequest, Fetched, join, retry_after};
+use super::{Carrier, FetchRequest, Fetched, join};
 use crate::config::CarrierSettings;
-use crate::domain::normalize::{from_trackingmore, parse_trackingmore_response};
+use crate::ingest::{Source, SourceError, SourceId, retry_after};
 use async_trait::async_trait;
+use normalize::{from_trackingmore, parse_trackingmore_response};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
 
-const NAME: &str = "trackingmore";
+mod normalize;
+
+const SOURCE: SourceId = SourceId::carrier("trackingmore");
 /// Seed 004: "Each air waybill consumes 20 quotas".
 const QUOTA_PER_AWB: u64 = 20;
 const DEFAULT_BATCH_SIZE: u32 = 40;
@@ -51,7 +54,7 @@ impl TrackingMore {
 
     /// One request for the whole batch; an error here is every AWB's error.
     #[tracing::instrument(name = "trackingmore.fetch", skip_all, fields(awbs = requests.len()))]
-    async fn request(&self, requests: &[FetchRequest]) -> Result<Answer, FetchError> {
+    async fn request(&self, requests: &[FetchRequest]) -> Result<Answer, SourceError> {
         let numbers: Vec<&str> = requests.iter().map(|r| r.awb.as_str()).collect();
         let sent = self
             .http
@@ -67,28 +70,24 @@ impl TrackingMore {
             metrics::counter!("skyhook_trackingmore_quota_spent_total")
                 .increment(QUOTA_PER_AWB * requests.len() as u64);
         }
-        let response = sent.map_err(|e| unavailable(e.to_string(), None))?;
+        let response = sent.map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
         let status = response.status();
         let wait = retry_after(response.headers());
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(FetchError::Unauthorized {
-                carrier: NAME,
-                status: status.as_u16(),
-            });
+            return Err(SOURCE.unauthorized(status.as_u16()));
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(unavailable(
-                format!("HTTP {status}"),
-                wait.or(Some(RATE_LIMIT_WAIT)),
-            ));
+            return Err(
+                SOURCE.unavailable(format!("HTTP {status}"), wait.or(Some(RATE_LIMIT_WAIT)))
+            );
         }
         if status.is_server_error() {
-            return Err(unavailable(format!("HTTP {status}"), wait));
+            return Err(SOURCE.unavailable(format!("HTTP {status}"), wait));
         }
         let body: Value = response
             .json()
             .await
-            .map_err(|e| malformed(format!("HTTP {status}, body not JSON: {e}")))?;
+            .map_err(|e| SOURCE.malformed(format!("HTTP {status}, body not JSON: {e}")))?;
         // TrackingMore's envelope is more specific than its HTTP status (a bad key may come as
         // HTTP 200 with code 4001), so it speaks first.
         if let Some((code, message)) = meta(&body)
@@ -97,7 +96,7 @@ impl TrackingMore {
             return Ok(Answer::NothingFound);
         }
         if !status.is_success() {
-            return Err(malformed(format!("unexpected HTTP {status}")));
+            return Err(SOURCE.malformed(format!("unexpected HTTP {status}")));
         }
         Ok(Answer::Entries(body))
     }
@@ -137,22 +136,21 @@ enum MetaVerdict {
 /// - 4017 (tracking does not exist), 4031 (empty result): nothing known about any AWB yet.
 /// - everything else (4012–4016 bad parameters, 4020 over 200 per request, unknown codes): our
 ///   request or their format is off; Malformed, so the stored error names the code.
-fn classify(code: i64, message: &str, wait: Option<Duration>) -> Result<MetaVerdict, FetchError> {
+fn classify(code: i64, message: &str, wait: Option<Duration>) -> Result<MetaVerdict, SourceError> {
     let said = || format!("TrackingMore code {code}: {message}");
     match code {
         200 | 201 => Ok(MetaVerdict::Success),
-        401 | 403 | 4001 | 4002 | 4018 => Err(FetchError::Unauthorized {
-            carrier: NAME,
-            status: u16::try_from(code).unwrap_or(u16::MAX),
-        }),
-        202 | 429 => Err(unavailable(said(), wait.or(Some(RATE_LIMIT_WAIT)))),
-        500 | 503 => Err(unavailable(said(), wait)),
-        402 | 4019 | 4021 => Err(unavailable(
+        401 | 403 | 4001 | 4002 | 4018 => {
+            Err(SOURCE.unauthorized(u16::try_from(code).unwrap_or(u16::MAX)))
+        }
+        202 | 429 => Err(SOURCE.unavailable(said(), wait.or(Some(RATE_LIMIT_WAIT)))),
+        500 | 503 => Err(SOURCE.unavailable(said(), wait)),
+        402 | 4019 | 4021 => Err(SOURCE.unavailable(
             format!("{}; quota exhausted, recharge the account", said()),
             wait,
         )),
         4017 | 4031 => Ok(MetaVerdict::NothingFound),
-        _ => Err(malformed(format!("request rejected: {}", said()))),
+        _ => Err(SOURCE.malformed(format!("request rejected: {}", said()))),
     }
 }
 
@@ -164,11 +162,11 @@ fn awb_digits(text: &str) -> Option<String> {
 
 /// One result per request, in request order, matched by AWB number rather than position:
 /// TrackingMore keys entries by the number as it chooses to echo it, in no promised order.
-fn match_entries(requests: &[FetchRequest], body: &Value) -> Vec<Result<Fetched, FetchError>> {
+fn match_entries(requests: &[FetchRequest], body: &Value) -> Vec<Result<Fetched, SourceError>> {
     let entries = match parse_trackingmore_response(body) {
         Ok(entries) => entries,
         Err(e) => {
-            let error = malformed(e.to_string());
+            let error = SOURCE.malformed(e.to_string());
             return requests.iter().map(|_| Err(error.clone())).collect();
         }
     };
@@ -197,11 +195,12 @@ fn match_entries(requests: &[FetchRequest], body: &Value) -> Vec<Result<Fetched,
         .collect()
 }
 
-fn read_entry(request: &FetchRequest, entry: &Value) -> Result<Fetched, FetchError> {
+fn read_entry(request: &FetchRequest, entry: &Value) -> Result<Fetched, SourceError> {
     if reports_nothing(entry) {
         return Ok(Fetched::NotFound);
     }
-    let tracking = from_trackingmore(&request.awb, entry).map_err(|e| malformed(e.to_string()))?;
+    let tracking =
+        from_trackingmore(&request.awb, entry).map_err(|e| SOURCE.malformed(e.to_string()))?;
     Ok(Fetched::Found {
         tracking,
         raw: entry.clone(),
@@ -224,32 +223,19 @@ fn reports_nothing(entry: &Value) -> bool {
     }
 }
 
-fn unavailable(reason: String, retry_after: Option<Duration>) -> FetchError {
-    FetchError::Unavailable {
-        carrier: NAME,
-        reason,
-        retry_after,
-    }
-}
-
-fn malformed(reason: String) -> FetchError {
-    FetchError::Malformed {
-        carrier: NAME,
-        reason,
+impl Source for TrackingMore {
+    fn name(&self) -> &'static str {
+        SOURCE.name
     }
 }
 
 #[async_trait]
 impl Carrier for TrackingMore {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
     fn batch_size(&self) -> usize {
         self.batch_size
     }
 
-    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, FetchError>> {
+    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
         if requests.is_empty() {
             return Vec::new();
         }
@@ -280,14 +266,14 @@ mod tests {
         ]}})
     }
 
-    fn outcome(result: &Result<Fetched, FetchError>) -> &'static str {
+    fn outcome(result: &Result<Fetched, SourceError>) -> &'static str {
         match result {
             Ok(Fetched::Found { .. }) => "found",
             Ok(Fetched::NotFound) => "not found",
             Ok(Fetched::Registered { .. }) => "registered",
-            Err(FetchError::Malformed { .. }) => "malformed",
-            Err(FetchError::Unauthorized { .. }) => "unauthorized",
-            Err(FetchError::Unavailable { .. }) => "unavailable",
+            Err(SourceError::Malformed { .. }) => "malformed",
+            Err(SourceError::Unauthorized { .. }) => "unauthorized",
+            Err(SourceError::Unavailable { .. }) => "unavailable",
         }
     }
 

@@ -10,14 +10,17 @@
 //! registration to succeed; a refusal for that reason comes back as an HTTP 4xx, kept verbatim
 //! in the shipment's error.
 
-use super::{Carrier, FetchError, FetchRequest, Fetched, join, retry_after};
+use super::{Carrier, FetchRequest, Fetched, join};
 use crate::config::CarrierSettings;
 use crate::domain::AwbNumber;
+use crate::ingest::{Source, SourceError, SourceId, retry_after};
 use async_trait::async_trait;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-const NAME: &str = "lufthansa";
+pub(super) mod normalize;
+
+const SOURCE: SourceId = SourceId::carrier("lufthansa");
 /// Where Skyhook receives Lufthansa's preflight and pushes.
 pub const CALLBACK_PATH: &str = "/carriers/lufthansa/callback";
 /// Every status change, TOA included (seed 002's `*`).
@@ -43,7 +46,7 @@ impl Lufthansa {
     }
 
     #[tracing::instrument(name = "lufthansa.register", skip_all, fields(awb = %awb))]
-    async fn register(&self, awb: &AwbNumber) -> Result<Fetched, FetchError> {
+    async fn register(&self, awb: &AwbNumber) -> Result<Fetched, SourceError> {
         let response = self
             .http
             .post(self.subscribe_url.clone())
@@ -55,14 +58,14 @@ impl Lufthansa {
             }))
             .send()
             .await
-            .map_err(|e| unavailable(e.to_string(), None))?;
+            .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
         let response = check(response, "subscribe").await?;
         let body: Value = response
             .json()
             .await
-            .map_err(|e| malformed(format!("subscribe answer is not JSON: {e}")))?;
+            .map_err(|e| SOURCE.malformed(format!("subscribe answer is not JSON: {e}")))?;
         let carrier_ref = subscription_id(&body).ok_or_else(|| {
-            malformed(format!(
+            SOURCE.malformed(format!(
                 "subscribe answer has no subscriptionId: {}",
                 excerpt(&body.to_string())
             ))
@@ -74,23 +77,20 @@ impl Lufthansa {
 
 /// Maps Lufthansa's HTTP status: 401/403 is our key, 429/5xx is theirs to recover from, any
 /// other failure is kept with an excerpt of what they said.
-async fn check(response: Response, what: &str) -> Result<Response, FetchError> {
+async fn check(response: Response, what: &str) -> Result<Response, SourceError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(FetchError::Unauthorized {
-            carrier: NAME,
-            status: status.as_u16(),
-        });
+        return Err(SOURCE.unauthorized(status.as_u16()));
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
         let wait = retry_after(response.headers());
-        return Err(unavailable(format!("{what}: HTTP {status}"), wait));
+        return Err(SOURCE.unavailable(format!("{what}: HTTP {status}"), wait));
     }
     let said = response.text().await.unwrap_or_default();
-    Err(malformed(format!(
+    Err(SOURCE.malformed(format!(
         "{what} refused with HTTP {status}: {}",
         excerpt(&said)
     )))
@@ -120,30 +120,17 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-fn unavailable(reason: String, retry_after: Option<std::time::Duration>) -> FetchError {
-    FetchError::Unavailable {
-        carrier: NAME,
-        reason,
-        retry_after,
-    }
-}
-
-fn malformed(reason: String) -> FetchError {
-    FetchError::Malformed {
-        carrier: NAME,
-        reason,
+impl Source for Lufthansa {
+    fn name(&self) -> &'static str {
+        SOURCE.name
     }
 }
 
 #[async_trait]
 impl Carrier for Lufthansa {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
     /// Registers AWBs not registered yet; a registered one has nothing to fetch (Lufthansa
     /// pushes), so it is confirmed as it is.
-    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, FetchError>> {
+    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
             results.push(match &request.carrier_ref {
@@ -157,7 +144,7 @@ impl Carrier for Lufthansa {
     }
 
     #[tracing::instrument(name = "lufthansa.unregister", skip_all, fields(awb = %awb))]
-    async fn unregister(&self, awb: &AwbNumber, carrier_ref: &str) -> Result<(), FetchError> {
+    async fn unregister(&self, awb: &AwbNumber, carrier_ref: &str) -> Result<(), SourceError> {
         let mut url = self.subscribe_url.clone();
         url.path_segments_mut()
             .expect("an http(s) URL has path segments")
@@ -169,7 +156,7 @@ impl Carrier for Lufthansa {
             .header("apikey", &self.api_key)
             .send()
             .await
-            .map_err(|e| unavailable(e.to_string(), None))?;
+            .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
         // Already gone is what we wanted.
         if response.status() == StatusCode::NOT_FOUND {
             tracing::info!(

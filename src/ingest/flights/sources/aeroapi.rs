@@ -8,12 +8,12 @@
 //! shown in the local offset of its airport, and only the legs whose scheduled departure falls
 //! on the asked date at the origin.
 
-use super::{FlightQuery, FlightSource, SourceError};
-use crate::carriers::retry_after;
+use super::{FlightQuery, FlightSource};
 use crate::clock::Clock;
 use crate::config::FlightSourceSettings;
 use crate::dispatch::webhook::truncate;
 use crate::domain::{AirportCode, FlightKey, FlightReport, FlightTimes};
+use crate::ingest::{Source, SourceError, SourceId, retry_after};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -21,9 +21,8 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 
-const NAME: &str = "flightaware";
+const SOURCE: SourceId = SourceId::flights("flightaware");
 /// A day's legs of one flight number are a few kilobytes; anything near this is not an answer
 /// we asked for, and reading it whole would let a misbehaving server fill our memory.
 const MAX_BODY: usize = 1024 * 1024;
@@ -59,7 +58,9 @@ impl AeroApi {
     fn flight_url(&self, ident: &str) -> Result<url::Url, SourceError> {
         let mut url = self.base_url.clone();
         url.path_segments_mut()
-            .map_err(|()| malformed(format!("base_url {} cannot take a path", self.base_url)))?
+            .map_err(|()| {
+                SOURCE.malformed(format!("base_url {} cannot take a path", self.base_url))
+            })?
             .pop_if_empty()
             .push("flights")
             .push(ident);
@@ -85,29 +86,25 @@ impl AeroApi {
             ])
             .send()
             .await
-            .map_err(|e| unavailable(describe(&e), None))?;
+            .map_err(|e| SOURCE.unavailable(describe(&e), None))?;
         let status = response.status();
         match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                return Err(SourceError::Unauthorized {
-                    provider: NAME,
-                    status: status.as_u16(),
-                });
+                return Err(SOURCE.unauthorized(status.as_u16()));
             }
             // The spec documents only 200 and 400 for this resource; a 404 can only mean
             // nothing is known under this ident, which is what an empty list says too.
             StatusCode::NOT_FOUND => return Ok(Vec::new()),
             s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => {
-                return Err(unavailable(
-                    format!("HTTP {s}"),
-                    retry_after(response.headers()),
-                ));
+                return Err(
+                    SOURCE.unavailable(format!("HTTP {s}"), retry_after(response.headers()))
+                );
             }
             _ => {}
         }
         let body = read_bounded(response).await?;
         if !status.is_success() {
-            return Err(malformed(rejection(status, &body)));
+            return Err(SOURCE.malformed(rejection(status, &body)));
         }
         read_answer(query, &body)
     }
@@ -134,13 +131,10 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, Source
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| unavailable(format!("reading the answer: {}", describe(&e)), None))?
+        .map_err(|e| SOURCE.unavailable(format!("reading the answer: {}", describe(&e)), None))?
     {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(malformed(format!(
-                "answer larger than {} KiB",
-                MAX_BODY / 1024
-            )));
+            return Err(SOURCE.malformed(format!("answer larger than {} KiB", MAX_BODY / 1024)));
         }
         body.extend_from_slice(&chunk);
     }
@@ -223,7 +217,7 @@ impl Airport {
 
 fn read_answer(query: &FlightQuery, body: &[u8]) -> Result<Vec<FlightReport>, SourceError> {
     let answer: Answer = serde_json::from_slice(body)
-        .map_err(|e| malformed(format!("not an AeroAPI flights answer: {e}")))?;
+        .map_err(|e| SOURCE.malformed(format!("not an AeroAPI flights answer: {e}")))?;
     if answer.links.as_ref().is_some_and(|l| !l.is_null()) {
         // A window of three days rarely fills AeroAPI's first page; further pages cost a query
         // each, so they are not fetched, but it should show when it happens.
@@ -242,7 +236,7 @@ fn read_answer(query: &FlightQuery, body: &[u8]) -> Result<Vec<FlightReport>, So
         }
     }
     if readable == 0 && !answer.flights.is_empty() {
-        return Err(malformed(format!(
+        return Err(SOURCE.malformed(format!(
             "none of the {} legs could be read",
             answer.flights.len()
         )));
@@ -335,27 +329,14 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-fn unavailable(reason: String, retry_after: Option<Duration>) -> SourceError {
-    SourceError::Unavailable {
-        provider: NAME,
-        reason,
-        retry_after,
-    }
-}
-
-fn malformed(reason: String) -> SourceError {
-    SourceError::Malformed {
-        provider: NAME,
-        reason,
+impl Source for AeroApi {
+    fn name(&self) -> &'static str {
+        SOURCE.name
     }
 }
 
 #[async_trait]
 impl FlightSource for AeroApi {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
     async fn lookup(&self, query: &FlightQuery) -> Result<Vec<FlightReport>, SourceError> {
         self.fetch(query).await
     }

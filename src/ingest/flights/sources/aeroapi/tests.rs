@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode as HttpStatus};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the fake saw of one request.
 #[derive(Clone, Debug)]
@@ -342,11 +343,8 @@ async fn refused_credentials_are_unauthorized() {
     for status in [401, 403] {
         let (source, _) = serve(status, Vec::new(), r#"{"title":"Unauthorized"}"#).await;
         match source.lookup(&query()).await {
-            Err(SourceError::Unauthorized {
-                provider,
-                status: s,
-            }) => {
-                assert_eq!((provider, s), ("flightaware", status));
+            Err(SourceError::Unauthorized { from, status: s }) => {
+                assert_eq!((from, s), (SourceId::flights("flightaware"), status));
             }
             other => panic!("HTTP {status}: {other:?}"),
         }

@@ -3,26 +3,23 @@
 //! the shipment poller. What changed is worked out and queued by the store, in the same
 //! transaction, by the same rule as flight facts found in carriers' AWB data.
 
+use super::sources::{FlightQuery, FlightSourceEntry, FlightSources};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
-use crate::flights::{FlightQuery, FlightSourceEntry, FlightSources, SourceError};
+use crate::ingest::round::{Rounds, join_all};
 use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 pub struct FlightPoller {
     store: Arc<dyn Store>,
     sources: Arc<FlightSources>,
-    clock: Arc<dyn Clock>,
-    settings: PollerSettings,
-    email_batch_window: TimeDelta,
-    owner: Uuid,
+    rounds: Rounds,
 }
 
 impl FlightPoller {
@@ -36,58 +33,38 @@ impl FlightPoller {
         Arc::new(Self {
             store,
             sources,
-            clock,
-            settings,
-            email_batch_window: TimeDelta::from_std(email_batch_window).unwrap_or(TimeDelta::MAX),
-            owner: Uuid::new_v4(),
+            rounds: Rounds::new(clock, settings, email_batch_window),
         })
     }
 
     /// Checks until cancelled; a round that found work is followed at once by the next.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        tracing::info!(owner = %self.owner, "flight poller started");
-        while !shutdown.is_cancelled() {
-            let checked = match self.clone().check_once().await {
-                Ok(checked) => checked,
-                Err(err) => {
-                    tracing::error!(
-                        error = format!("{:#}", anyhow::Error::from(err)),
-                        "flight check round failed"
-                    );
-                    0
-                }
-            };
-            if checked == 0 {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
-                }
-            }
-        }
-        tracing::info!("flight poller stopped");
+        self.rounds
+            .run("flight poller", "flight check", shutdown, || {
+                self.clone().check_once()
+            })
+            .await;
     }
 
     /// One round: claim a batch of due checks, look each up within its source's limits, and
     /// record every outcome. Returns how many were claimed.
     pub async fn check_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let lease_until =
-            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let (now, lease_until) = self.rounds.lease();
         let claims = self
             .store
-            .claim_due_flight_checks(self.owner, now, lease_until, self.settings.batch_size)
+            .claim_due_flight_checks(
+                self.rounds.owner,
+                now,
+                lease_until,
+                self.rounds.settings.batch_size,
+            )
             .await?;
         let claimed = claims.len();
         let mut tasks = JoinSet::new();
         for claim in claims {
             tasks.spawn(self.clone().check(claim));
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(panic) => tracing::error!(error = %panic, "flight check task panicked"),
-            }
-        }
+        join_all(tasks, "flight check").await?;
         Ok(claimed)
     }
 
@@ -121,17 +98,7 @@ impl FlightPoller {
             entry.source.lookup(&query).await
         };
         let source = entry.source.name();
-        match &result {
-            Err(refused @ SourceError::Unauthorized { .. }) => {
-                metrics::counter!("skyhook_flight_source_auth_failures_total", "source" => source)
-                    .increment(1);
-                self.sources
-                    .auth_problems
-                    .report(source, Some(refused.to_string()));
-            }
-            Ok(_) => self.sources.auth_problems.report(source, None),
-            Err(_) => {}
-        }
+        self.sources.note_answer(source, &result);
         let (reports, last, error) = match result {
             Ok(reports) if reports.is_empty() => (reports, LastPoll::NotFound, None),
             Ok(reports) if reports.iter().all(is_final) => (reports, LastPoll::Delivered, None),
@@ -146,7 +113,7 @@ impl FlightPoller {
                 );
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after: retry_after(&err, self.bounds(Some(&entry))),
+                    retry_after: err.wait_hint(self.bounds(Some(&entry))),
                 };
                 (Vec::new(), last, Some(err.to_string()))
             }
@@ -172,7 +139,7 @@ impl FlightPoller {
         error: Option<String>,
         bounds: Bounds,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.rounds.clock.now();
         let failures = match last {
             LastPoll::Failed { failures, .. } => failures,
             _ => 0,
@@ -186,26 +153,22 @@ impl FlightPoller {
             check_failures: failures,
             error,
             reports,
-            email_batch_window: self.email_batch_window,
+            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_flight_check(self.owner, record).await? {
+        if !self
+            .store
+            .record_flight_check(self.rounds.owner, record)
+            .await?
+        {
             tracing::warn!(flight = %claim.number, date = %claim.date,
                 "lease lost before the flight check was recorded; dropped");
         }
         Ok(())
     }
 
-    /// The poller's bounds, tightened for a source that changes faster (the demo).
     fn bounds(&self, entry: Option<&FlightSourceEntry>) -> Bounds {
-        let min = entry
-            .and_then(|e| e.source.min_interval())
-            .map_or(self.settings.min_interval.0, |m| {
-                m.min(self.settings.min_interval.0)
-            });
-        Bounds {
-            min,
-            max: self.settings.max_interval.0.max(min),
-        }
+        self.rounds
+            .bounds(entry.and_then(|e| e.source.min_interval()))
     }
 }
 
@@ -224,15 +187,6 @@ fn next_check(
         .iter()
         .flat_map(|r| FlightState::default().merged(r).pending_milestones());
     schedule::next_around(now, bounds, milestones, last)
-}
-
-/// How long to wait after a failure before the source's own hint.
-fn retry_after(err: &SourceError, bounds: Bounds) -> Option<Duration> {
-    match err {
-        // Credentials will not fix themselves: do not hammer, wait the longest.
-        SourceError::Unauthorized { .. } => Some(bounds.max),
-        other => other.retry_after(),
-    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,11 @@
 //! actual — and one milestone appears every `carriers.demo.step` after Skyhook first saw the
 //! AWB, ending in DLV. Same AWB, same start, same answer: on every instance, after restarts.
 
-use super::{Carrier, FetchError, FetchRequest, Fetched};
+use super::{Carrier, FetchRequest, Fetched};
 use crate::clock::Clock;
 use crate::domain::normalize::describe_code;
 use crate::domain::{EventFlight, Tracking, TrackingEvent};
+use crate::ingest::{Source, SourceError};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use std::sync::Arc;
@@ -262,8 +263,7 @@ impl DemoCarrier {
     }
 }
 
-#[async_trait]
-impl Carrier for DemoCarrier {
+impl Source for DemoCarrier {
     fn name(&self) -> &'static str {
         "demo"
     }
@@ -272,15 +272,18 @@ impl Carrier for DemoCarrier {
         true
     }
 
+    fn min_interval(&self) -> Option<Duration> {
+        Some(self.step)
+    }
+}
+
+#[async_trait]
+impl Carrier for DemoCarrier {
     fn batch_size(&self) -> usize {
         100
     }
 
-    fn min_interval(&self) -> Option<Duration> {
-        Some(self.step)
-    }
-
-    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, FetchError>> {
+    async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
         let now = self.clock.now();
         requests
             .iter()

@@ -7,7 +7,7 @@
 //! new and a moved one is an update. Field names are matched without regard to case, times
 //! without an offset are read as UTC and numbers as Unix time; each guess is noted.
 
-use super::{NormalizeError, describe_code, lenient};
+use crate::domain::normalize::{NormalizeError, describe_code, lenient};
 use crate::domain::{AwbNumber, TrackingEvent};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use serde_json::{Map, Value, json};

@@ -7,12 +7,13 @@
 //! [`Store::record_poll`]. The carrier's reference (its subscription id) is what authenticates a
 //! push: one naming no registered shipment is refused.
 
+use super::apply::apply;
+use super::carriers::PushedEvent;
 use crate::clock::Clock;
 use crate::domain::AwbNumber;
 use crate::domain::normalize::NormalizeError;
-use crate::domain::normalize::lufthansa::PushedEvent;
 use crate::domain::{Tracking, TrackingEvent};
-use crate::poller;
+use crate::ingest::round::time_delta;
 use crate::store::{PollRecord, PollResult, RefClaim, Store, StoreError};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -64,13 +65,12 @@ impl Pushes {
         quiet: Duration,
         email_batch_window: Duration,
     ) -> Self {
-        let delta = |d| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
         Self {
             store,
             clock,
-            lease: delta(lease),
-            quiet: delta(quiet),
-            email_batch_window: delta(email_batch_window),
+            lease: time_delta(lease),
+            quiet: time_delta(quiet),
+            email_batch_window: time_delta(email_batch_window),
         }
     }
 
@@ -136,7 +136,7 @@ impl Pushes {
             events,
             anomalies: pushed.anomalies,
         };
-        let (result, _) = poller::apply(&claim, tracking, raw);
+        let (result, _) = apply(&claim, tracking, raw);
         let changed = match &result {
             PollResult::Tracked { upserts, .. } => upserts.len(),
             _ => 0,

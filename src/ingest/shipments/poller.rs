@@ -3,31 +3,24 @@
 //! outcome back with the next poll time — all under a lease, so several instances can share
 //! one database without fetching a shipment twice at once.
 
-use crate::carriers::{CarrierEntry, Carriers, FetchError, FetchRequest, Fetched};
+use super::apply::apply;
+use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
+use crate::ingest::round::{Rounds, join_all, time_delta};
+use crate::ingest::{SourceError, SourceId};
 use crate::store::{ClaimedShipment, PollRecord, PollResult, StaleRegistration, Store, StoreError};
 use chrono::TimeDelta;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
-
-mod apply;
-
-pub(crate) use apply::apply;
 
 pub struct Poller {
     store: Arc<dyn Store>,
     carriers: Arc<Carriers>,
-    clock: Arc<dyn Clock>,
-    settings: PollerSettings,
-    /// How long emails queued by a poll wait for more news (`email.batch_window`).
-    email_batch_window: TimeDelta,
-    /// This instance's identity on the leases it takes.
-    owner: Uuid,
+    rounds: Rounds,
 }
 
 impl Poller {
@@ -41,47 +34,30 @@ impl Poller {
         Arc::new(Self {
             store,
             carriers,
-            clock,
-            settings,
-            email_batch_window: TimeDelta::from_std(email_batch_window).unwrap_or(TimeDelta::MAX),
-            owner: Uuid::new_v4(),
+            rounds: Rounds::new(clock, settings, email_batch_window),
         })
     }
 
     /// Polls until cancelled; a round that found work is followed at once by the next.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        tracing::info!(owner = %self.owner, "poller started");
-        while !shutdown.is_cancelled() {
-            let polled = match self.clone().poll_once().await {
-                Ok(polled) => polled,
-                Err(err) => {
-                    tracing::error!(
-                        error = format!("{:#}", anyhow::Error::from(err)),
-                        "poll round failed"
-                    );
-                    0
-                }
-            };
-            if polled == 0 {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
-                }
-            }
-        }
-        tracing::info!("poller stopped");
+        self.rounds
+            .run("poller", "poll", shutdown, || self.clone().poll_once())
+            .await;
     }
 
     /// One round: claim a batch, fetch per carrier within its limits, record every outcome;
     /// then remove push registrations no subscription needs any more. Returns how many
     /// shipments were claimed for either.
     pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let lease_until =
-            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
+        let (now, lease_until) = self.rounds.lease();
         let claims = self
             .store
-            .claim_due_shipments(self.owner, now, lease_until, self.settings.batch_size)
+            .claim_due_shipments(
+                self.rounds.owner,
+                now,
+                lease_until,
+                self.rounds.settings.batch_size,
+            )
             .await?;
         let claimed = claims.len();
         let mut by_carrier: HashMap<&'static str, (Arc<CarrierEntry>, Vec<ClaimedShipment>)> =
@@ -89,7 +65,7 @@ impl Poller {
         for claim in claims {
             match self.carriers.for_awb(&claim.awb) {
                 Some(entry) => by_carrier
-                    .entry(entry.carrier.name())
+                    .entry(entry.source.name())
                     .or_insert_with(|| (entry.clone(), Vec::new()))
                     .1
                     .push(claim),
@@ -99,29 +75,21 @@ impl Poller {
                         "no enabled carrier serves AWB prefix {}",
                         claim.awb.prefix()
                     );
-                    let failed = FetchError::Malformed {
-                        carrier: "none",
-                        reason: error,
-                    };
+                    let failed = SourceId::carrier("none").malformed(error);
                     self.record(claim, "none", Err(failed)).await?;
                 }
             }
         }
         let mut tasks = JoinSet::new();
         for (_, (entry, claims)) in by_carrier {
-            let size = entry.carrier.batch_size().max(1);
+            let size = entry.source.batch_size().max(1);
             let mut claims = claims.into_iter().peekable();
             while claims.peek().is_some() {
                 let batch: Vec<ClaimedShipment> = claims.by_ref().take(size).collect();
                 tasks.spawn(self.clone().fetch_batch(entry.clone(), batch));
             }
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(panic) => tracing::error!(error = %panic, "poll task panicked"),
-            }
-        }
+        join_all(tasks, "poll").await?;
         let unregistered = self.unregister_stale(now, lease_until).await?;
         Ok(claimed + unregistered)
     }
@@ -134,7 +102,12 @@ impl Poller {
     ) -> Result<usize, StoreError> {
         let stale = self
             .store
-            .claim_stale_registrations(self.owner, now, lease_until, self.settings.batch_size)
+            .claim_stale_registrations(
+                self.rounds.owner,
+                now,
+                lease_until,
+                self.rounds.settings.batch_size,
+            )
             .await?;
         let claimed = stale.len();
         let mut tasks = JoinSet::new();
@@ -150,12 +123,7 @@ impl Poller {
             };
             tasks.spawn(self.clone().unregister(entry, registration));
         }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(result) => result?,
-                Err(panic) => tracing::error!(error = %panic, "unregister task panicked"),
-            }
-        }
+        join_all(tasks, "unregister").await?;
         Ok(claimed)
     }
 
@@ -167,12 +135,12 @@ impl Poller {
         let result = {
             let _permit = entry.throttle.acquire().await;
             entry
-                .carrier
+                .source
                 .unregister(&registration.awb, &registration.carrier_ref)
                 .await
         };
-        let carrier = entry.carrier.name();
-        let now = self.clock.now();
+        let carrier = entry.source.name();
+        let now = self.rounds.clock.now();
         let bounds = self.bounds(carrier);
         let (result, failures, next) = match result {
             Ok(()) => (PollResult::Unregistered, 0, now + max_delta(bounds)),
@@ -182,13 +150,12 @@ impl Poller {
                     awb = %registration.awb, carrier, failures, error = %err,
                     "unregistration failed"
                 );
-                if let FetchError::Unauthorized { .. } = &err {
-                    metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
-                        .increment(1);
+                if let SourceError::Unauthorized { .. } = &err {
+                    self.carriers.count_refusal(carrier);
                 }
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after: retry_after(&err, bounds),
+                    retry_after: err.wait_hint(bounds),
                 };
                 let next = schedule::next_poll(now, bounds, &[], last);
                 let error = format!("unregistering: {err}");
@@ -202,9 +169,9 @@ impl Poller {
             next_poll_at: next,
             poll_failures: failures,
             result,
-            email_batch_window: self.email_batch_window,
+            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_poll(self.owner, record).await? {
+        if !self.store.record_poll(self.rounds.owner, record).await? {
             tracing::warn!(awb = %registration.awb, "lease lost before the unregistration was recorded");
         }
         Ok(())
@@ -225,19 +192,11 @@ impl Poller {
             .collect();
         let results = {
             let _permit = entry.throttle.acquire().await;
-            entry.carrier.fetch(&requests).await
+            entry.source.fetch(&requests).await
         };
-        let carrier = entry.carrier.name();
+        let carrier = entry.source.name();
         for (claim, result) in batch.into_iter().zip(results) {
-            match &result {
-                Err(refused @ FetchError::Unauthorized { .. }) => {
-                    metrics::counter!("skyhook_carrier_auth_failures_total", "carrier" => carrier)
-                        .increment(1);
-                    self.carriers.report_auth(carrier, Some(refused));
-                }
-                Ok(_) => self.carriers.report_auth(carrier, None),
-                Err(_) => {}
-            }
+            self.carriers.note_answer(carrier, &result);
             self.record(claim, carrier, result).await?;
         }
         Ok(())
@@ -247,9 +206,9 @@ impl Poller {
         &self,
         claim: ClaimedShipment,
         carrier: &'static str,
-        result: Result<Fetched, FetchError>,
+        result: Result<Fetched, SourceError>,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.rounds.clock.now();
         let bounds = self.bounds(carrier);
         let awb = claim.awb.clone();
         // The schedule follows the freshest flight times: the answer's when there is one.
@@ -272,7 +231,7 @@ impl Poller {
                 tracing::warn!(%awb, carrier, failures, error = %err, "fetch failed");
                 let last = LastPoll::Failed {
                     failures,
-                    retry_after: retry_after(&err, bounds),
+                    retry_after: err.wait_hint(bounds),
                 };
                 (
                     PollResult::Failed {
@@ -300,38 +259,21 @@ impl Poller {
             next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,
             result,
-            email_batch_window: self.email_batch_window,
+            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_poll(self.owner, record).await? {
+        if !self.store.record_poll(self.rounds.owner, record).await? {
             tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
         }
         Ok(())
     }
 
     fn bounds(&self, carrier: &str) -> Bounds {
-        let min = self
-            .carriers
-            .by_name(carrier)
-            .and_then(|e| e.carrier.min_interval())
-            .map_or(self.settings.min_interval.0, |m| {
-                m.min(self.settings.min_interval.0)
-            });
-        Bounds {
-            min,
-            max: self.settings.max_interval.0.max(min),
-        }
-    }
-}
-
-/// How long to wait after a failure before the carrier's own hint.
-fn retry_after(err: &FetchError, bounds: Bounds) -> Option<std::time::Duration> {
-    match err {
-        // Credentials will not fix themselves: do not hammer, wait the longest.
-        FetchError::Unauthorized { .. } => Some(bounds.max),
-        other => other.retry_after(),
+        let entry = self.carriers.by_name(carrier);
+        self.rounds
+            .bounds(entry.and_then(|e| e.source.min_interval()))
     }
 }
 
 fn max_delta(bounds: Bounds) -> TimeDelta {
-    TimeDelta::from_std(bounds.max).unwrap_or(TimeDelta::MAX)
+    time_delta(bounds.max)
 }

@@ -5,7 +5,7 @@
 //! flight number), which is joined back onto each milestone. TrackingMore writes every time
 //! without an offset: they are read as UTC and noted once per entry.
 
-use super::{NormalizeError, describe_code, lenient};
+use crate::domain::normalize::{NormalizeError, describe_code, lenient};
 use crate::domain::{AwbNumber, EventFlight, Tracking, TrackingEvent};
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};

@@ -4,9 +4,10 @@
 //! from the moment Skyhook first asked for it. Times lie on the requested date whatever the
 //! clock says, so any date can be tried. Other `ZZ` numbers are unknown to it.
 
-use super::{FlightQuery, FlightSource, SourceError};
+use super::{FlightQuery, FlightSource};
 use crate::clock::Clock;
 use crate::domain::{AirportCode, FlightKey, FlightReport, FlightTimes};
+use crate::ingest::{Source, SourceError};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeDelta, TimeZone};
 use std::sync::Arc;
@@ -101,8 +102,7 @@ fn script_for(number: &str) -> Option<Script> {
     })
 }
 
-#[async_trait]
-impl FlightSource for DemoFlights {
+impl Source for DemoFlights {
     fn name(&self) -> &'static str {
         "demo"
     }
@@ -114,7 +114,10 @@ impl FlightSource for DemoFlights {
     fn min_interval(&self) -> Option<Duration> {
         Some(self.step)
     }
+}
 
+#[async_trait]
+impl FlightSource for DemoFlights {
     async fn lookup(&self, query: &FlightQuery) -> Result<Vec<FlightReport>, SourceError> {
         let Some(script) = script_for(query.number.as_str()) else {
             return Ok(Vec::new());

@@ -1,0 +1,174 @@
+//! What both pollers share: their identity on the leases they take, the loop that runs rounds
+//! until shutdown, the lease and poll bounds a round works under, and waiting for a round's
+//! tasks. What a round claims, asks and records is each poller's own.
+
+use crate::clock::Clock;
+use crate::config::PollerSettings;
+use crate::domain::schedule::Bounds;
+use crate::store::StoreError;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub(crate) struct Rounds {
+    pub clock: Arc<dyn Clock>,
+    pub settings: PollerSettings,
+    /// How long emails queued by a poll wait for more news (`email.batch_window`).
+    pub email_batch_window: TimeDelta,
+    /// This instance's identity on the leases it takes.
+    pub owner: Uuid,
+}
+
+impl Rounds {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        settings: PollerSettings,
+        email_batch_window: Duration,
+    ) -> Self {
+        Self {
+            clock,
+            settings,
+            email_batch_window: time_delta(email_batch_window),
+            owner: Uuid::new_v4(),
+        }
+    }
+
+    /// Runs `round` until cancelled; a round that found work is followed at once by the next.
+    /// `worker` and `what` name the poller and its round in the log.
+    pub async fn run<F, R>(
+        &self,
+        worker: &str,
+        what: &str,
+        shutdown: CancellationToken,
+        mut round: F,
+    ) where
+        F: FnMut() -> R,
+        R: Future<Output = Result<usize, StoreError>>,
+    {
+        tracing::info!(owner = %self.owner, "{worker} started");
+        while !shutdown.is_cancelled() {
+            let found = match round().await {
+                Ok(found) => found,
+                Err(err) => {
+                    tracing::error!(
+                        error = format!("{:#}", anyhow::Error::from(err)),
+                        "{what} round failed"
+                    );
+                    0
+                }
+            };
+            if found == 0 {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
+                }
+            }
+        }
+        tracing::info!("{worker} stopped");
+    }
+
+    /// Now, and when a lease taken now ends.
+    pub fn lease(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let now = self.clock.now();
+        (now, now + time_delta(self.settings.lease.0))
+    }
+
+    /// The poller's bounds, tightened for a source that changes faster (the demo).
+    pub fn bounds(&self, source_min_interval: Option<Duration>) -> Bounds {
+        let min = source_min_interval.map_or(self.settings.min_interval.0, |m| {
+            m.min(self.settings.min_interval.0)
+        });
+        Bounds {
+            min,
+            max: self.settings.max_interval.0.max(min),
+        }
+    }
+}
+
+/// Waits for a round's tasks; the first store error ends the round (and aborts the tasks
+/// left), a panicked task is logged and the others carry on.
+pub(crate) async fn join_all(
+    mut tasks: JoinSet<Result<(), StoreError>>,
+    what: &str,
+) -> Result<(), StoreError> {
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(result) => result?,
+            Err(panic) => tracing::error!(error = %panic, "{what} task panicked"),
+        }
+    }
+    Ok(())
+}
+
+/// A configured duration as a time offset; one too long for chrono means "never".
+pub(crate) fn time_delta(duration: Duration) -> TimeDelta {
+    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::HumanDuration;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn rounds() -> Rounds {
+        let minutes = |m: u64| HumanDuration(Duration::from_secs(60 * m));
+        let settings = PollerSettings {
+            enabled: true,
+            min_interval: minutes(5),
+            max_interval: minutes(120),
+            lease: minutes(2),
+            batch_size: 10,
+            idle_wait: HumanDuration(Duration::from_secs(1)),
+        };
+        let clock = Arc::new(ManualClock::new("2026-11-25T10:00:00Z".parse().unwrap()));
+        Rounds::new(clock, settings, Duration::from_secs(60))
+    }
+
+    #[test]
+    fn a_faster_source_tightens_the_bounds_and_never_loosens_them() {
+        let rounds = rounds();
+        let five = Duration::from_secs(300);
+        assert_eq!(rounds.bounds(None).min, five);
+        assert_eq!(
+            rounds.bounds(Some(Duration::from_secs(30))).min,
+            Duration::from_secs(30)
+        );
+        assert_eq!(rounds.bounds(Some(Duration::from_secs(900))).min, five);
+        assert_eq!(rounds.bounds(None).max, Duration::from_secs(7200));
+        let (now, until) = rounds.lease();
+        assert_eq!(until - now, TimeDelta::minutes(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rounds_that_find_work_follow_at_once_and_an_idle_one_waits_until_shutdown() {
+        let rounds = rounds();
+        let shutdown = CancellationToken::new();
+        let ran = AtomicUsize::new(0);
+        let round = || {
+            let n = ran.fetch_add(1, Ordering::SeqCst);
+            let shutdown = shutdown.clone();
+            async move {
+                match n {
+                    0 | 1 => Ok(3),
+                    2 => Err(StoreError::Corrupt("down".into())),
+                    _ => {
+                        shutdown.cancel();
+                        Ok(0)
+                    }
+                }
+            }
+        };
+        let began = tokio::time::Instant::now();
+        rounds
+            .run("test poller", "test", shutdown.clone(), round)
+            .await;
+        // Two busy rounds, a failed one that counts as idle (one idle wait), then the last.
+        assert_eq!(ran.load(Ordering::SeqCst), 4);
+        assert_eq!(began.elapsed(), Duration::from_secs(1));
+    }
+}

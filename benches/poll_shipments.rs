@@ -343,7 +343,6 @@ async fn run(spec: &RunSpec) -> anyhow::Result<RunReport> {
         Arc::new(carriers),
         clock.clone(),
         settings.poller.clone(),
-        settings.email.batch_window.0,
     );
     let mut checker = Checker::connect(spec).await?;
     checker.analyze().await?;

@@ -32,9 +32,14 @@ pub struct Application {
 
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::connect(&settings.database.url, settings.database.max_connections)
-        .await
-        .with_context(|| format!("cannot open database `{}`", redact(&settings.database.url)))?;
+    let store = store::connect_with(
+        &settings.database.url,
+        settings.database.max_connections,
+        chrono::TimeDelta::from_std(settings.email.batch_window.0)
+            .unwrap_or(chrono::TimeDelta::MAX),
+    )
+    .await
+    .with_context(|| format!("cannot open database `{}`", redact(&settings.database.url)))?;
     store.migrate().await.context("cannot migrate database")?;
     Ok(store)
 }
@@ -82,7 +87,6 @@ impl Application {
                 flight_sources.clone(),
                 clock.clone(),
                 settings.poller.clone(),
-                settings.email.batch_window.0,
             )
         });
         let poller = settings.poller.enabled.then(|| {
@@ -91,7 +95,6 @@ impl Application {
                 carriers.clone(),
                 clock.clone(),
                 settings.poller.clone(),
-                settings.email.batch_window.0,
             )
         });
         let dispatcher = if settings.delivery.enabled {
@@ -112,7 +115,6 @@ impl Application {
             clock.clone(),
             settings.poller.lease.0,
             settings.poller.max_interval.0,
-            settings.email.batch_window.0,
         ));
         let state = AppState {
             store: store.clone(),

@@ -44,3 +44,11 @@ pub fn metrics_handle() -> PrometheusHandle {
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// Counts what a write queued (`skyhook_messages_queued_total{channel}`), after it committed.
+pub fn count_queued(queued: crate::store::Queued) {
+    metrics::counter!("skyhook_messages_queued_total", "channel" => "webhook")
+        .increment(queued.webhooks);
+    metrics::counter!("skyhook_messages_queued_total", "channel" => "email")
+        .increment(queued.emails);
+}

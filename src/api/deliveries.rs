@@ -158,11 +158,12 @@ pub async fn test(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
     let id = parse_id(&id)?;
-    let message_id = state
+    let (message_id, queued) = state
         .store
         .queue_test_message(tenant, id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
+    crate::telemetry::count_queued(queued);
     Ok((
         StatusCode::ACCEPTED,
         Json(QueuedResponse {

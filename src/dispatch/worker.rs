@@ -14,7 +14,8 @@ use crate::domain::EmailAddress;
 use crate::domain::SubscriptionId;
 use crate::domain::message::{Channel, Message};
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
-use crate::store::{ClaimedDelivery, DeliveryOutcome, Store, StoreError};
+use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError};
+use crate::telemetry::count_queued;
 use chrono::TimeDelta;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ pub enum DispatchSetupError {
 const EXPIRE_BATCH: u32 = 100;
 
 pub struct Dispatcher {
-    store: Arc<dyn Store>,
+    store: Arc<dyn DeliveryQueue>,
     clock: Arc<dyn Clock>,
     webhooks: WebhookSender,
     mailer: Mailer,
@@ -51,7 +52,7 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn DeliveryQueue>,
         clock: Arc<dyn Clock>,
         webhooks: WebhookSender,
         mailer: Mailer,
@@ -74,7 +75,7 @@ impl Dispatcher {
 
     /// A dispatcher for the `delivery`, `webhooks` and `email` settings.
     pub fn from_settings(
-        store: Arc<dyn Store>,
+        store: Arc<dyn DeliveryQueue>,
         clock: Arc<dyn Clock>,
         settings: &Settings,
     ) -> Result<Arc<Self>, DispatchSetupError> {
@@ -160,8 +161,9 @@ impl Dispatcher {
     ) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
-        if expired > 0 {
-            tracing::info!(expired, "subscriptions expired");
+        if expired.subscriptions > 0 {
+            tracing::info!(expired = expired.subscriptions, "subscriptions expired");
+            count_queued(expired.queued);
         }
         self.observe_queue(now).await?;
         // Wait for at least one free slot, so a backlog of slow receivers is not over-claimed.
@@ -172,12 +174,12 @@ impl Dispatcher {
             .await
             .expect("the semaphore is never closed");
         let free = (self.slots.available_permits() + 1).min(self.settings.batch_size as usize);
-        let lease_until =
-            now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX);
-        let claimed = self
-            .store
-            .claim_due_deliveries(self.owner, now, lease_until, free as u32)
-            .await?;
+        let lease = Lease {
+            owner: self.owner,
+            now,
+            until: now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX),
+        };
+        let claimed = self.store.claim_due_deliveries(lease, free as u32).await?;
         let count = claimed.len();
         let mut permit = Some(first);
         for group in group_emails(claimed) {

@@ -5,8 +5,8 @@
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::Bounds;
-use crate::store::StoreError;
-use chrono::{DateTime, TimeDelta, Utc};
+use crate::store::{Lease, StoreError};
+use chrono::TimeDelta;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -16,22 +16,15 @@ use uuid::Uuid;
 pub(crate) struct Rounds {
     pub clock: Arc<dyn Clock>,
     pub settings: PollerSettings,
-    /// How long emails queued by a poll wait for more news (`email.batch_window`).
-    pub email_batch_window: TimeDelta,
     /// This instance's identity on the leases it takes.
     pub owner: Uuid,
 }
 
 impl Rounds {
-    pub fn new(
-        clock: Arc<dyn Clock>,
-        settings: PollerSettings,
-        email_batch_window: Duration,
-    ) -> Self {
+    pub fn new(clock: Arc<dyn Clock>, settings: PollerSettings) -> Self {
         Self {
             clock,
             settings,
-            email_batch_window: time_delta(email_batch_window),
             owner: Uuid::new_v4(),
         }
     }
@@ -70,10 +63,14 @@ impl Rounds {
         tracing::info!("{worker} stopped");
     }
 
-    /// Now, and when a lease taken now ends.
-    pub fn lease(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+    /// A lease taken now by this instance.
+    pub fn lease(&self) -> Lease {
         let now = self.clock.now();
-        (now, now + time_delta(self.settings.lease.0))
+        Lease {
+            owner: self.owner,
+            now,
+            until: now + time_delta(self.settings.lease.0),
+        }
     }
 
     /// The poller's bounds, tightened for a source that changes faster (the demo).
@@ -126,7 +123,7 @@ mod tests {
             idle_wait: HumanDuration(Duration::from_secs(1)),
         };
         let clock = Arc::new(ManualClock::new("2026-11-25T10:00:00Z".parse().unwrap()));
-        Rounds::new(clock, settings, Duration::from_secs(60))
+        Rounds::new(clock, settings)
     }
 
     #[test]
@@ -140,8 +137,8 @@ mod tests {
         );
         assert_eq!(rounds.bounds(Some(Duration::from_secs(900))).min, five);
         assert_eq!(rounds.bounds(None).max, Duration::from_secs(7200));
-        let (now, until) = rounds.lease();
-        assert_eq!(until - now, TimeDelta::minutes(2));
+        let lease = rounds.lease();
+        assert_eq!(lease.until - lease.now, TimeDelta::minutes(2));
     }
 
     #[tokio::test(start_paused = true)]

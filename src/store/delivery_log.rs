@@ -2,9 +2,9 @@
 //! secret every message is signed with.
 
 use super::outbox::{RecipientRow, require_active};
-use super::queue::{insert_messages, select_recipients};
+use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::sql;
-use super::{DeliveryLog, DeliveryRecord, SqlStore, StoreError};
+use super::{DeliveryLog, DeliveryRecord, Queued, SqlStore, StoreError};
 use crate::domain::message::{self, Recipient};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
 use async_trait::async_trait;
@@ -18,7 +18,7 @@ impl DeliveryLog for SqlStore {
         tenant: TenantId,
         id: SubscriptionId,
         now: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<(String, Queued)>, StoreError> {
         let mut tx = self.begin().await?;
         let dialect = self.dialect();
         let select = select_recipients(
@@ -41,9 +41,11 @@ impl DeliveryLog for SqlStore {
         let recipient: Recipient = row.try_into()?;
         let message = message::test_message(&recipient, awb.as_ref(), now);
         let message_id = message.message_id.clone();
-        insert_messages(&mut tx, &[message], now, TimeDelta::zero()).await?;
+        // Asked for by a person waiting to see it: sent at once, never batched.
+        let mut queueing = Queueing::new(now, TimeDelta::zero());
+        insert_messages(&mut tx, &[message], &mut queueing).await?;
         tx.commit().await?;
-        Ok(Some(message_id))
+        Ok(Some((message_id, queueing.queued)))
     }
 
     async fn retry_delivery(

@@ -3,11 +3,11 @@
 //! held; also the expiry of subscriptions, whose notices are messages too.
 
 use super::outbox::{ClaimedRow, RecipientRow};
-use super::queue::{insert_messages, select_recipients};
+use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::sql;
 use super::{
-    ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Pools, QueueStats, SqlStore, StoreError,
-    postgres, sqlite,
+    ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Expired, Lease, Pools, QueueStats, SqlStore,
+    StoreError, postgres, sqlite,
 };
 use crate::domain::AwbNumber;
 use crate::domain::message::{self, Recipient};
@@ -47,25 +47,22 @@ pub(super) const CLAIMED_COLUMNS: &str = "d.id, d.message_id, d.subscription_id,
 impl DeliveryQueue for SqlStore {
     async fn claim_due_deliveries(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let rows: Vec<ClaimedRow> = match &self.pools {
             Pools::Postgres(_) => {
                 sql(postgres::claim_deliveries())
-                    .bind(owner)
-                    .bind(now)
-                    .bind(lease_until)
+                    .bind(lease.owner)
+                    .bind(lease.now)
+                    .bind(lease.until)
                     .bind(i64::from(limit))
                     .fetch_all(&mut self.writer().await?)
                     .await?
             }
             Pools::Sqlite { .. } => {
                 let mut tx = self.begin().await?;
-                let rows =
-                    sqlite::claim_deliveries(&mut tx, owner, now, lease_until, limit).await?;
+                let rows = sqlite::claim_deliveries(&mut tx, lease, limit).await?;
                 tx.commit().await?;
                 rows
             }
@@ -134,7 +131,7 @@ impl DeliveryQueue for SqlStore {
         &self,
         now: DateTime<Utc>,
         limit: u32,
-    ) -> Result<u32, StoreError> {
+    ) -> Result<Expired, StoreError> {
         let mut tx = self.begin().await?;
         let dialect = self.dialect();
         let select = select_recipients(
@@ -164,11 +161,13 @@ impl DeliveryQueue for SqlStore {
                 now,
             ));
         }
-        let expired = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+        let subscriptions = u32::try_from(ids.len()).unwrap_or(u32::MAX);
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(Expired::default());
         }
-        insert_messages(&mut tx, &messages, now, TimeDelta::zero()).await?;
+        // The notice of an ending is not news to batch: it goes at once.
+        let mut queueing = Queueing::new(now, TimeDelta::zero());
+        insert_messages(&mut tx, &messages, &mut queueing).await?;
         sql(format!(
             "UPDATE subscriptions SET status = 'expired', ended_at = $2, updated_at = $2 \
              WHERE id {}",
@@ -179,7 +178,10 @@ impl DeliveryQueue for SqlStore {
         .execute(&mut tx)
         .await?;
         tx.commit().await?;
-        Ok(expired)
+        Ok(Expired {
+            subscriptions,
+            queued: queueing.queued,
+        })
     }
 
     async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {

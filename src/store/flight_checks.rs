@@ -4,22 +4,21 @@
 
 use super::flight_reports::apply_flight_reports;
 use super::flights::{CheckRow, FlightViewRow};
-use super::queue::queue_flight_messages;
+use super::queue::{Queueing, queue_flight_messages};
 use super::sql::{Claim, sql};
 use super::views::FLIGHT_VIEW_COLUMNS;
-use super::{ClaimedFlightCheck, FlightCheckRecord, FlightChecks, SqlStore, StoreError};
+use super::{
+    ClaimedFlightCheck, FlightCheckRecord, FlightChecks, Lease, Queued, SqlStore, StoreError,
+};
 use crate::domain::flight_state::reports::ReportOrigin;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 #[async_trait]
 impl FlightChecks for SqlStore {
     async fn claim_due_flight_checks(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedFlightCheck>, StoreError> {
         let claim = self.dialect().claim(&Claim {
@@ -35,9 +34,9 @@ impl FlightChecks for SqlStore {
             returning: &["number", "date", "created_at", "check_failures"],
         });
         let rows: Vec<CheckRow> = sql(claim)
-            .bind(owner)
-            .bind(now)
-            .bind(lease_until)
+            .bind(lease.owner)
+            .bind(lease.now)
+            .bind(lease.until)
             .bind(i64::from(limit))
             .fetch_all(&mut self.writer().await?)
             .await?;
@@ -48,7 +47,7 @@ impl FlightChecks for SqlStore {
         &self,
         owner: Uuid,
         record: FlightCheckRecord,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Queued>, StoreError> {
         let mut tx = self.begin().await?;
         let owned = sql(
             "UPDATE flight_checks SET lease_owner = NULL, lease_expires_at = NULL, \
@@ -67,16 +66,16 @@ impl FlightChecks for SqlStore {
         .execute(&mut tx)
         .await?;
         if owned == 0 {
-            return Ok(false);
+            return Ok(None);
         }
+        let mut queueing = Queueing::new(record.checked_at, self.email_batch_window);
         apply_flight_reports(
             &mut tx,
             &record.reports,
             ReportOrigin::Check {
                 source: record.source,
             },
-            record.checked_at,
-            record.email_batch_window,
+            &mut queueing,
         )
         .await?;
         // A leg that ended before some subscription was made changes no more, so nothing
@@ -98,16 +97,9 @@ impl FlightChecks for SqlStore {
                 continue;
             }
             let flight = row.into_view(&[])?.snapshot;
-            queue_flight_messages(
-                &mut tx,
-                &flight,
-                &[],
-                record.checked_at,
-                record.email_batch_window,
-            )
-            .await?;
+            queue_flight_messages(&mut tx, &flight, &[], &mut queueing).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(queueing.queued))
     }
 }

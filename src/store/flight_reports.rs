@@ -3,14 +3,13 @@
 
 use super::StoreError;
 use super::postgres;
-use super::queue::queue_flight_messages;
+use super::queue::{Queueing, queue_flight_messages};
 use super::sql::{Backend, Conn, sql};
 use super::subscriptions::insert_flight;
 use crate::domain::flight_state::reports::{
     ReportOrigin, merge_by_flight, plan_report, should_write,
 };
 use crate::domain::{FlightReport, FlightState};
-use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -30,9 +29,9 @@ pub(super) async fn apply_flight_reports(
     conn: &mut impl Conn,
     reports: &[FlightReport],
     origin: ReportOrigin<'_>,
-    now: DateTime<Utc>,
-    email_batch_window: TimeDelta,
+    queueing: &mut Queueing,
 ) -> Result<(), StoreError> {
+    let now = queueing.now;
     let awb = match origin {
         ReportOrigin::Shipment { awb, .. } => Some(awb.as_str()),
         ReportOrigin::Check { .. } => None,
@@ -84,14 +83,8 @@ pub(super) async fn apply_flight_reports(
                     .bind(origin.is_check())
                     .execute(conn)
                     .await?;
-                    queue_flight_messages(
-                        conn,
-                        &planned.snapshot,
-                        &planned.changes,
-                        now,
-                        email_batch_window,
-                    )
-                    .await?;
+                    queue_flight_messages(conn, &planned.snapshot, &planned.changes, queueing)
+                        .await?;
                 }
                 id
             }

@@ -8,7 +8,7 @@ use super::StoreError;
 use crate::domain::{
     AirportCode, AwbNumber, FlightKey, FlightNumber, FlightReport, FlightSnapshot, FlightState,
 };
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -35,7 +35,6 @@ pub struct FlightCheckRecord {
     pub error: Option<String>,
     /// What the source reported: applied, and their changes queued, in the same transaction.
     pub reports: Vec<FlightReport>,
-    pub email_batch_window: TimeDelta,
 }
 
 /// A flight as `GET /v1/flights` shows it.

@@ -30,7 +30,9 @@ mod tokens;
 mod views;
 
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
-pub use outbox::{ClaimedDelivery, DeliveryOutcome, DeliveryRecord, NextStep, QueueStats};
+pub use outbox::{
+    ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, NextStep, QueueStats, Queued,
+};
 pub use poll::{
     ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentSummary, ShipmentView,
     StaleRegistration,
@@ -45,7 +47,7 @@ use crate::domain::{
     StateFilter, Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sql::{Backend, Pooled, Tx, sql};
 use sqlx::{PgPool, SqlitePool};
 use std::sync::Arc;
@@ -153,9 +155,20 @@ pub struct PoolState {
     pub size: u32,
     pub idle: u32,
 }
+/// A claim's terms: who takes the lease, when, and until when it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: Uuid,
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
 /// The store on either backend; see the module docs.
 pub struct SqlStore {
     pools: Pools,
+    /// How long an email queued by a poll, push or flight check waits for more news, so that a
+    /// burst of events shares one email (`email.batch_window`).
+    email_batch_window: TimeDelta,
 }
 
 enum Pools {
@@ -201,8 +214,17 @@ impl SqlStore {
     }
 }
 
-/// Opens the backend named by the URL's scheme.
+/// Opens the backend named by the URL's scheme, queueing emails without a batch window.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with(url, max_connections, TimeDelta::zero()).await
+}
+
+/// Like [`connect`], with emails waiting `email_batch_window` for more news.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    email_batch_window: TimeDelta,
+) -> Result<Arc<dyn Store>, StoreError> {
     let pools = if url.starts_with("sqlite:") {
         let (writer, reader) = sqlite::connect(url, max_connections).await?;
         Pools::Sqlite { writer, reader }
@@ -211,7 +233,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, 
     } else {
         return Err(StoreError::UnsupportedUrl(url.to_owned()));
     };
-    Ok(Arc::new(SqlStore { pools }))
+    Ok(Arc::new(SqlStore {
+        pools,
+        email_batch_window,
+    }))
 }
 
 #[async_trait]

@@ -198,16 +198,29 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
     }
 }
 
-/// Counts queued messages by channel (`skyhook_messages_queued_total`). Called after the
-/// insert, inside the transaction: a rollback after it over-counts, which only happens when
-/// the whole poll fails and is retried.
-pub(super) fn count_queued(messages: &[crate::domain::message::Outgoing]) {
-    for message in messages {
-        for (channel, _) in &message.targets {
-            metrics::counter!("skyhook_messages_queued_total", "channel" => channel.as_str())
-                .increment(1);
+/// How many messages one write queued, by channel: the caller counts them in its metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Queued {
+    pub webhooks: u64,
+    pub emails: u64,
+}
+
+impl Queued {
+    pub(super) fn add(&mut self, messages: &[crate::domain::message::Outgoing]) {
+        for (channel, _) in messages.iter().flat_map(|m| &m.targets) {
+            match channel {
+                Channel::Webhook => self.webhooks += 1,
+                Channel::Email => self.emails += 1,
+            }
         }
     }
+}
+
+/// What an expiry round did: subscriptions ended, and their notices queued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub subscriptions: u32,
+    pub queued: Queued,
 }
 
 /// Only an active subscription takes a test message.

@@ -48,8 +48,6 @@ pub struct PollRecord {
     /// Consecutive failed polls, including this one (0 after a success).
     pub poll_failures: u32,
     pub result: PollResult,
-    /// Emails queued by this poll wait this long, so that a burst of events shares one email.
-    pub email_batch_window: chrono::TimeDelta,
 }
 
 #[derive(Debug, Clone)]

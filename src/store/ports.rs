@@ -4,9 +4,9 @@
 
 use super::{
     ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
-    DeliveryRecord, FlightCheckRecord, FlightView, NewSubscription, PageAfter, PollRecord,
-    PoolState, QueueStats, RefClaim, Saved, ShipmentView, StaleRegistration, StoreError,
-    SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
+    DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
+    PollRecord, PoolState, QueueStats, Queued, RefClaim, Saved, ShipmentView, StaleRegistration,
+    StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
 };
 use crate::domain::{
     ApiKeyHash, AwbNumber, EmailAddress, FlightKey, FlightNumber, FlightTarget, KeyName,
@@ -166,37 +166,35 @@ pub trait TrackingViews: Send + Sync + 'static {
 /// The shipment poller's and the pushes' side: shipments under lease, and what a poll found.
 #[async_trait]
 pub trait ShipmentLeases: Send + Sync + 'static {
-    /// Claims up to `limit` due shipments that have an active subscription and no live claim,
-    /// until `lease_until`; no shipment is claimed by two instances at once.
+    /// Claims up to `limit` due shipments that have an active subscription and no live claim;
+    /// no shipment is claimed by two instances at once.
     async fn claim_due_shipments(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError>;
     /// Writes a poll's outcome and releases the claim, only if `owner` still holds it;
-    /// returns false (writing nothing) when the claim was lost.
-    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError>;
+    /// returns the messages it queued, or `None` (writing nothing) when the claim was lost.
+    async fn record_poll(
+        &self,
+        owner: Uuid,
+        record: PollRecord,
+    ) -> Result<Option<Queued>, StoreError>;
     /// Claims the shipment a push carrier knows as `carrier_ref`, whatever its subscriptions, so
     /// that a push is applied under the same lease as a poll; write it back with `record_poll`
     /// or give it up with `release_shipment`.
     async fn claim_by_carrier_ref(
         &self,
-        owner: Uuid,
+        lease: Lease,
         carrier: &str,
         carrier_ref: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
     ) -> Result<RefClaim, StoreError>;
     /// Claims up to `limit` shipments still registered with a push carrier (`carrier_ref` set)
     /// that no active subscription points at; each is unregistered, then recorded with
     /// `record_poll` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
     async fn claim_stale_registrations(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<StaleRegistration>, StoreError>;
     /// Gives a claim up without writing anything.
@@ -207,32 +205,29 @@ pub trait ShipmentLeases: Send + Sync + 'static {
 #[async_trait]
 pub trait FlightChecks: Send + Sync + 'static {
     /// Claims up to `limit` due checks of flights with an active subscription and no live
-    /// claim, until `lease_until`.
+    /// claim.
     async fn claim_due_flight_checks(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedFlightCheck>, StoreError>;
-    /// Writes a check's outcome and releases the claim, only if `owner` still holds it.
+    /// Writes a check's outcome and releases the claim, only if `owner` still holds it;
+    /// returns the messages it queued, or `None` when the claim was lost.
     async fn record_flight_check(
         &self,
         owner: Uuid,
         record: FlightCheckRecord,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Queued>, StoreError>;
 }
 
 /// The dispatcher's side of the outbox.
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync + 'static {
-    /// Claims up to `limit` due messages until `lease_until`. A `subscription.completed` or
+    /// Claims up to `limit` due messages. A `subscription.completed` or
     /// `.expired` message waits until everything queued before it to the same target is done.
     async fn claim_due_deliveries(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
     /// Records an attempt and releases the claim, only if `owner` still holds it.
@@ -241,23 +236,25 @@ pub trait DeliveryQueue: Send + Sync + 'static {
         owner: Uuid,
         outcome: DeliveryOutcome,
     ) -> Result<bool, StoreError>;
-    /// Ends active subscriptions past `expiresAt` (up to `limit`), queuing the notice of each;
-    /// returns how many ended.
-    async fn expire_subscriptions(&self, now: DateTime<Utc>, limit: u32)
-    -> Result<u32, StoreError>;
+    /// Ends active subscriptions past `expiresAt` (up to `limit`), queuing the notice of each.
+    async fn expire_subscriptions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Expired, StoreError>;
     async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError>;
 }
 
 /// The API's side of the outbox: the delivery log and what a tenant may do to it.
 #[async_trait]
 pub trait DeliveryLog: Send + Sync + 'static {
-    /// Queues a `subscription.test` message; returns its message id.
+    /// Queues a `subscription.test` message; returns its message id and what was queued.
     async fn queue_test_message(
         &self,
         tenant: TenantId,
         id: SubscriptionId,
         now: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError>;
+    ) -> Result<Option<(String, Queued)>, StoreError>;
     /// Makes a message due again now (same body and id); false when the tenant has no such
     /// message.
     async fn retry_delivery(

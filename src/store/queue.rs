@@ -4,7 +4,7 @@
 //! `FOR UPDATE` on Postgres, by the single writer on SQLite).
 
 use super::StoreError;
-use super::outbox::{RecipientRow, count_queued};
+use super::outbox::{Queued, RecipientRow};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
 use super::subscriptions::active_emails;
 use crate::domain::SubscriptionId;
@@ -24,6 +24,24 @@ pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
     )
 }
 
+/// One write's queueing: when it happens, how long its emails wait for more news, and what it
+/// has queued so far.
+pub(super) struct Queueing {
+    pub now: DateTime<Utc>,
+    pub email_batch_window: TimeDelta,
+    pub queued: Queued,
+}
+
+impl Queueing {
+    pub fn new(now: DateTime<Utc>, email_batch_window: TimeDelta) -> Self {
+        Self {
+            now,
+            email_batch_window,
+            queued: Queued::default(),
+        }
+    }
+}
+
 pub(super) fn into_recipients(rows: Vec<RecipientRow>) -> Result<Vec<Recipient>, StoreError> {
     rows.into_iter().map(TryInto::try_into).collect()
 }
@@ -33,8 +51,7 @@ pub(super) fn into_recipients(rows: Vec<RecipientRow>) -> Result<Vec<Recipient>,
 pub(super) async fn queue_shipment_messages(
     conn: &mut impl Conn,
     change: &ShipmentChange,
-    now: DateTime<Utc>,
-    email_batch_window: TimeDelta,
+    queueing: &mut Queueing,
 ) -> Result<(), StoreError> {
     if change.changed.is_empty() && !change.is_delivered() {
         return Ok(());
@@ -52,8 +69,9 @@ pub(super) async fn queue_shipment_messages(
         .fetch_all(conn)
         .await?;
     let recipients = into_recipients(rows)?;
+    let now = queueing.now;
     let (messages, completed) = message::plan_shipment_messages(change, &recipients, now);
-    insert_messages(conn, &messages, now, email_batch_window).await?;
+    insert_messages(conn, &messages, queueing).await?;
     complete(conn, completed, now).await
 }
 
@@ -65,8 +83,7 @@ pub(super) async fn queue_flight_messages(
     conn: &mut impl Conn,
     flight: &FlightSnapshot,
     changes: &[FlightChange],
-    now: DateTime<Utc>,
-    email_batch_window: TimeDelta,
+    queueing: &mut Queueing,
 ) -> Result<(), StoreError> {
     let finished = flight.status.is_final();
     if changes.is_empty() && !finished {
@@ -103,9 +120,10 @@ pub(super) async fn queue_flight_messages(
             .fetch_all(conn)
             .await?;
         let recipients = into_recipients(rows)?;
+        let now = queueing.now;
         let (messages, completed) =
             message::plan_flight_messages(flight, changes, &recipients, complete_them, now);
-        insert_messages(conn, &messages, now, email_batch_window).await?;
+        insert_messages(conn, &messages, queueing).await?;
         complete(conn, completed, now).await?;
     }
     Ok(())
@@ -136,9 +154,9 @@ async fn complete(
 pub(super) async fn insert_messages(
     conn: &mut impl Conn,
     messages: &[Outgoing],
-    now: DateTime<Utc>,
-    email_batch_window: TimeDelta,
+    queueing: &mut Queueing,
 ) -> Result<(), StoreError> {
+    let now = queueing.now;
     let mut rows = JsonRows::default();
     for message in messages {
         for (channel, target) in &message.targets {
@@ -185,7 +203,7 @@ pub(super) async fn insert_messages(
          FROM {source}"
     ))
     .bind(now)
-    .bind(now + email_batch_window)
+    .bind(now + queueing.email_batch_window)
     .bind(rows)
     .execute(conn)
     .await?;
@@ -201,6 +219,6 @@ pub(super) async fn insert_messages(
     .bind(sequences)
     .execute(conn)
     .await?;
-    count_queued(messages);
+    queueing.queued.add(messages);
     Ok(())
 }

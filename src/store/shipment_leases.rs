@@ -3,12 +3,12 @@
 //! means, in one transaction.
 
 use super::flight_reports::apply_flight_reports;
-use super::queue::queue_shipment_messages;
+use super::queue::{Queueing, queue_shipment_messages};
 use super::rows::{ClaimRow, EventColumns, EventRow};
 use super::sql::{Claim, Col, Conn, JsonRows, sql};
 use super::{
-    ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentLeases, SqlStore, StaleRegistration,
-    StoreError,
+    ClaimedShipment, Lease, PollRecord, PollResult, Queued, RefClaim, ShipmentLeases, SqlStore,
+    StaleRegistration, StoreError,
 };
 use crate::domain::AwbNumber;
 use crate::domain::flight_state::reports::ReportOrigin;
@@ -29,9 +29,7 @@ const CLAIM_COLUMNS: &[&str] = &[
 impl ShipmentLeases for SqlStore {
     async fn claim_due_shipments(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError> {
         let claim = self.dialect().claim(&Claim {
@@ -48,9 +46,9 @@ impl ShipmentLeases for SqlStore {
         });
         let mut conn = self.writer().await?;
         let claims: Vec<ClaimRow> = sql(claim)
-            .bind(owner)
-            .bind(now)
-            .bind(lease_until)
+            .bind(lease.owner)
+            .bind(lease.now)
+            .bind(lease.until)
             .bind(i64::from(limit))
             .fetch_all(&mut conn)
             .await?;
@@ -62,7 +60,11 @@ impl ShipmentLeases for SqlStore {
             .collect()
     }
 
-    async fn record_poll(&self, owner: Uuid, record: PollRecord) -> Result<bool, StoreError> {
+    async fn record_poll(
+        &self,
+        owner: Uuid,
+        record: PollRecord,
+    ) -> Result<Option<Queued>, StoreError> {
         let mut tx = self.begin().await?;
         let (summary, raw, anomalies, error) = record.result.columns();
         let carrier_ref = record.result.carrier_ref();
@@ -104,8 +106,9 @@ impl ShipmentLeases for SqlStore {
         .await?;
         if owned == 0 {
             // The lease expired and another instance took the shipment over: its answer wins.
-            return Ok(false);
+            return Ok(None);
         }
+        let mut queueing = Queueing::new(record.checked_at, self.email_batch_window);
         if let PollResult::Tracked {
             upserts,
             withdrawn,
@@ -126,13 +129,7 @@ impl ShipmentLeases for SqlStore {
                 .execute(&mut tx)
                 .await?;
             }
-            queue_shipment_messages(
-                &mut tx,
-                change,
-                record.checked_at,
-                record.email_batch_window,
-            )
-            .await?;
+            queue_shipment_messages(&mut tx, change, &mut queueing).await?;
             apply_flight_reports(
                 &mut tx,
                 &change.flight_reports(),
@@ -140,22 +137,19 @@ impl ShipmentLeases for SqlStore {
                     carrier: record.carrier,
                     awb: &record.awb,
                 },
-                record.checked_at,
-                record.email_batch_window,
+                &mut queueing,
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(queueing.queued))
     }
 
     async fn claim_by_carrier_ref(
         &self,
-        owner: Uuid,
+        lease: Lease,
         carrier: &str,
         carrier_ref: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
     ) -> Result<RefClaim, StoreError> {
         let mut conn = self.writer().await?;
         // A plain UPDATE waits for a concurrent claim of the row and then re-checks the lease.
@@ -166,11 +160,11 @@ impl ShipmentLeases for SqlStore {
              RETURNING {}",
             CLAIM_COLUMNS.join(", ")
         ))
-        .bind(owner)
+        .bind(lease.owner)
         .bind(carrier)
         .bind(carrier_ref)
-        .bind(now)
-        .bind(lease_until)
+        .bind(lease.now)
+        .bind(lease.until)
         .fetch_optional(&mut conn)
         .await?;
         let Some(claim) = claim else {
@@ -193,9 +187,7 @@ impl ShipmentLeases for SqlStore {
 
     async fn claim_stale_registrations(
         &self,
-        owner: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease: Lease,
         limit: u32,
     ) -> Result<Vec<StaleRegistration>, StoreError> {
         // A failed unregistration waits for `next_poll_at` (its back-off); otherwise the
@@ -214,9 +206,9 @@ impl ShipmentLeases for SqlStore {
             returning: &["awb", "carrier", "carrier_ref", "poll_failures"],
         });
         let rows: Vec<(String, String, String, i32)> = sql(claim)
-            .bind(owner)
-            .bind(now)
-            .bind(lease_until)
+            .bind(lease.owner)
+            .bind(lease.now)
+            .bind(lease.until)
             .bind(i64::from(limit))
             .fetch_all(&mut self.writer().await?)
             .await?;

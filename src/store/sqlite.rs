@@ -9,8 +9,7 @@ use super::sql::{Claim, Conn, Tx, sql};
 use super::subscriptions::{
     map_unique_violation, plan_channels, saved_subscription, taken_channels, upsert_emails,
 };
-use super::{NewSubscription, Saved, StoreError};
-use chrono::{DateTime, Utc};
+use super::{Lease, NewSubscription, Saved, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -63,18 +62,16 @@ pub(super) fn claim(claim: &Claim<'_>) -> String {
 /// `RETURNING` cannot reach the joined subscription).
 pub(super) async fn claim_deliveries(
     tx: &mut Tx,
-    owner: Uuid,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
+    lease: Lease,
     limit: u32,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
     let ids: Vec<(Uuid,)> = sql(format!(
         "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $3 \
          WHERE id IN ({DUE_DELIVERIES}) RETURNING id"
     ))
-    .bind(owner)
-    .bind(now)
-    .bind(lease_until)
+    .bind(lease.owner)
+    .bind(lease.now)
+    .bind(lease.until)
     .bind(i64::from(limit))
     .fetch_all(tx)
     .await?;
@@ -89,7 +86,7 @@ pub(super) async fn claim_deliveries(
         tx.backend().in_uuids(1)
     ))
     .bind(ids)
-    .bind(now)
+    .bind(lease.now)
     .fetch_all(tx)
     .await?)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 on_both_backends!(shipment_claims_are_exclusive_until_their_lease_expires);
 
 async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backend) {
-    use skyhook::store::{PollRecord, PollResult};
+    use skyhook::store::{Lease, PollRecord, PollResult};
     let (store, _db) = fresh_store(&backend).await;
     let alice = tenant(&*store, "alice").await;
     let new = new_subscription(alice, "020-08002050", Some("https://a.example/h"), &[]);
@@ -17,15 +17,20 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
     store.create_subscription(new).await.unwrap();
     let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
     let lease = TimeDelta::minutes(2);
+    let lease_at = |owner, now| Lease {
+        owner,
+        now,
+        until: now + lease,
+    };
 
     let claimed = store
-        .claim_due_shipments(first, now, now + lease, 10)
+        .claim_due_shipments(lease_at(first, now), 10)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(
         store
-            .claim_due_shipments(second, now, now + lease, 10)
+            .claim_due_shipments(lease_at(second, now), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -34,7 +39,7 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
     // The first instance "crashes"; after the lease the second takes the shipment over…
     let later = now + lease + TimeDelta::seconds(1);
     let taken = store
-        .claim_due_shipments(second, later, later + lease, 10)
+        .claim_due_shipments(lease_at(second, later), 10)
         .await
         .unwrap();
     assert_eq!(taken.len(), 1);
@@ -46,25 +51,42 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
         next_poll_at: at + TimeDelta::minutes(5),
         poll_failures: 0,
         result: PollResult::NotFound,
-        email_batch_window: TimeDelta::zero(),
     };
-    assert!(!store.record_poll(first, record(later)).await.unwrap());
-    assert!(store.record_poll(second, record(later)).await.unwrap());
+    assert!(
+        store
+            .record_poll(first, record(later))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .record_poll(second, record(later))
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Released and not due yet: nobody claims it until its next poll time.
     assert!(
         store
-            .claim_due_shipments(first, later, later + lease, 10)
+            .claim_due_shipments(lease_at(first, later), 10)
             .await
             .unwrap()
             .is_empty()
     );
     let due = later + TimeDelta::minutes(5);
     let claim = store
-        .claim_due_shipments(first, due, due + lease, 10)
+        .claim_due_shipments(lease_at(first, due), 10)
         .await
         .unwrap();
     assert_eq!(claim.len(), 1);
-    assert!(store.record_poll(first, record(due)).await.unwrap());
+    assert!(
+        store
+            .record_poll(first, record(due))
+            .await
+            .unwrap()
+            .is_some()
+    );
     // A shipment nobody is subscribed to any more is not fetched.
     store
         .unsubscribe_subscription(alice, id, due)
@@ -72,7 +94,7 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
         .unwrap();
     let much_later = due + TimeDelta::hours(5);
     let unwanted = store
-        .claim_due_shipments(first, much_later, much_later + lease, 10)
+        .claim_due_shipments(lease_at(first, much_later), 10)
         .await
         .unwrap();
     assert!(unwanted.is_empty());

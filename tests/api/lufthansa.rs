@@ -68,7 +68,6 @@ impl Rig {
             Arc::new(carriers),
             clock.clone(),
             settings.poller,
-            std::time::Duration::ZERO,
         );
         let key = app.create_key("acme").await;
         Self {
@@ -276,11 +275,13 @@ async fn pushes_that_name_no_registration_are_refused(backend: Backend) {
         .app
         .store
         .claim_by_carrier_ref(
-            holder,
+            skyhook::store::Lease {
+                owner: holder,
+                now,
+                until: now + TimeDelta::minutes(1),
+            },
             "lufthansa",
             SUBSCRIPTION_ID,
-            now,
-            now + TimeDelta::minutes(1),
         )
         .await
         .unwrap();

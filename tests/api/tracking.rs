@@ -109,7 +109,6 @@ impl Rig {
             Arc::new(carriers),
             clock.clone(),
             settings.poller,
-            settings.email.batch_window.0,
         );
         let key = ApiKey::generate();
         let tenant = store

@@ -111,7 +111,6 @@ impl Rig {
             Arc::new(carriers),
             clock.clone(),
             settings.poller,
-            std::time::Duration::ZERO,
         );
         let key = ApiKey::generate();
         let tenant = store
@@ -331,7 +330,6 @@ async fn the_seed_004_example_reaches_the_shipment_api(backend: Backend) {
         Arc::new(carriers),
         clock,
         settings.poller,
-        std::time::Duration::ZERO,
     );
     assert_eq!(poller.poll_once().await.unwrap(), 1);
     assert_eq!(asked(&fake.seen()[0].body), ["172-28891936"]);

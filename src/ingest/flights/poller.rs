@@ -9,31 +9,30 @@ use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
 use crate::ingest::round::{Rounds, join_all};
-use crate::store::{ClaimedFlightCheck, FlightCheckRecord, Store, StoreError};
+use crate::store::{ClaimedFlightCheck, FlightCheckRecord, FlightChecks, StoreError};
+use crate::telemetry::count_queued;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub struct FlightPoller {
-    store: Arc<dyn Store>,
+    store: Arc<dyn FlightChecks>,
     sources: Arc<FlightSources>,
     rounds: Rounds,
 }
 
 impl FlightPoller {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn FlightChecks>,
         sources: Arc<FlightSources>,
         clock: Arc<dyn Clock>,
         settings: PollerSettings,
-        email_batch_window: Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
             sources,
-            rounds: Rounds::new(clock, settings, email_batch_window),
+            rounds: Rounds::new(clock, settings),
         })
     }
 
@@ -49,15 +48,10 @@ impl FlightPoller {
     /// One round: claim a batch of due checks, look each up within its source's limits, and
     /// record every outcome. Returns how many were claimed.
     pub async fn check_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let (now, lease_until) = self.rounds.lease();
+        let lease = self.rounds.lease();
         let claims = self
             .store
-            .claim_due_flight_checks(
-                self.rounds.owner,
-                now,
-                lease_until,
-                self.rounds.settings.batch_size,
-            )
+            .claim_due_flight_checks(lease, self.rounds.settings.batch_size)
             .await?;
         let claimed = claims.len();
         let mut tasks = JoinSet::new();
@@ -153,15 +147,15 @@ impl FlightPoller {
             check_failures: failures,
             error,
             reports,
-            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self
+        match self
             .store
             .record_flight_check(self.rounds.owner, record)
             .await?
         {
-            tracing::warn!(flight = %claim.number, date = %claim.date,
-                "lease lost before the flight check was recorded; dropped");
+            Some(queued) => count_queued(queued),
+            None => tracing::warn!(flight = %claim.number, date = %claim.date,
+                "lease lost before the flight check was recorded; dropped"),
         }
         Ok(())
     }
@@ -193,6 +187,7 @@ fn next_check(
 mod tests {
     use super::*;
     use crate::domain::{AirportCode, FlightKey, FlightNumber, FlightTimes};
+    use std::time::Duration;
 
     const BOUNDS: Bounds = Bounds {
         min: Duration::from_secs(300),

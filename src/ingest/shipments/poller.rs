@@ -10,7 +10,10 @@ use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::ingest::round::{Rounds, join_all, time_delta};
 use crate::ingest::{SourceError, SourceId};
-use crate::store::{ClaimedShipment, PollRecord, PollResult, StaleRegistration, Store, StoreError};
+use crate::store::{
+    ClaimedShipment, Lease, PollRecord, PollResult, ShipmentLeases, StaleRegistration, StoreError,
+};
+use crate::telemetry::count_queued;
 use chrono::TimeDelta;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,23 +21,22 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub struct Poller {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ShipmentLeases>,
     carriers: Arc<Carriers>,
     rounds: Rounds,
 }
 
 impl Poller {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn ShipmentLeases>,
         carriers: Arc<Carriers>,
         clock: Arc<dyn Clock>,
         settings: PollerSettings,
-        email_batch_window: std::time::Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
             carriers,
-            rounds: Rounds::new(clock, settings, email_batch_window),
+            rounds: Rounds::new(clock, settings),
         })
     }
 
@@ -49,15 +51,10 @@ impl Poller {
     /// then remove push registrations no subscription needs any more. Returns how many
     /// shipments were claimed for either.
     pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let (now, lease_until) = self.rounds.lease();
+        let lease = self.rounds.lease();
         let claims = self
             .store
-            .claim_due_shipments(
-                self.rounds.owner,
-                now,
-                lease_until,
-                self.rounds.settings.batch_size,
-            )
+            .claim_due_shipments(lease, self.rounds.settings.batch_size)
             .await?;
         let claimed = claims.len();
         let mut by_carrier: HashMap<&'static str, (Arc<CarrierEntry>, Vec<ClaimedShipment>)> =
@@ -90,24 +87,15 @@ impl Poller {
             }
         }
         join_all(tasks, "poll").await?;
-        let unregistered = self.unregister_stale(now, lease_until).await?;
+        let unregistered = self.unregister_stale(lease).await?;
         Ok(claimed + unregistered)
     }
 
     /// Removes the push registrations of shipments whose last active subscription has ended.
-    async fn unregister_stale(
-        self: &Arc<Self>,
-        now: chrono::DateTime<chrono::Utc>,
-        lease_until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize, StoreError> {
+    async fn unregister_stale(self: &Arc<Self>, lease: Lease) -> Result<usize, StoreError> {
         let stale = self
             .store
-            .claim_stale_registrations(
-                self.rounds.owner,
-                now,
-                lease_until,
-                self.rounds.settings.batch_size,
-            )
+            .claim_stale_registrations(lease, self.rounds.settings.batch_size)
             .await?;
         let claimed = stale.len();
         let mut tasks = JoinSet::new();
@@ -169,10 +157,12 @@ impl Poller {
             next_poll_at: next,
             poll_failures: failures,
             result,
-            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_poll(self.rounds.owner, record).await? {
-            tracing::warn!(awb = %registration.awb, "lease lost before the unregistration was recorded");
+        match self.store.record_poll(self.rounds.owner, record).await? {
+            Some(queued) => count_queued(queued),
+            None => {
+                tracing::warn!(awb = %registration.awb, "lease lost before the unregistration was recorded");
+            }
         }
         Ok(())
     }
@@ -259,10 +249,12 @@ impl Poller {
             next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,
             result,
-            email_batch_window: self.rounds.email_batch_window,
         };
-        if !self.store.record_poll(self.rounds.owner, record).await? {
-            tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
+        match self.store.record_poll(self.rounds.owner, record).await? {
+            Some(queued) => count_queued(queued),
+            None => {
+                tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
+            }
         }
         Ok(())
     }

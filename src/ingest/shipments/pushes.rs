@@ -4,7 +4,7 @@
 //! lease (so a poll, an unregistration or another push of the same shipment cannot interleave),
 //! the pushed event is merged into the stored events and diffed exactly as a fetched history is,
 //! and the new events and their outbox messages are written in one transaction through
-//! [`Store::record_poll`]. The carrier's reference (its subscription id) is what authenticates a
+//! [`ShipmentLeases::record_poll`]. The carrier's reference (its subscription id) is what authenticates a
 //! push: one naming no registered shipment is refused.
 
 use super::apply::apply;
@@ -14,7 +14,8 @@ use crate::domain::AwbNumber;
 use crate::domain::normalize::NormalizeError;
 use crate::domain::{Tracking, TrackingEvent};
 use crate::ingest::round::time_delta;
-use crate::store::{PollRecord, PollResult, RefClaim, Store, StoreError};
+use crate::store::{Lease, PollRecord, PollResult, RefClaim, ShipmentLeases, StoreError};
+use crate::telemetry::count_queued;
 use chrono::TimeDelta;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,28 +50,25 @@ pub struct PushOutcome {
 }
 
 pub struct Pushes {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ShipmentLeases>,
     clock: Arc<dyn Clock>,
     lease: TimeDelta,
     /// When a pushed shipment is looked at by the poller again (`poller.max_interval`).
     quiet: TimeDelta,
-    email_batch_window: TimeDelta,
 }
 
 impl Pushes {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn ShipmentLeases>,
         clock: Arc<dyn Clock>,
         lease: Duration,
         quiet: Duration,
-        email_batch_window: Duration,
     ) -> Self {
         Self {
             store,
             clock,
             lease: time_delta(lease),
             quiet: time_delta(quiet),
-            email_batch_window: time_delta(email_batch_window),
         }
     }
 
@@ -88,9 +86,14 @@ impl Pushes {
         let mut attempts = 0;
         let claim = loop {
             let now = self.clock.now();
+            let lease = Lease {
+                owner,
+                now,
+                until: now + self.lease,
+            };
             let claimed = self
                 .store
-                .claim_by_carrier_ref(owner, carrier, carrier_ref, now, now + self.lease)
+                .claim_by_carrier_ref(lease, carrier, carrier_ref)
                 .await?;
             match claimed {
                 RefClaim::Claimed(claim) => break claim,
@@ -149,11 +152,13 @@ impl Pushes {
             next_poll_at: now + self.quiet,
             poll_failures: 0,
             result,
-            email_batch_window: self.email_batch_window,
         };
-        if !self.store.record_poll(owner, record).await? {
-            return Err(PushError::Busy);
-        }
+        let queued = self
+            .store
+            .record_poll(owner, record)
+            .await?
+            .ok_or(PushError::Busy)?;
+        count_queued(queued);
         let outcome = if changed > 0 { "changed" } else { "unchanged" };
         metrics::counter!("skyhook_carrier_pushes_total", "carrier" => carrier, "outcome" => outcome)
             .increment(1);

@@ -5,7 +5,7 @@ use super::{DeliveryRig, booked, secs};
 use crate::helpers::{Backend, on_both_backends};
 use chrono::TimeDelta;
 use serde_json::json;
-use skyhook::store::{DeliveryOutcome, NextStep};
+use skyhook::store::{DeliveryOutcome, Lease, NextStep};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -26,7 +26,14 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
     let claimed = rig
         .app
         .store
-        .claim_due_deliveries(crashed, now, now + lease, 10)
+        .claim_due_deliveries(
+            Lease {
+                owner: crashed,
+                now,
+                until: now + lease,
+            },
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -78,7 +85,14 @@ async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backe
     let claimed = rig
         .app
         .store
-        .claim_due_deliveries(sending, now, now + lease, 10)
+        .claim_due_deliveries(
+            Lease {
+                owner: sending,
+                now,
+                until: now + lease,
+            },
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

@@ -74,7 +74,6 @@ impl DeliveryRig {
             Arc::new(carriers),
             clock.clone(),
             settings.poller.clone(),
-            settings.email.batch_window.0,
         );
         let dispatcher =
             Dispatcher::from_settings(app.store.clone(), clock.clone(), &settings).unwrap();

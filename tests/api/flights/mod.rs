@@ -47,7 +47,6 @@ impl FlightRig {
             Arc::new(sources),
             rig.clock.clone(),
             rig.settings.poller.clone(),
-            rig.settings.email.batch_window.0,
         );
         Self { rig, flights, aero }
     }

@@ -53,10 +53,7 @@ impl DeliveryQueue for SqlStore {
         let rows: Vec<ClaimedRow> = match &self.pools {
             Pools::Postgres(_) => {
                 sql(postgres::claim_deliveries())
-                    .bind(lease.owner)
-                    .bind(lease.now)
-                    .bind(lease.until)
-                    .bind(i64::from(limit))
+                    .bind_lease(lease, limit)
                     .fetch_all(&mut self.writer().await?)
                     .await?
             }

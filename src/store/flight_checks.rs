@@ -34,10 +34,7 @@ impl FlightChecks for SqlStore {
             returning: &["number", "date", "created_at", "check_failures"],
         });
         let rows: Vec<CheckRow> = sql(claim)
-            .bind(lease.owner)
-            .bind(lease.now)
-            .bind(lease.until)
-            .bind(i64::from(limit))
+            .bind_lease(lease, limit)
             .fetch_all(&mut self.writer().await?)
             .await?;
         rows.into_iter().map(TryInto::try_into).collect()

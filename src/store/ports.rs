@@ -31,19 +31,7 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: Health
-        + ApiKeys
-        + Subscriptions
-        + SubscriptionChanges
-        + EmailTokens
-        + TrackingViews
-        + ShipmentLeases
-        + FlightChecks
-        + DeliveryQueue
-        + DeliveryLog
-{
-}
+impl Store for super::SqlStore {}
 
 /// Start-up and `/readyz`.
 #[async_trait]

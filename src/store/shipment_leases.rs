@@ -46,10 +46,7 @@ impl ShipmentLeases for SqlStore {
         });
         let mut conn = self.writer().await?;
         let claims: Vec<ClaimRow> = sql(claim)
-            .bind(lease.owner)
-            .bind(lease.now)
-            .bind(lease.until)
-            .bind(i64::from(limit))
+            .bind_lease(lease, limit)
             .fetch_all(&mut conn)
             .await?;
         let awbs = claims.iter().map(|c| c.awb.clone()).collect();
@@ -206,10 +203,7 @@ impl ShipmentLeases for SqlStore {
             returning: &["awb", "carrier", "carrier_ref", "poll_failures"],
         });
         let rows: Vec<(String, String, String, i32)> = sql(claim)
-            .bind(lease.owner)
-            .bind(lease.now)
-            .bind(lease.until)
-            .bind(i64::from(limit))
+            .bind_lease(lease, limit)
             .fetch_all(&mut self.writer().await?)
             .await?;
         rows.into_iter()

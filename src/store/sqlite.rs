@@ -69,10 +69,7 @@ pub(super) async fn claim_deliveries(
         "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $3 \
          WHERE id IN ({DUE_DELIVERIES}) RETURNING id"
     ))
-    .bind(lease.owner)
-    .bind(lease.now)
-    .bind(lease.until)
-    .bind(i64::from(limit))
+    .bind_lease(lease, limit)
     .fetch_all(tx)
     .await?;
     if ids.is_empty() {

@@ -158,11 +158,15 @@ impl Poller {
             poll_failures: failures,
             result,
         };
+        self.write_back(record, "unregistration").await
+    }
+
+    /// Writes a poll's record back under this instance's lease.
+    async fn write_back(&self, record: PollRecord, what: &str) -> Result<(), StoreError> {
+        let awb = record.awb.clone();
         match self.store.record_poll(self.rounds.owner, record).await? {
             Some(queued) => count_queued(queued),
-            None => {
-                tracing::warn!(awb = %registration.awb, "lease lost before the unregistration was recorded");
-            }
+            None => tracing::warn!(%awb, "lease lost before the {what} was recorded; dropped"),
         }
         Ok(())
     }
@@ -250,13 +254,7 @@ impl Poller {
             poll_failures: failures,
             result,
         };
-        match self.store.record_poll(self.rounds.owner, record).await? {
-            Some(queued) => count_queued(queued),
-            None => {
-                tracing::warn!(awb = %claim.awb, "lease lost before the poll was recorded; dropped");
-            }
-        }
-        Ok(())
+        self.write_back(record, "poll").await
     }
 
     fn bounds(&self, carrier: &str) -> Bounds {

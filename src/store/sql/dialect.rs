@@ -98,8 +98,9 @@ impl Backend {
 }
 
 /// A claim: an UPDATE of `table` (setting `set`) of the rows whose `key` columns the query
-/// `due` selects, returning `returning`. Postgres locks the due rows and skips those another
-/// instance is claiming; SQLite's single writer serialises claims, so a plain UPDATE is one.
+/// `due` selects, returning `returning`, its lease bound by [`super::Statement::bind_lease`].
+/// Postgres locks the due rows and skips those another instance is claiming; SQLite's single
+/// writer serialises claims, so a plain UPDATE is one.
 pub(in crate::store) struct Claim<'a> {
     pub table: &'a str,
     pub key: &'a [&'a str],

@@ -14,6 +14,7 @@ mod dialect;
 pub(super) use args::{Arg, JsonRows, ts};
 pub(super) use dialect::{Backend, Claim, Col};
 
+use super::Lease;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, SqliteConnection};
@@ -107,6 +108,14 @@ impl Statement {
     pub fn bind(mut self, arg: impl Into<Arg>) -> Self {
         self.args.push(arg.into());
         self
+    }
+
+    /// Binds a claim's `$1` owner, `$2` now, `$3` lease end and `$4` limit.
+    pub fn bind_lease(self, lease: Lease, limit: u32) -> Self {
+        self.bind(lease.owner)
+            .bind(lease.now)
+            .bind(lease.until)
+            .bind(i64::from(limit))
     }
 
     fn pg_args(args: Vec<Arg>) -> Result<PgArguments, sqlx::Error> {

@@ -4,7 +4,9 @@
 //! rendered here once, at queue time, so every retry sends the same bytes.
 
 use super::flight_state::{self, FlightChange, FlightSnapshot};
-use super::{AwbNumber, StateFilter, SubscriptionId, SummaryStatus, TrackingEvent};
+use super::{
+    AwbNumber, ShipmentSummary, StateFilter, SubscriptionId, SummaryStatus, TrackingEvent,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -57,12 +59,8 @@ impl MessageBody {
 #[serde(rename_all = "camelCase")]
 pub struct ShipmentUpdate {
     pub awb: AwbNumber,
-    pub origin: Option<String>,
-    pub destination: Option<String>,
-    pub pieces: Option<u32>,
-    pub weight: Option<f64>,
-    pub volume: Option<f64>,
-    pub status: SummaryStatus,
+    #[serde(flatten)]
+    pub summary: ShipmentSummary,
     /// New or changed events this subscription asked for (its `states` filter).
     pub new_events: Vec<TrackingEvent>,
     /// Events known before this update, already carried by earlier messages.
@@ -171,12 +169,7 @@ pub fn next_sequences(messages: &[Outgoing]) -> Vec<(SubscriptionId, i64)> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShipmentChange {
     pub awb: AwbNumber,
-    pub origin: Option<String>,
-    pub destination: Option<String>,
-    pub pieces: Option<u32>,
-    pub weight: Option<f64>,
-    pub volume: Option<f64>,
-    pub status: SummaryStatus,
+    pub summary: ShipmentSummary,
     /// New, updated and restored events.
     pub changed: Vec<TrackingEvent>,
     /// Every active event now known, changed ones included, in event order.
@@ -187,7 +180,7 @@ pub struct ShipmentChange {
 
 impl ShipmentChange {
     pub fn is_delivered(&self) -> bool {
-        self.status == SummaryStatus::Delivered
+        self.summary.status == SummaryStatus::Delivered
     }
 
     /// What the changed events say about the flights they name: carriers report flight times
@@ -228,12 +221,7 @@ pub fn plan_shipment_messages(
         if !matching.is_empty() {
             let body = MessageBody::TrackingUpdated(ShipmentUpdate {
                 awb: change.awb.clone(),
-                origin: change.origin.clone(),
-                destination: change.destination.clone(),
-                pieces: change.pieces,
-                weight: change.weight,
-                volume: change.volume,
-                status: change.status,
+                summary: change.summary.clone(),
                 new_events: matching,
                 old_events: change.unchanged.clone(),
                 events: change.events.clone(),
@@ -245,7 +233,7 @@ pub fn plan_shipment_messages(
             let body = MessageBody::SubscriptionCompleted(Lifecycle {
                 awb: Some(change.awb.clone()),
                 flight: None,
-                status: Some(change.status),
+                status: Some(change.summary.status),
                 expires_at: recipient.expires_at,
                 message: format!(
                     "AWB {} has been delivered; this subscription is complete and no further \

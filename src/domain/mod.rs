@@ -39,5 +39,5 @@ pub use subscription::{
     Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,
     Target, UrlDisabled,
 };
-pub use tracking::{EventFlight, SummaryStatus, Tracking, TrackingEvent, Uld};
+pub use tracking::{EventFlight, ShipmentSummary, SummaryStatus, Tracking, TrackingEvent, Uld};
 pub use url::{CallbackUrl, UrlError};

@@ -109,20 +109,12 @@ mod tests {
 
     fn departing(at: &str) -> TrackingEvent {
         TrackingEvent {
-            code: "BKD".into(),
-            description: None,
-            event_date: None,
             event_location: Some("FRA".into()),
-            is_planned: false,
-            pieces: None,
-            weight: None,
-            volume: None,
             flight: Some(EventFlight {
                 scheduled_departure: Some(at.parse().unwrap()),
                 ..EventFlight::default()
             }),
-            event_ulds: Vec::new(),
-            additional_information: None,
+            ..TrackingEvent::new("BKD", None)
         }
     }
 

@@ -57,6 +57,18 @@ pub struct Tracking {
     pub anomalies: Vec<String>,
 }
 
+/// What is known of a shipment as a whole: its route, its totals and its summary status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShipmentSummary {
+    pub origin: Option<String>,
+    pub destination: Option<String>,
+    pub pieces: Option<u32>,
+    pub weight: Option<f64>,
+    pub volume: Option<f64>,
+    pub status: SummaryStatus,
+}
+
 /// One milestone (seed 001 "tracking event").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,6 +88,25 @@ pub struct TrackingEvent {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub event_ulds: Vec<Uld>,
     pub additional_information: Option<serde_json::Value>,
+}
+
+impl TrackingEvent {
+    /// An event of which only the code and time are known yet; callers fill in the rest.
+    pub fn new(code: impl Into<String>, event_date: Option<DateTime<FixedOffset>>) -> Self {
+        Self {
+            code: code.into(),
+            description: None,
+            event_date,
+            event_location: None,
+            is_planned: false,
+            pieces: None,
+            weight: None,
+            volume: None,
+            flight: None,
+            event_ulds: Vec::new(),
+            additional_information: None,
+        }
+    }
 }
 
 /// The flight an event concerns (seed 001 "tracking flight").

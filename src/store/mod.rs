@@ -29,13 +29,13 @@ mod subscriptions;
 mod tokens;
 mod views;
 
+pub use crate::domain::ShipmentSummary;
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use outbox::{
     ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, NextStep, QueueStats, Queued,
 };
 pub use poll::{
-    ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentSummary, ShipmentView,
-    StaleRegistration,
+    ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentView, StaleRegistration,
 };
 pub use ports::{
     ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, ShipmentLeases, Store,

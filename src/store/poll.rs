@@ -3,7 +3,7 @@
 
 use crate::domain::diff::StoredEvent;
 use crate::domain::message::ShipmentChange;
-use crate::domain::{AwbNumber, SummaryStatus};
+use crate::domain::{AwbNumber, ShipmentSummary, SummaryStatus};
 use chrono::{DateTime, Utc};
 
 /// A shipment an instance has claimed for one poll, with what is already known about it.
@@ -108,16 +108,6 @@ impl PollResult {
             _ => None,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShipmentSummary {
-    pub origin: Option<String>,
-    pub destination: Option<String>,
-    pub pieces: Option<u32>,
-    pub weight: Option<f64>,
-    pub volume: Option<f64>,
-    pub status: SummaryStatus,
 }
 
 /// A shipment as `GET /v1/shipments/{awb}` shows it.

@@ -27,12 +27,14 @@ fn departed() -> EmailContent {
     };
     let update = ShipmentUpdate {
         awb: AwbNumber::parse("020-08002050").unwrap(),
-        origin: Some("FRA".into()),
-        destination: Some("ORD".into()),
-        pieces: Some(2),
-        weight: Some(120.0),
-        volume: None,
-        status: SummaryStatus::InTransit,
+        summary: skyhook::domain::ShipmentSummary {
+            origin: Some("FRA".into()),
+            destination: Some("ORD".into()),
+            pieces: Some(2),
+            weight: Some(120.0),
+            volume: None,
+            status: SummaryStatus::InTransit,
+        },
         new_events: vec![event.clone()],
         old_events: Vec::new(),
         events: vec![event],

@@ -72,7 +72,11 @@ fn subject(messages: &[Message]) -> String {
 
 fn update_subject(update: &ShipmentUpdate) -> String {
     let Some(event) = newest(&update.new_events) else {
-        return format!("AWB {} · {}", update.awb, status_label(update.status));
+        return format!(
+            "AWB {} · {}",
+            update.awb,
+            status_label(update.summary.status)
+        );
     };
     let mut parts = vec![format!("AWB {}", update.awb)];
     parts.push(match place(event) {
@@ -224,15 +228,16 @@ impl Document {
 
     /// Each update replaces the summary (the latest status wins) and adds its new events.
     fn add_update(&mut self, update: &ShipmentUpdate) {
-        let route = route(update.origin.as_deref(), update.destination.as_deref());
+        let summary = &update.summary;
+        let route = route(summary.origin.as_deref(), summary.destination.as_deref());
         self.title = Some(match route {
             Some(route) => format!("AWB {}, {route}", update.awb),
             None => format!("AWB {}", update.awb),
         });
-        self.summary = vec![("Status", status_label(update.status).to_owned())];
+        self.summary = vec![("Status", status_label(summary.status).to_owned())];
         let shipment: Vec<String> = [
-            update.pieces.map(|p| format!("{p} pieces")),
-            update.weight.map(kg),
+            summary.pieces.map(|p| format!("{p} pieces")),
+            summary.weight.map(kg),
         ]
         .into_iter()
         .flatten()

@@ -8,17 +8,8 @@ fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
 
 fn event(code: &str, location: &str, date: &str) -> TrackingEvent {
     TrackingEvent {
-        code: code.to_owned(),
-        description: None,
-        event_date: at(date),
         event_location: Some(location.to_owned()),
-        is_planned: false,
-        pieces: None,
-        weight: None,
-        volume: None,
-        flight: None,
-        event_ulds: Vec::new(),
-        additional_information: None,
+        ..TrackingEvent::new(code, at(date))
     }
 }
 

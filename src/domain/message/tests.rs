@@ -3,17 +3,9 @@ use chrono::TimeZone;
 
 fn event(code: &str, place: &str) -> TrackingEvent {
     TrackingEvent {
-        code: code.into(),
-        description: None,
-        event_date: None,
         event_location: Some(place.into()),
-        is_planned: false,
         pieces: Some(2),
-        weight: None,
-        volume: None,
-        flight: None,
-        event_ulds: Vec::new(),
-        additional_information: None,
+        ..TrackingEvent::new(code, None)
     }
 }
 
@@ -34,12 +26,14 @@ fn change(status: SummaryStatus, changed: Vec<TrackingEvent>) -> ShipmentChange 
     let events = unchanged.iter().chain(&changed).cloned().collect();
     ShipmentChange {
         awb: AwbNumber::parse("020-08002050").unwrap(),
-        origin: Some("FRA".into()),
-        destination: Some("ORD".into()),
-        pieces: Some(2),
-        weight: Some(120.0),
-        volume: None,
-        status,
+        summary: ShipmentSummary {
+            origin: Some("FRA".into()),
+            destination: Some("ORD".into()),
+            pieces: Some(2),
+            weight: Some(120.0),
+            volume: None,
+            status,
+        },
         changed,
         events,
         unchanged,

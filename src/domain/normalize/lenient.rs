@@ -320,5 +320,39 @@ pub fn dedup_notes(notes: &mut Vec<String>) {
     notes.retain(|note| seen.insert(note.clone()));
 }
 
+/// The object of the event at `path`, or a note that the event was skipped.
+pub fn event_object<'a>(
+    path: &str,
+    item: &'a Value,
+    notes: &mut Vec<String>,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    let object = item.as_object();
+    if object.is_none() {
+        notes.push(format!(
+            "{path} `{}`: not an object; event skipped",
+            show(item)
+        ));
+    }
+    object
+}
+
+/// An event's status code (`code_key`) and description (`description_key`), the standard one
+/// for the code when the source gives none.
+pub fn code_and_description(
+    path: &str,
+    event: &serde_json::Map<String, Value>,
+    (code_key, description_key): (&str, &str),
+    notes: &mut Vec<String>,
+) -> (String, Option<String>) {
+    let code = status_code(&format!("{path}.{code_key}"), event.get(code_key), notes);
+    let description = text(
+        &format!("{path}.{description_key}"),
+        event.get(description_key),
+        notes,
+    )
+    .or_else(|| super::describe_code(&code).map(str::to_owned));
+    (code, description)
+}
+
 #[cfg(test)]
 mod tests;

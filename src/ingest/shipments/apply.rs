@@ -97,12 +97,7 @@ fn shipment_change(
     diff::sort_events(&mut events);
     ShipmentChange {
         awb: claim.awb.clone(),
-        origin: summary.origin.clone(),
-        destination: summary.destination.clone(),
-        pieces: summary.pieces,
-        weight: summary.weight,
-        volume: summary.volume,
-        status: summary.status,
+        summary: summary.clone(),
         changed: upserts.iter().map(|u| u.event.clone()).collect(),
         events,
         unchanged,

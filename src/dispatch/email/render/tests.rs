@@ -9,17 +9,8 @@ fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
 
 fn event(code: &str, place: &str, date: &str) -> TrackingEvent {
     TrackingEvent {
-        code: code.to_owned(),
-        description: None,
-        event_date: at(date),
         event_location: Some(place.to_owned()),
-        is_planned: false,
-        pieces: None,
-        weight: None,
-        volume: None,
-        flight: None,
-        event_ulds: Vec::new(),
-        additional_information: None,
+        ..TrackingEvent::new(code, at(date))
     }
 }
 
@@ -30,12 +21,14 @@ fn awb() -> AwbNumber {
 fn update(status: SummaryStatus, new_events: Vec<TrackingEvent>) -> MessageBody {
     MessageBody::TrackingUpdated(ShipmentUpdate {
         awb: awb(),
-        origin: Some("FRA".into()),
-        destination: Some("ORD".into()),
-        pieces: Some(2),
-        weight: Some(120.5),
-        volume: None,
-        status,
+        summary: crate::domain::ShipmentSummary {
+            origin: Some("FRA".into()),
+            destination: Some("ORD".into()),
+            pieces: Some(2),
+            weight: Some(120.5),
+            volume: None,
+            status,
+        },
         new_events: new_events.clone(),
         old_events: Vec::new(),
         events: new_events,

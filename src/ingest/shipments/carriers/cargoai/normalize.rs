@@ -3,7 +3,7 @@
 //! checking the examples' known slips: swapped coordinates, arrivals before departures, an
 //! event-level copy of the flight date that disagrees with the flight, a wrong check digit.
 
-use crate::domain::normalize::{NormalizeError, describe_code, lenient};
+use crate::domain::normalize::{NormalizeError, lenient};
 use crate::domain::{AwbNumber, EventFlight, SummaryStatus, Tracking, TrackingEvent, Uld};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde_json::{Map, Value};
@@ -77,17 +77,10 @@ pub fn from_cargoai(awb: &AwbNumber, body: &Value) -> Result<Tracking, Normalize
 }
 
 fn event(path: &str, item: &Value, notes: &mut Vec<String>) -> Option<TrackingEvent> {
-    let Some(obj) = item.as_object() else {
-        notes.push(format!(
-            "{path} `{}`: not an object; event skipped",
-            lenient::show(item)
-        ));
-        return None;
-    };
+    let obj = lenient::event_object(path, item, notes)?;
     let field = |name: &str| format!("{path}.{name}");
-    let code = lenient::status_code(&field("code"), obj.get("code"), notes);
-    let description = lenient::text(&field("description"), obj.get("description"), notes)
-        .or_else(|| describe_code(&code).map(str::to_owned));
+    let (code, description) =
+        lenient::code_and_description(path, obj, ("code", "description"), notes);
     let event_date = lenient::timestamp(&field("eventDate"), obj.get("eventDate"), notes);
     let flight = flight(path, obj, notes);
     if let Some((date, departure)) =

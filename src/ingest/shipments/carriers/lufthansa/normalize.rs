@@ -98,16 +98,8 @@ impl LufthansaPush {
         Ok(PushedEvent {
             event: TrackingEvent {
                 description: describe_code(&code).map(str::to_owned),
-                code,
-                event_date,
-                event_location: None,
-                is_planned: false,
-                pieces: None,
-                weight: None,
-                volume: None,
-                flight: None,
-                event_ulds: Vec::new(),
                 additional_information: (!info.is_empty()).then_some(Value::Object(info)),
+                ..TrackingEvent::new(code, event_date)
             },
             replaces_previous: is_toa,
             anomalies: notes,

@@ -5,7 +5,7 @@
 //! flight number), which is joined back onto each milestone. TrackingMore writes every time
 //! without an offset: they are read as UTC and noted once per entry.
 
-use crate::domain::normalize::{NormalizeError, describe_code, lenient};
+use crate::domain::normalize::{NormalizeError, lenient};
 use crate::domain::{AwbNumber, EventFlight, Tracking, TrackingEvent};
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
@@ -216,17 +216,9 @@ fn event(
     notes: &mut Vec<String>,
 ) -> Option<TrackingEvent> {
     let path = format!("track_info[{index}]");
-    let Some(obj) = item.as_object() else {
-        notes.push(format!(
-            "{path} `{}`: not an object; event skipped",
-            lenient::show(item)
-        ));
-        return None;
-    };
+    let obj = lenient::event_object(&path, item, notes)?;
     let field = |name: &str| format!("{path}.{name}");
-    let code = lenient::status_code(&field("status"), obj.get("status"), notes);
-    let description = lenient::text(&field("event"), obj.get("event"), notes)
-        .or_else(|| describe_code(&code).map(str::to_owned));
+    let (code, description) = lenient::code_and_description(&path, obj, ("status", "event"), notes);
     // An actual time makes the event a fact; a plan alone makes it a plan.
     let actual = times.read(&field("actual_date"), obj.get("actual_date"), notes);
     let planned = times.read(&field("plan_date"), obj.get("plan_date"), notes);

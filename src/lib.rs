@@ -8,7 +8,8 @@
 //!   [`ingest::flights`] (flight-status sources and the flight poller).
 //! - [`dispatch`]: outbound delivery of queued messages (signed webhooks with
 //!   retries and an SSRF guard, email).
-//! - [`store`]: the [`store::Store`] trait with its Postgres and SQLite implementations.
+//! - [`store`]: one narrow port per consumer, [`store::Store`] (all of them), and
+//!   [`store::SqlStore`], which implements each once for Postgres and SQLite.
 //! - [`domain`]: pure types and rules: AWBs, flights, subscriptions, channels, states.
 //! - [`config`]: layered settings (embedded defaults → file → environment).
 //! - [`cli`]: the command-line interface.

@@ -1,6 +1,6 @@
 //! Durable state. This layer is the only one that knows SQL; it speaks domain types in and out.
 //!
-//! - [`ports`]: one narrow trait per consumer, and [`Store`], which is all of them.
+//! - `ports.rs`: one narrow trait per consumer, and [`Store`], which is all of them.
 //! - [`SqlStore`] implements every port once, for both backends: each statement and each
 //!   transaction flow is written once (`sql.rs` binds and runs it on either), one file per
 //!   port. `postgres.rs` and `sqlite.rs` hold only what really differs: connecting and

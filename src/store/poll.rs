@@ -19,7 +19,7 @@ pub struct ClaimedShipment {
     pub carrier_ref: Option<String>,
 }
 
-/// [`super::Store::claim_by_carrier_ref`]'s answer.
+/// [`super::ShipmentLeases::claim_by_carrier_ref`]'s answer.
 #[derive(Debug, Clone)]
 pub enum RefClaim {
     Claimed(ClaimedShipment),

@@ -51,28 +51,6 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(
-        store: Arc<dyn DeliveryQueue>,
-        clock: Arc<dyn Clock>,
-        webhooks: WebhookSender,
-        mailer: Mailer,
-        policy: RetryPolicy,
-        settings: DeliverySettings,
-        public_url: url::Url,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            store,
-            clock,
-            webhooks,
-            mailer,
-            policy,
-            slots: Arc::new(Semaphore::new(settings.concurrency as usize)),
-            settings,
-            public_url,
-            owner: Uuid::new_v4(),
-        })
-    }
-
     /// A dispatcher for the `delivery`, `webhooks` and `email` settings.
     pub fn from_settings(
         store: Arc<dyn DeliveryQueue>,
@@ -107,15 +85,17 @@ impl Dispatcher {
                 .collect(),
             disable_after: settings.webhooks.disable_after.0,
         };
-        Ok(Self::new(
+        Ok(Arc::new(Self {
             store,
             clock,
-            WebhookSender::new(client, guard, settings.webhooks.timeout.0),
+            webhooks: WebhookSender::new(client, guard, settings.webhooks.timeout.0),
             mailer,
             policy,
-            settings.delivery.clone(),
-            settings.server.public_url.clone(),
-        ))
+            slots: Arc::new(Semaphore::new(settings.delivery.concurrency as usize)),
+            settings: settings.delivery.clone(),
+            public_url: settings.server.public_url.clone(),
+            owner: Uuid::new_v4(),
+        }))
     }
 
     /// Dispatches until cancelled, then waits for the sends in flight.

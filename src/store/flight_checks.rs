@@ -21,7 +21,7 @@ impl FlightChecks for SqlStore {
         lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedFlightCheck>, StoreError> {
-        let claim = self.dialect().claim(&Claim {
+        let rows: Vec<CheckRow> = Claim {
             table: "flight_checks",
             key: &["number", "date"],
             due: "SELECT c.number, c.date FROM flight_checks c \
@@ -30,13 +30,10 @@ impl FlightChecks for SqlStore {
                     AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.flight_number = c.number \
                                 AND s.flight_date = c.date AND s.status = 'active') \
                   ORDER BY c.next_check_at LIMIT $4",
-            set: "lease_owner = $1, lease_expires_at = $3",
             returning: &["number", "date", "created_at", "check_failures"],
-        });
-        let rows: Vec<CheckRow> = sql(claim)
-            .bind_lease(lease, limit)
-            .fetch_all(&mut self.writer().await?)
-            .await?;
+        }
+        .run(&mut self.writer().await?, lease, limit)
+        .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 

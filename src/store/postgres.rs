@@ -46,7 +46,7 @@ pub(super) fn claim(claim: &Claim<'_>) -> String {
          RETURNING {}",
         claim.due,
         claim.table,
-        claim.set,
+        Claim::SET,
         join.join(" AND "),
         returning.join(", ")
     )
@@ -57,9 +57,10 @@ pub(super) fn claim(claim: &Claim<'_>) -> String {
 pub(super) fn claim_deliveries() -> String {
     format!(
         "WITH due AS ({DUE_DELIVERIES} FOR UPDATE OF d SKIP LOCKED) \
-         UPDATE deliveries d SET lease_owner = $1, lease_expires_at = $3 \
+         UPDATE deliveries d SET {} \
          FROM due, subscriptions s WHERE d.id = due.id AND s.id = d.subscription_id \
-         RETURNING {CLAIMED_COLUMNS}"
+         RETURNING {CLAIMED_COLUMNS}",
+        Claim::SET
     )
 }
 

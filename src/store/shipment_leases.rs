@@ -32,7 +32,8 @@ impl ShipmentLeases for SqlStore {
         lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError> {
-        let claim = self.dialect().claim(&Claim {
+        let mut conn = self.writer().await?;
+        let claims: Vec<ClaimRow> = Claim {
             table: "shipments",
             key: &["awb"],
             due: "SELECT s.awb FROM shipments s \
@@ -41,14 +42,10 @@ impl ShipmentLeases for SqlStore {
                     AND EXISTS (SELECT 1 FROM subscriptions sub \
                                 WHERE sub.awb = s.awb AND sub.status = 'active') \
                   ORDER BY s.next_poll_at LIMIT $4",
-            set: "lease_owner = $1, lease_expires_at = $3",
             returning: CLAIM_COLUMNS,
-        });
-        let mut conn = self.writer().await?;
-        let claims: Vec<ClaimRow> = sql(claim)
-            .bind_lease(lease, limit)
-            .fetch_all(&mut conn)
-            .await?;
+        }
+        .run(&mut conn, lease, limit)
+        .await?;
         let awbs = claims.iter().map(|c| c.awb.clone()).collect();
         let mut events = load_events(&mut conn, awbs).await?;
         claims
@@ -189,7 +186,7 @@ impl ShipmentLeases for SqlStore {
     ) -> Result<Vec<StaleRegistration>, StoreError> {
         // A failed unregistration waits for `next_poll_at` (its back-off); otherwise the
         // registration goes as soon as its last subscription has ended.
-        let claim = self.dialect().claim(&Claim {
+        let rows: Vec<(String, String, String, i32)> = Claim {
             table: "shipments",
             key: &["awb"],
             due: "SELECT s.awb FROM shipments s \
@@ -199,13 +196,10 @@ impl ShipmentLeases for SqlStore {
                     AND NOT EXISTS (SELECT 1 FROM subscriptions sub \
                                     WHERE sub.awb = s.awb AND sub.status = 'active') \
                   ORDER BY s.next_poll_at LIMIT $4",
-            set: "lease_owner = $1, lease_expires_at = $3",
             returning: &["awb", "carrier", "carrier_ref", "poll_failures"],
-        });
-        let rows: Vec<(String, String, String, i32)> = sql(claim)
-            .bind_lease(lease, limit)
-            .fetch_all(&mut self.writer().await?)
-            .await?;
+        }
+        .run(&mut self.writer().await?, lease, limit)
+        .await?;
         rows.into_iter()
             .map(|(awb, carrier, carrier_ref, poll_failures)| {
                 Ok(StaleRegistration {

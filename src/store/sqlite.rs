@@ -51,7 +51,7 @@ pub(super) fn claim(claim: &Claim<'_>) -> String {
     format!(
         "UPDATE {} SET {} WHERE ({}) IN ({}) RETURNING {}",
         claim.table,
-        claim.set,
+        Claim::SET,
         claim.key.join(", "),
         claim.due,
         claim.returning.join(", ")
@@ -66,8 +66,8 @@ pub(super) async fn claim_deliveries(
     limit: u32,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
     let ids: Vec<(Uuid,)> = sql(format!(
-        "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $3 \
-         WHERE id IN ({DUE_DELIVERIES}) RETURNING id"
+        "UPDATE deliveries SET {} WHERE id IN ({DUE_DELIVERIES}) RETURNING id",
+        Claim::SET
     ))
     .bind_lease(lease, limit)
     .fetch_all(tx)

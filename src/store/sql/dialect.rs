@@ -1,5 +1,8 @@
 //! The pieces of SQL that differ between the dialects, and the shape of a claim.
 
+use super::{Conn, FromRows, sql};
+use crate::store::Lease;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::store) enum Backend {
     Postgres,
@@ -97,16 +100,31 @@ impl Backend {
     }
 }
 
-/// A claim: an UPDATE of `table` (setting `set`) of the rows whose `key` columns the query
-/// `due` selects, returning `returning`, its lease bound by [`super::Statement::bind_lease`].
+/// A claim: the rows of `table` whose `key` columns the query `due` selects (`$2` is now, `$4`
+/// the limit) are leased (`lease_owner`, `lease_expires_at`) and returned as `returning`.
 /// Postgres locks the due rows and skips those another instance is claiming; SQLite's single
 /// writer serialises claims, so a plain UPDATE is one.
 pub(in crate::store) struct Claim<'a> {
     pub table: &'a str,
     pub key: &'a [&'a str],
     pub due: &'a str,
-    pub set: &'a str,
     pub returning: &'a [&'a str],
+}
+
+impl Claim<'_> {
+    /// The lease's `SET` clause, bound by [`super::Statement::bind_lease`].
+    pub const SET: &'static str = "lease_owner = $1, lease_expires_at = $3";
+
+    /// Leases up to `limit` due rows on `conn`.
+    pub async fn run<R: FromRows>(
+        &self,
+        conn: &mut impl Conn,
+        lease: Lease,
+        limit: u32,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        let text = conn.backend().claim(self);
+        sql(text).bind_lease(lease, limit).fetch_all(conn).await
+    }
 }
 
 /// A column of [`Backend::json_rows`].

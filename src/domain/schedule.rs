@@ -94,11 +94,12 @@ fn pending_milestones(events: &[TrackingEvent]) -> impl Iterator<Item = DateTime
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::EventFlight;
 
-    const BOUNDS: Bounds = Bounds {
+    /// The default poll bounds, 5 minutes to 2 hours, for the schedules' tests.
+    pub(crate) const BOUNDS: Bounds = Bounds {
         min: Duration::from_secs(300),
         max: Duration::from_secs(7200),
     };

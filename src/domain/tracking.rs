@@ -124,6 +124,20 @@ pub struct EventFlight {
     pub actual_arrival: Option<DateTime<FixedOffset>>,
 }
 
+impl EventFlight {
+    /// Its six times: scheduled, estimated and actual departure, then the same for arrival.
+    pub fn times(&self) -> [Option<DateTime<FixedOffset>>; 6] {
+        [
+            self.scheduled_departure,
+            self.estimated_departure,
+            self.actual_departure,
+            self.scheduled_arrival,
+            self.estimated_arrival,
+            self.actual_arrival,
+        ]
+    }
+}
+
 /// Unit load devices on an event: how many and of which type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,5 +21,5 @@ mod throttle;
 
 pub use registry::{Entry, Kind, Registry, RegistryError};
 pub(crate) use source::retry_after;
-pub use source::{Source, SourceError, SourceId};
+pub use source::{Sandbox, Source, SourceError, SourceId};
 pub use throttle::Throttle;

@@ -21,6 +21,27 @@ pub trait Source: Send + Sync + 'static {
     }
 }
 
+/// A sandbox (the demo carrier, the demo flights): named `demo`, labelled as a sandbox wherever
+/// it appears, and polled as often as its script moves on.
+pub trait Sandbox: Send + Sync + 'static {
+    /// How long each scripted step lasts.
+    fn step(&self) -> Duration;
+}
+
+impl<T: Sandbox> Source for T {
+    fn name(&self) -> &'static str {
+        "demo"
+    }
+
+    fn is_sandbox(&self) -> bool {
+        true
+    }
+
+    fn min_interval(&self) -> Option<Duration> {
+        Some(self.step())
+    }
+}
+
 /// A source as settings name it: `carriers.cargoai`, `flights.flightaware`. Shown as its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SourceId {

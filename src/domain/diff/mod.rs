@@ -217,17 +217,7 @@ fn same_occurrence(a: &TrackingEvent, b: &TrackingEvent) -> bool {
 /// Actual beats planned, then more filled-in fields win.
 fn completeness(event: &TrackingEvent) -> (bool, usize) {
     let flight_fields = event.flight.as_ref().map_or(0, |f| {
-        [
-            f.scheduled_departure,
-            f.estimated_departure,
-            f.actual_departure,
-            f.scheduled_arrival,
-            f.estimated_arrival,
-            f.actual_arrival,
-        ]
-        .iter()
-        .flatten()
-        .count()
+        f.times().iter().flatten().count()
             + [&f.number, &f.origin, &f.destination]
                 .iter()
                 .filter(|v| v.is_some())
@@ -312,15 +302,7 @@ fn flight_content(flight: Option<&EventFlight>) -> FlightContent {
     let Some(f) = flight else {
         return ([None; 6], None);
     };
-    let times = [
-        f.scheduled_departure,
-        f.estimated_departure,
-        f.actual_departure,
-        f.scheduled_arrival,
-        f.estimated_arrival,
-        f.actual_arrival,
-    ]
-    .map(|t| t.map(instant));
+    let times = f.times().map(|t| t.map(instant));
     let destination = text(f.destination.as_deref()).map(str::to_uppercase);
     (times, destination)
 }

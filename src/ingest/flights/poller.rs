@@ -186,13 +186,8 @@ fn next_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::schedule::tests::BOUNDS;
     use crate::domain::{AirportCode, FlightKey, FlightNumber, FlightTimes};
-    use std::time::Duration;
-
-    const BOUNDS: Bounds = Bounds {
-        min: Duration::from_secs(300),
-        max: Duration::from_secs(7200),
-    };
 
     fn now() -> DateTime<Utc> {
         "2026-11-25T10:00:00Z".parse().unwrap()

@@ -140,43 +140,42 @@ impl From<JsonRows> for Arg {
     }
 }
 
+/// Adds `$arg` to `$args`: the same for both backends but for times, text lists and id
+/// lists, which each backend takes its own way (`$time`, `$texts`, `$uuids`).
+macro_rules! add_arg {
+    ($arg:expr, $args:expr, time: $time:expr, texts: $texts:expr, uuids: $uuids:expr) => {
+        match $arg {
+            Arg::Uuid(v) => $args.add(v),
+            Arg::Text(v) => $args.add(v),
+            Arg::I32(v) => $args.add(v),
+            Arg::I64(v) => $args.add(v),
+            Arg::F64(v) => $args.add(v),
+            Arg::Bool(v) => $args.add(v),
+            Arg::Date(v) => $args.add(v),
+            Arg::Json(v) => $args.add(v.map(Json)),
+            Arg::Time(v) => $args.add(v.map($time)),
+            Arg::Texts(v) => $args.add($texts(v)),
+            Arg::Uuids(v) => $args.add($uuids(v)),
+        }
+    };
+}
+
 impl Arg {
     pub(super) fn add_pg(self, args: &mut PgArguments) -> Result<(), sqlx::error::BoxDynError> {
-        match self {
-            Self::Uuid(v) => args.add(v),
-            Self::Text(v) => args.add(v),
-            Self::I32(v) => args.add(v),
-            Self::I64(v) => args.add(v),
-            Self::F64(v) => args.add(v),
-            Self::Bool(v) => args.add(v),
-            Self::Time(v) => args.add(v),
-            Self::Date(v) => args.add(v),
-            Self::Json(v) => args.add(v.map(Json)),
-            Self::Texts(v) => args.add(v),
-            Self::Uuids(v) => args.add(v),
-        }
+        add_arg!(self, args,
+            time: |t: DateTime<Utc>| t,
+            texts: |v: Vec<String>| v,
+            uuids: |v: Vec<Uuid>| v)
     }
 
     pub(super) fn add_sqlite(
         self,
         args: &mut SqliteArguments,
     ) -> Result<(), sqlx::error::BoxDynError> {
-        match self {
-            Self::Uuid(v) => args.add(v),
-            Self::Text(v) => args.add(v),
-            Self::I32(v) => args.add(v),
-            Self::I64(v) => args.add(v),
-            Self::F64(v) => args.add(v),
-            Self::Bool(v) => args.add(v),
-            Self::Time(v) => args.add(v.map(ts)),
-            Self::Date(v) => args.add(v),
-            Self::Json(v) => args.add(v.map(Json)),
-            Self::Texts(v) => args.add(Json(v)),
-            Self::Uuids(v) => args.add(Json(
-                v.iter()
-                    .map(|id| id.simple().to_string())
-                    .collect::<Vec<_>>(),
-            )),
-        }
+        let hex = |ids: Vec<Uuid>| {
+            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+            Json(hex)
+        };
+        add_arg!(self, args, time: ts, texts: Json, uuids: hex)
     }
 }

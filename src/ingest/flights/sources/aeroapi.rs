@@ -265,24 +265,18 @@ fn report(query: &FlightQuery, leg: &Leg) -> Option<FlightReport> {
     // from one clock: a runway estimate runs 10-20 minutes behind a gate schedule on a punctual
     // flight. Actual times are facts either way, so they fall back field by field.
     let (gate_out, gate_in) = (leg.scheduled_out.is_some(), leg.scheduled_in.is_some());
+    let same_clock =
+        |gate_scheduled: bool, gate, runway| if gate_scheduled { gate } else { runway };
     let times = FlightTimes {
         scheduled_departure: departure(leg.scheduled_out, leg.scheduled_off),
         estimated_departure: local(
-            if gate_out {
-                leg.estimated_out
-            } else {
-                leg.estimated_off
-            },
+            same_clock(gate_out, leg.estimated_out, leg.estimated_off),
             at_origin,
         ),
         actual_departure: departure(leg.actual_out, leg.actual_off),
         scheduled_arrival: arrival(leg.scheduled_in, leg.scheduled_on),
         estimated_arrival: local(
-            if gate_in {
-                leg.estimated_in
-            } else {
-                leg.estimated_on
-            },
+            same_clock(gate_in, leg.estimated_in, leg.estimated_on),
             at_destination,
         ),
         actual_arrival: arrival(leg.actual_in, leg.actual_on),

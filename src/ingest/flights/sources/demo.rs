@@ -7,7 +7,7 @@
 use super::{FlightQuery, FlightSource};
 use crate::clock::Clock;
 use crate::domain::{AirportCode, FlightKey, FlightReport, FlightTimes};
-use crate::ingest::{Source, SourceError};
+use crate::ingest::{Sandbox, SourceError};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeDelta, TimeZone};
 use std::sync::Arc;
@@ -102,17 +102,9 @@ fn script_for(number: &str) -> Option<Script> {
     })
 }
 
-impl Source for DemoFlights {
-    fn name(&self) -> &'static str {
-        "demo"
-    }
-
-    fn is_sandbox(&self) -> bool {
-        true
-    }
-
-    fn min_interval(&self) -> Option<Duration> {
-        Some(self.step)
+impl Sandbox for DemoFlights {
+    fn step(&self) -> Duration {
+        self.step
     }
 }
 

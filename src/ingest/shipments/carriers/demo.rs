@@ -8,7 +8,7 @@ use super::{Carrier, FetchRequest, Fetched};
 use crate::clock::Clock;
 use crate::domain::normalize::describe_code;
 use crate::domain::{EventFlight, Tracking, TrackingEvent};
-use crate::ingest::{Source, SourceError};
+use crate::ingest::{Sandbox, SourceError};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use std::sync::Arc;
@@ -263,17 +263,9 @@ impl DemoCarrier {
     }
 }
 
-impl Source for DemoCarrier {
-    fn name(&self) -> &'static str {
-        "demo"
-    }
-
-    fn is_sandbox(&self) -> bool {
-        true
-    }
-
-    fn min_interval(&self) -> Option<Duration> {
-        Some(self.step)
+impl Sandbox for DemoCarrier {
+    fn step(&self) -> Duration {
+        self.step
     }
 }
 

@@ -124,7 +124,31 @@ pub struct EventFlight {
     pub actual_arrival: Option<DateTime<FixedOffset>>,
 }
 
+/// A kind of time with its departure and arrival, as [`EventFlight::time_pairs`] names them.
+pub type TimePair = (
+    &'static str,
+    Option<DateTime<FixedOffset>>,
+    Option<DateTime<FixedOffset>>,
+);
+
 impl EventFlight {
+    /// Departure and arrival of each kind of time, named: scheduled, estimated, actual.
+    pub fn time_pairs(&self) -> [TimePair; 3] {
+        [
+            (
+                "scheduled",
+                self.scheduled_departure,
+                self.scheduled_arrival,
+            ),
+            (
+                "estimated",
+                self.estimated_departure,
+                self.estimated_arrival,
+            ),
+            ("actual", self.actual_departure, self.actual_arrival),
+        ]
+    }
+
     /// Its six times: scheduled, estimated and actual departure, then the same for arrival.
     pub fn times(&self) -> [Option<DateTime<FixedOffset>>; 6] {
         [

@@ -253,20 +253,7 @@ pub fn swapped_coordinates(field: &str, value: Option<&Value>) -> Option<String>
 
 /// Notes each leg of a flight whose arrival instant precedes its departure; values are kept.
 pub fn check_flight_times(field: &str, flight: &EventFlight, notes: &mut Vec<String>) {
-    let pairs = [
-        (
-            "scheduled",
-            flight.scheduled_departure,
-            flight.scheduled_arrival,
-        ),
-        (
-            "estimated",
-            flight.estimated_departure,
-            flight.estimated_arrival,
-        ),
-        ("actual", flight.actual_departure, flight.actual_arrival),
-    ];
-    for (kind, departure, arrival) in pairs {
+    for (kind, departure, arrival) in flight.time_pairs() {
         if let (Some(dep), Some(arr)) = (departure, arrival)
             && arr < dep
         {

@@ -40,20 +40,12 @@ fn flight_rows(flight: &EventFlight, rows: &mut Vec<(&'static str, String)>) {
     if !line.is_empty() {
         rows.push(("Flight", line.join(" ")));
     }
-    let times = [
-        (
-            "Scheduled",
-            flight.scheduled_departure,
-            flight.scheduled_arrival,
-        ),
-        (
-            "Estimated",
-            flight.estimated_departure,
-            flight.estimated_arrival,
-        ),
-        ("Actual", flight.actual_departure, flight.actual_arrival),
-    ];
-    for (label, departure, arrival) in times {
+    for (kind, departure, arrival) in flight.time_pairs() {
+        let label = match kind {
+            "scheduled" => "Scheduled",
+            "estimated" => "Estimated",
+            _ => "Actual",
+        };
         let parts: Vec<String> = [("departure", departure), ("arrival", arrival)]
             .into_iter()
             .filter_map(|(what, t)| t.map(|t| format!("{what} {}", time(&t))))

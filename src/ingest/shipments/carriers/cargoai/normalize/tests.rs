@@ -168,10 +168,7 @@ fn seed_001_example_is_read_in_full() {
         assert!(!event.is_planned);
     }
     let first = t.events[0].flight.as_ref().unwrap();
-    assert_eq!(
-        (first.origin.as_deref(), first.destination.as_deref()),
-        (Some("BCN"), Some("MAD"))
-    );
+    assert_eq!(route(first), (Some("BCN"), Some("MAD")));
     assert_eq!(
         first.scheduled_departure,
         Some(time("2025-10-25T20:00:00+01:00"))
@@ -301,10 +298,7 @@ fn event_level_flight_fields_stand_in_for_a_missing_flight() {
     }]});
     let flight = normalise(body).events.remove(0).flight.unwrap();
     assert_eq!(flight.number.as_deref(), Some("LH8160"));
-    assert_eq!(
-        (flight.origin.as_deref(), flight.destination.as_deref()),
-        (Some("FRA"), Some("ORD"))
-    );
+    assert_eq!(route(&flight), (Some("FRA"), Some("ORD")));
     assert_eq!(
         flight.scheduled_departure,
         Some(time("2025-03-01T10:00:00+01:00"))
@@ -360,4 +354,9 @@ fn ulds_and_additional_information_are_carried() {
     assert_eq!(t.events[0].additional_information, Some(info));
     assert_eq!(t.events[1].additional_information, None);
     assert!(has_note(&t, "events[0].eventUlds[2] `junk`: not an object"));
+}
+
+/// A flight's origin and destination.
+fn route(flight: &EventFlight) -> (Option<&str>, Option<&str>) {
+    (flight.origin.as_deref(), flight.destination.as_deref())
 }

@@ -171,6 +171,10 @@ impl Application {
             "skyhook listening"
         );
         let workers = tokio_util::task::TaskTracker::new();
+        if self.poller.is_some() || self.flight_poller.is_some() || self.dispatcher.is_some() {
+            let (store, shutdown) = (self.store.clone(), self.shutdown.clone());
+            workers.spawn(async move { store.relay_notices(shutdown).await });
+        }
         if let Some(poller) = self.poller.clone() {
             workers.spawn(poller.run(self.shutdown.clone()));
         }

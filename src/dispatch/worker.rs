@@ -14,7 +14,7 @@ use crate::domain::EmailAddress;
 use crate::domain::SubscriptionId;
 use crate::domain::message::{Channel, Message};
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
-use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError};
+use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError, Work};
 use crate::telemetry::count_queued;
 use chrono::TimeDelta;
 use std::collections::BTreeMap;
@@ -101,6 +101,7 @@ impl Dispatcher {
     /// Dispatches until cancelled, then waits for the sends in flight.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         tracing::info!(owner = %self.owner, "dispatcher started");
+        let wakeups = self.store.wakeups();
         let mut in_flight = JoinSet::new();
         while !shutdown.is_cancelled() {
             while in_flight.try_join_next().is_some() {}
@@ -118,6 +119,7 @@ impl Dispatcher {
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(self.settings.idle_wait.0) => {}
+                    () = wakeups.woken(Work::Deliveries) => {}
                 }
             }
         }

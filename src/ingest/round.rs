@@ -5,7 +5,7 @@
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::Bounds;
-use crate::store::{Lease, StoreError};
+use crate::store::{Lease, StoreError, Wakeups, Work};
 use chrono::TimeDelta;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,18 +18,29 @@ pub(crate) struct Rounds {
     pub settings: PollerSettings,
     /// This instance's identity on the leases it takes.
     pub owner: Uuid,
+    /// Wakes an idle poller when its kind of work is committed.
+    wakeups: Arc<Wakeups>,
+    work: Work,
 }
 
 impl Rounds {
-    pub fn new(clock: Arc<dyn Clock>, settings: PollerSettings) -> Self {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        settings: PollerSettings,
+        wakeups: Arc<Wakeups>,
+        work: Work,
+    ) -> Self {
         Self {
             clock,
             settings,
             owner: Uuid::new_v4(),
+            wakeups,
+            work,
         }
     }
 
-    /// Runs `round` until cancelled; a round that found work is followed at once by the next.
+    /// Runs `round` until cancelled; a round that found work is followed at once by the next,
+    /// one that found none by a wait of `idle_wait` or until work is committed.
     /// `worker` and `what` name the poller and its round in the log.
     pub async fn run<F, R>(
         &self,
@@ -57,6 +68,7 @@ impl Rounds {
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(self.settings.idle_wait.0) => {}
+                    () = self.wakeups.woken(self.work) => {}
                 }
             }
         }
@@ -123,7 +135,7 @@ mod tests {
             idle_wait: HumanDuration(Duration::from_secs(1)),
         };
         let clock = Arc::new(ManualClock::new("2026-11-25T10:00:00Z".parse().unwrap()));
-        Rounds::new(clock, settings)
+        Rounds::new(clock, settings, Arc::default(), Work::Shipments)
     }
 
     #[test]

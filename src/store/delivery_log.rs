@@ -4,6 +4,7 @@
 use super::outbox::{RecipientRow, require_active};
 use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::sql;
+use super::wake::{Work, announce};
 use super::{DeliveryLog, DeliveryRecord, Queued, SqlStore, StoreError};
 use crate::domain::message::{self, Recipient};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
@@ -44,7 +45,7 @@ impl DeliveryLog for SqlStore {
         // Asked for by a person waiting to see it: sent at once, never batched.
         let mut queueing = Queueing::new(now, TimeDelta::zero());
         insert_messages(&mut tx, &[message], &mut queueing).await?;
-        tx.commit().await?;
+        self.commit_waking(tx, queueing.queued.work()).await?;
         Ok(Some((message_id, queueing.queued)))
     }
 
@@ -56,6 +57,7 @@ impl DeliveryLog for SqlStore {
     ) -> Result<bool, StoreError> {
         // A live lease stays: the instance holding it is sending the message right now, and
         // clearing it would let another instance send it at the same time.
+        let mut conn = self.writer().await?;
         let retried = sql(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, \
                  lease_owner = CASE WHEN lease_expires_at > $3 THEN lease_owner END, \
@@ -67,8 +69,12 @@ impl DeliveryLog for SqlStore {
         .bind(tenant)
         .bind(id)
         .bind(now)
-        .execute(&mut self.writer().await?)
+        .execute(&mut conn)
         .await?;
+        if retried == 1 {
+            announce(&mut conn, Work::Deliveries).await?;
+            self.wakeups.wake(Work::Deliveries);
+        }
         Ok(retried == 1)
     }
 

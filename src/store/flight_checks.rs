@@ -93,7 +93,7 @@ impl FlightChecks for SqlStore {
             let flight = row.into_view(&[])?.snapshot;
             queue_flight_messages(&mut tx, &flight, &[], &mut queueing).await?;
         }
-        tx.commit().await?;
+        self.commit_waking(tx, queueing.queued.work()).await?;
         Ok(Some(queueing.queued))
     }
 }

@@ -28,6 +28,7 @@ mod sqlite;
 mod subscriptions;
 mod tokens;
 mod views;
+mod wake;
 
 pub use crate::domain::ShipmentSummary;
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
@@ -39,8 +40,9 @@ pub use poll::{
 };
 pub use ports::{
     ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, ShipmentLeases, Store,
-    SubscriptionChanges, Subscriptions, TrackingViews,
+    SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,
 };
+pub use wake::{Wakeups, Work};
 
 use crate::domain::{
     CustomHeaders, DuplicateError, EmailAddress, Reference, RequestedChannels, SigningSecret,
@@ -169,6 +171,7 @@ pub struct SqlStore {
     /// How long an email queued by a poll, push or flight check waits for more news, so that a
     /// burst of events shares one email (`email.batch_window`).
     email_batch_window: TimeDelta,
+    wakeups: Arc<Wakeups>,
 }
 
 enum Pools {
@@ -236,7 +239,19 @@ pub async fn connect_with(
     Ok(Arc::new(SqlStore {
         pools,
         email_batch_window,
+        wakeups: Arc::default(),
     }))
+}
+
+#[async_trait]
+impl WorkSignals for SqlStore {
+    fn wakeups(&self) -> Arc<Wakeups> {
+        self.wakeups.clone()
+    }
+
+    async fn relay_notices(&self, shutdown: tokio_util::sync::CancellationToken) {
+        self.relay(shutdown).await;
+    }
 }
 
 #[async_trait]

@@ -206,6 +206,11 @@ pub struct Queued {
 }
 
 impl Queued {
+    /// The dispatcher's wake-up, if anything was queued.
+    pub(super) fn work(&self) -> Option<super::Work> {
+        (self.webhooks + self.emails > 0).then_some(super::Work::Deliveries)
+    }
+
     pub(super) fn add(&mut self, messages: &[crate::domain::message::Outgoing]) {
         for (channel, _) in messages.iter().flat_map(|m| &m.targets) {
             match channel {

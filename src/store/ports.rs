@@ -2,6 +2,7 @@
 //! all of them (what `app.rs` opens and the API holds). A component holds only the port it
 //! uses, so that what it may touch in storage is visible in its type.
 
+use super::Wakeups;
 use super::{
     ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
     DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
@@ -14,11 +15,14 @@ use crate::domain::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Every port: what `app.rs` opens and the HTTP API holds.
 pub trait Store:
     Health
+    + WorkSignals
     + ApiKeys
     + Subscriptions
     + SubscriptionChanges
@@ -42,6 +46,16 @@ pub trait Health: Send + Sync + 'static {
     fn pool_state(&self) -> PoolState;
     /// `postgres` or `sqlite`, for logs and metrics.
     fn backend(&self) -> &'static str;
+}
+
+/// What a worker waits on between rounds (see `wake.rs`).
+#[async_trait]
+pub trait WorkSignals: Send + Sync + 'static {
+    /// Signalled when work is committed, by this process or (on Postgres) another instance.
+    fn wakeups(&self) -> Arc<Wakeups>;
+    /// Relays other instances' notices to [`WorkSignals::wakeups`] until `shutdown`; on
+    /// SQLite, which has no other instances, it returns at once.
+    async fn relay_notices(&self, shutdown: CancellationToken);
 }
 
 /// `skyhook keys …` and the API's authentication.
@@ -153,7 +167,7 @@ pub trait TrackingViews: Send + Sync + 'static {
 
 /// The shipment poller's and the pushes' side: shipments under lease, and what a poll found.
 #[async_trait]
-pub trait ShipmentLeases: Send + Sync + 'static {
+pub trait ShipmentLeases: WorkSignals {
     /// Claims up to `limit` due shipments that have an active subscription and no live claim;
     /// no shipment is claimed by two instances at once.
     async fn claim_due_shipments(
@@ -191,7 +205,7 @@ pub trait ShipmentLeases: Send + Sync + 'static {
 
 /// The flight poller's side: subscribed flights' checks under lease.
 #[async_trait]
-pub trait FlightChecks: Send + Sync + 'static {
+pub trait FlightChecks: WorkSignals {
     /// Claims up to `limit` due checks of flights with an active subscription and no live
     /// claim.
     async fn claim_due_flight_checks(
@@ -210,7 +224,7 @@ pub trait FlightChecks: Send + Sync + 'static {
 
 /// The dispatcher's side of the outbox.
 #[async_trait]
-pub trait DeliveryQueue: Send + Sync + 'static {
+pub trait DeliveryQueue: WorkSignals {
     /// Claims up to `limit` due messages. A `subscription.completed` or
     /// `.expired` message waits until everything queued before it to the same target is done.
     async fn claim_due_deliveries(

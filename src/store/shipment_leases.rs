@@ -135,7 +135,7 @@ impl ShipmentLeases for SqlStore {
             )
             .await?;
         }
-        tx.commit().await?;
+        self.commit_waking(tx, queueing.queued.work()).await?;
         Ok(Some(queueing.queued))
     }
 

@@ -4,6 +4,7 @@
 
 use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow, into_subscriptions};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
+use super::wake::{Work, announce};
 use super::{
     NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
     Subscriptions, postgres, sqlite,
@@ -20,12 +21,22 @@ use uuid::Uuid;
 #[async_trait]
 impl Subscriptions for SqlStore {
     async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError> {
-        match &self.pools {
+        // The target is due now: its poller starts at once.
+        let work = match new.target {
+            Target::Awb(_) => Work::Shipments,
+            Target::Flight(_) => Work::FlightChecks,
+        };
+        let saved = match &self.pools {
             Pools::Postgres(_) => {
-                postgres::create_subscription(&mut self.writer().await?, new).await
+                let mut conn = self.writer().await?;
+                let saved = postgres::create_subscription(&mut conn, new).await?;
+                announce(&mut conn, work).await?;
+                saved
             }
-            Pools::Sqlite { .. } => sqlite::create_subscription(self.begin().await?, new).await,
-        }
+            Pools::Sqlite { .. } => sqlite::create_subscription(self.begin().await?, new).await?,
+        };
+        self.wakeups.wake(work);
+        Ok(saved)
     }
 
     async fn get_subscription(

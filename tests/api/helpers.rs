@@ -53,6 +53,22 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// Runs each named `async fn(Backend)` on Postgres only, as `name::postgres`: for what only
+/// several instances on one database do.
+macro_rules! on_postgres_only {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(backend) = $crate::helpers::Backend::postgres() {
+                    super::$name(backend).await
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use on_postgres_only;
+
 /// A fresh, empty database; dropped (Postgres) or deleted (SQLite) with the value.
 pub struct TestDb {
     pub url: String,

@@ -9,7 +9,7 @@ use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::domain::{FlightReport, FlightState};
 use crate::ingest::round::{Rounds, join_all};
-use crate::store::{ClaimedFlightCheck, FlightCheckRecord, FlightChecks, StoreError};
+use crate::store::{ClaimedFlightCheck, FlightCheckRecord, FlightChecks, StoreError, Work};
 use crate::telemetry::count_queued;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -30,9 +30,9 @@ impl FlightPoller {
         settings: PollerSettings,
     ) -> Arc<Self> {
         Arc::new(Self {
+            rounds: Rounds::new(clock, settings, store.wakeups(), Work::FlightChecks),
             store,
             sources,
-            rounds: Rounds::new(clock, settings),
         })
     }
 

@@ -12,6 +12,7 @@ use crate::ingest::round::{Rounds, join_all, time_delta};
 use crate::ingest::{SourceError, SourceId};
 use crate::store::{
     ClaimedShipment, Lease, PollRecord, PollResult, ShipmentLeases, StaleRegistration, StoreError,
+    Work,
 };
 use crate::telemetry::count_queued;
 use chrono::TimeDelta;
@@ -34,9 +35,9 @@ impl Poller {
         settings: PollerSettings,
     ) -> Arc<Self> {
         Arc::new(Self {
+            rounds: Rounds::new(clock, settings, store.wakeups(), Work::Shipments),
             store,
             carriers,
-            rounds: Rounds::new(clock, settings),
         })
     }
 

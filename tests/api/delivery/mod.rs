@@ -7,6 +7,7 @@ mod failures;
 mod guard;
 mod leases;
 mod lifecycle;
+mod wakeups;
 mod webhooks;
 
 use crate::fake_carrier::{Answer, FakeCarrier};

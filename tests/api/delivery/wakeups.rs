@@ -1,0 +1,112 @@
+//! Wake-ups: work committed by the API, a poll or another instance starts the idle worker at
+//! once. Every worker here idles for an hour between empty rounds, so anything that arrives
+//! within the test's deadline arrived because the worker was woken.
+
+use super::{DeliveryRig, booked, id, secs};
+use crate::helpers::{Backend, on_both_backends, on_postgres_only, test_settings};
+use serde_json::json;
+use skyhook::app::Application;
+use skyhook::clock::SystemClock;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+on_both_backends!(
+    test_messages_go_out_while_the_dispatcher_idles_for_an_hour,
+    new_subscriptions_are_fetched_while_the_poller_idles_for_an_hour,
+    what_a_poll_finds_goes_out_while_the_dispatcher_idles_for_an_hour,
+);
+
+/// Waits, for at most ten seconds, until `done` holds.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: the idle worker was not woken"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn idle_for_an_hour(settings: &mut skyhook::config::Settings) {
+    settings.delivery.idle_wait = secs(3600);
+    settings.poller.idle_wait = secs(3600);
+}
+
+async fn test_messages_go_out_while_the_dispatcher_idles_for_an_hour(backend: Backend) {
+    let rig = DeliveryRig::with(backend, |s| {
+        idle_for_an_hour(s);
+        s.delivery.enabled = true;
+    })
+    .await;
+    let sub = rig.subscribe_url("/hook").await;
+    // One after the other: after each, the dispatcher's next round finds nothing and it idles.
+    for sent in 1..=3 {
+        let path = format!("/v1/subscriptions/{}/test", id(&sub));
+        let queued = rig.app.post(&path, &rig.key, json!({})).await;
+        assert_eq!(queued.status, 202, "{}", queued.body);
+        until("test message", || rig.receiver.posts().len() == sent).await;
+    }
+}
+
+async fn new_subscriptions_are_fetched_while_the_poller_idles_for_an_hour(backend: Backend) {
+    let rig = DeliveryRig::with(backend, |s| {
+        idle_for_an_hour(s);
+        s.poller.enabled = true;
+    })
+    .await;
+    rig.fake.answer(super::tracking(vec![booked()]));
+    for (n, awb) in ["020-08002050", "020-08002061"].into_iter().enumerate() {
+        rig.app
+            .subscribed(
+                &rig.key,
+                json!({"awb": awb, "url": rig.receiver.url("/hook")}),
+            )
+            .await;
+        until("first fetch of a new subscription", || {
+            rig.fake.seen().len() > n
+        })
+        .await;
+    }
+}
+
+async fn what_a_poll_finds_goes_out_while_the_dispatcher_idles_for_an_hour(backend: Backend) {
+    let rig = DeliveryRig::with(backend, |s| {
+        idle_for_an_hour(s);
+        s.delivery.enabled = true;
+    })
+    .await;
+    rig.subscribe_url("/hook").await;
+    // The rig's own poller records what the fake carrier answers, as the server's would.
+    rig.poll(vec![booked()]).await;
+    until("tracking update", || rig.receiver.posts().len() == 1).await;
+}
+
+on_postgres_only!(messages_queued_by_one_instance_are_sent_by_another_at_once);
+
+/// Two instances on one database: this one's API queues a message, the other one's idle
+/// dispatcher hears of it through Postgres (`NOTIFY` at commit, relayed by its `LISTEN`).
+async fn messages_queued_by_one_instance_are_sent_by_another_at_once(backend: Backend) {
+    let rig = DeliveryRig::with(backend, idle_for_an_hour).await;
+    let mut settings = test_settings(&rig.app.db.url);
+    idle_for_an_hour(&mut settings);
+    settings.delivery.enabled = true;
+    settings.webhooks.allow_networks = rig.settings.webhooks.allow_networks.clone();
+    let store = skyhook::app::open_store(&settings).await.unwrap();
+    let other = Application::build_with(settings, store, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let stop = other.shutdown_token();
+    tokio::spawn(other.run_until_stopped());
+    let sub = rig.subscribe_url("/hook").await;
+    for sent in 1..=3 {
+        let path = format!("/v1/subscriptions/{}/test", id(&sub));
+        let queued = rig.app.post(&path, &rig.key, json!({})).await;
+        assert_eq!(queued.status, 202, "{}", queued.body);
+        until("message queued by the other instance", || {
+            rig.receiver.posts().len() == sent
+        })
+        .await;
+    }
+    stop.cancel();
+}

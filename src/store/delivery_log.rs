@@ -4,7 +4,7 @@
 use super::outbox::{RecipientRow, require_active};
 use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::sql;
-use super::wake::{Work, announce};
+use super::wake::{Work, announce_committed};
 use super::{DeliveryLog, DeliveryRecord, Queued, SqlStore, StoreError};
 use crate::domain::message::{self, Recipient};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
@@ -72,7 +72,7 @@ impl DeliveryLog for SqlStore {
         .execute(&mut conn)
         .await?;
         if retried == 1 {
-            announce(&mut conn, Work::Deliveries).await?;
+            announce_committed(&mut conn, Work::Deliveries).await;
             self.wakeups.wake(Work::Deliveries);
         }
         Ok(retried == 1)

@@ -200,7 +200,7 @@ impl DeliveryQueue for SqlStore {
         .bind(now)
         .execute(&mut tx)
         .await?;
-        tx.commit().await?;
+        self.commit_waking(tx, queueing.queued.work()).await?;
         Ok(Expired {
             subscriptions,
             queued: queueing.queued,

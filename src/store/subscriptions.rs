@@ -4,7 +4,7 @@
 
 use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow, into_subscriptions};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
-use super::wake::{Work, announce};
+use super::wake::Work;
 use super::{
     NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
     Subscriptions, postgres, sqlite,
@@ -28,10 +28,7 @@ impl Subscriptions for SqlStore {
         };
         let saved = match &self.pools {
             Pools::Postgres(_) => {
-                let mut conn = self.writer().await?;
-                let saved = postgres::create_subscription(&mut conn, new).await?;
-                announce(&mut conn, work).await?;
-                saved
+                postgres::create_subscription(&mut self.writer().await?, new, work).await?
             }
             Pools::Sqlite { .. } => sqlite::create_subscription(self.begin().await?, new).await?,
         };

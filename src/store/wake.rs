@@ -6,7 +6,7 @@
 
 use super::sql::{Backend, Conn, sql};
 use super::{Pools, SqlStore};
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -26,7 +26,7 @@ impl Work {
     const ALL: [Self; 3] = [Self::Deliveries, Self::Shipments, Self::FlightChecks];
 
     /// Its Postgres notification channel.
-    fn channel(self) -> &'static str {
+    pub(super) fn channel(self) -> &'static str {
         match self {
             Self::Deliveries => "skyhook_deliveries",
             Self::Shipments => "skyhook_shipments",
@@ -85,6 +85,15 @@ pub(super) async fn announce(conn: &mut impl Conn, work: Work) -> Result<(), sql
     Ok(())
 }
 
+/// Tells other instances about `work` already committed by an autocommitted statement on
+/// `conn`. The write stands whatever happens here: a notice that cannot be sent is logged, and
+/// the other instances find the work on their next `idle_wait`.
+pub(super) async fn announce_committed(conn: &mut impl Conn, work: Work) {
+    if let Err(err) = announce(conn, work).await {
+        tracing::warn!(error = %err, ?work, "cannot tell other instances about new work");
+    }
+}
+
 impl SqlStore {
     /// Commits `tx` and wakes whoever does `work`, here and (at commit) in other instances.
     pub(super) async fn commit_waking(
@@ -107,43 +116,56 @@ impl SqlStore {
         let Pools::Postgres(pool) = &self.pools else {
             return;
         };
+        // The listener keeps its connection for good: a pool of its own, so that it never takes
+        // one of `database.max_connections` from the store.
+        let options = (*pool.connect_options()).clone();
+        let listen_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
         while !shutdown.is_cancelled() {
             let listening = async {
-                let mut listener = PgListener::connect_with(pool).await?;
+                let mut listener = PgListener::connect_with(&listen_pool).await?;
                 listener
                     .listen_all(Work::ALL.into_iter().map(Work::channel))
                     .await?;
                 Ok::<_, sqlx::Error>(listener)
             };
-            let mut listener = match listening.await {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot listen for other instances' work; polling every idle_wait");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+            match listening.await {
+                Ok(listener) => self.relay_from(listener, &shutdown).await,
+                Err(err) => tracing::warn!(
+                    error = %err,
+                    "cannot listen for other instances' work; polling every idle_wait"
+                ),
+            }
+            // Before listening again: a database that refuses us is not hammered.
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// Relays until the listener fails or `shutdown`.
+    async fn relay_from(&self, mut listener: PgListener, shutdown: &CancellationToken) {
+        // Whatever was committed while nobody listened was not heard of: one round each.
+        self.wakeups.wake_all();
+        loop {
+            let notice = tokio::select! {
+                () = shutdown.cancelled() => return,
+                notice = listener.try_recv() => notice,
+            };
+            match notice {
+                Ok(Some(notice)) => {
+                    if let Some(work) = Work::of_channel(notice.channel()) {
+                        self.wakeups.wake(work);
                     }
                 }
-            };
-            // Whatever was committed while nobody listened was not heard of: one round each.
-            self.wakeups.wake_all();
-            loop {
-                let notice = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    notice = listener.try_recv() => notice,
-                };
-                match notice {
-                    Ok(Some(notice)) => {
-                        if let Some(work) = Work::of_channel(notice.channel()) {
-                            self.wakeups.wake(work);
-                        }
-                    }
-                    // The connection dropped; notices sent until it is back are lost.
-                    Ok(None) => break,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "lost the listen connection; reconnecting");
-                        break;
-                    }
+                // The connection dropped and sqlx has listened again on a new one; notices
+                // sent in between are lost.
+                Ok(None) => self.wakeups.wake_all(),
+                Err(err) => {
+                    tracing::warn!(error = %err, "lost the listen connection; listening again");
+                    return;
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! Statements written once for both backends. A [`Statement`] is a text with `$N`
-//! placeholders (sqlx's SQLite driver binds `$N` by number, as Postgres does) and a list of
+//! placeholders (sqlx's SQLite driver binds `$N` by its number, as Postgres does, and leaves a
+//! placeholder numbered past the last argument NULL, so count them) and a list of
 //! [`Arg`]s, each bound the way its backend stores it: times as `timestamptz` on Postgres and
 //! as fixed-width UTC text on SQLite (so that text order is time order), lists as arrays on
 //! Postgres and as JSON on SQLite. It runs on any [`Conn`] of either backend, and rows decode

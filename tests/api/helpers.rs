@@ -93,7 +93,7 @@ impl TestDb {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(server)
                     .await
                     .expect("SKYHOOK_TEST_DATABASE_URL must point at a reachable Postgres");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .await
                     .expect("create test database");
@@ -125,9 +125,7 @@ impl Drop for TestDb {
                     <sqlx::PgConnection as sqlx::Connection>::connect(&server).await
                 {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::query(&sql).execute(&mut conn).await;
                 }
             });
         })

@@ -16,17 +16,11 @@ async fn token_of(app: &TestApp, email: &str) -> String {
     if url.starts_with("sqlite:") {
         use sqlx::Connection;
         let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
+        sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap()
     } else {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
+        sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap()
     }
 }
 

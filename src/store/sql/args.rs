@@ -170,7 +170,7 @@ impl Arg {
 
     pub(super) fn add_sqlite(
         self,
-        args: &mut SqliteArguments,
+        args: &mut SqliteArguments<'static>,
     ) -> Result<(), sqlx::error::BoxDynError> {
         let hex = |ids: Vec<Uuid>| {
             let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();

@@ -18,7 +18,7 @@ pub(super) use dialect::{Backend, Claim, Col};
 use super::Lease;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{AssertSqlSafe, FromRow, PgConnection, SqliteConnection};
+use sqlx::{FromRow, PgConnection, SqliteConnection};
 use std::borrow::Cow;
 
 /// A row type both backends decode (`#[derive(sqlx::FromRow)]` structs and tuples).
@@ -127,7 +127,7 @@ impl Statement {
         Ok(out)
     }
 
-    fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments, sqlx::Error> {
+    fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>, sqlx::Error> {
         let mut out = SqliteArguments::default();
         for arg in args {
             arg.add_sqlite(&mut out).map_err(encode_error)?;
@@ -137,7 +137,7 @@ impl Statement {
 
     /// Runs it; returns the number of rows affected.
     pub async fn execute(self, on: &mut impl Conn) -> Result<u64, sqlx::Error> {
-        let text = AssertSqlSafe(self.text);
+        let text: &str = &self.text;
         Ok(match on.raw() {
             Raw::Postgres(c) => sqlx::query_with(text, Self::pg_args(self.args)?)
                 .execute(c)
@@ -151,7 +151,7 @@ impl Statement {
     }
 
     pub async fn fetch_all<R: FromRows>(self, on: &mut impl Conn) -> Result<Vec<R>, sqlx::Error> {
-        let text = AssertSqlSafe(self.text);
+        let text: &str = &self.text;
         match on.raw() {
             Raw::Postgres(c) => {
                 sqlx::query_as_with(text, Self::pg_args(self.args)?)

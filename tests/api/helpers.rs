@@ -200,6 +200,27 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }
 }
 
+/// A shipment poller over `store` with the carriers of `settings`, moved by `clock`: the
+/// server's own is off in tests, so tests poll with this one when they choose.
+pub fn poller(
+    store: Arc<dyn Store>,
+    settings: &Settings,
+    clock: Arc<dyn skyhook::clock::Clock>,
+) -> Arc<skyhook::ingest::shipments::Poller> {
+    let carriers = skyhook::ingest::shipments::Carriers::from_settings(
+        &settings.carriers,
+        reqwest::Client::new(),
+        clock.clone(),
+    )
+    .unwrap();
+    skyhook::ingest::shipments::Poller::new(
+        store,
+        Arc::new(carriers),
+        clock,
+        settings.poller.clone(),
+    )
+}
+
 /// Opens a store on a fresh database without a server, for the conformance suite.
 pub async fn fresh_store(backend: &Backend) -> (Arc<dyn Store>, TestDb) {
     let db = TestDb::create(backend).await;

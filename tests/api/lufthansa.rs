@@ -13,7 +13,7 @@ use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{Secret, Settings};
 use skyhook::domain::AwbNumber;
 use skyhook::ingest::shipments::Poller;
-use skyhook::ingest::shipments::{Carriers, lufthansa_callback};
+use skyhook::ingest::shipments::lufthansa_callback;
 use skyhook::store::RefClaim;
 use std::sync::Arc;
 
@@ -60,15 +60,7 @@ impl Rig {
             Some(lufthansa_callback(&settings.server.public_url));
         // Ahead of the server's clock, so that what it just created is due.
         let clock = Arc::new(ManualClock::new(Utc::now() + TimeDelta::minutes(5)));
-        let carriers =
-            Carriers::from_settings(&settings.carriers, reqwest::Client::new(), clock.clone())
-                .unwrap();
-        let poller = Poller::new(
-            app.store.clone(),
-            Arc::new(carriers),
-            clock.clone(),
-            settings.poller,
-        );
+        let poller = crate::helpers::poller(app.store.clone(), &settings, clock.clone());
         let key = app.create_key("acme").await;
         Self {
             app,

@@ -10,7 +10,6 @@ use skyhook::config::HumanDuration;
 use skyhook::domain::{
     ApiKey, AwbNumber, KeyName, RequestedChannels, SigningSecret, StateFilter, Target,
 };
-use skyhook::ingest::shipments::Carriers;
 use skyhook::ingest::shipments::Poller;
 use skyhook::store::{NewSubscription, ShipmentView, Store};
 use std::sync::Arc;
@@ -101,15 +100,7 @@ impl Rig {
         let mut settings = test_settings(&db.url);
         settings.carriers.cargoai.base_url = fake.base_url.parse().unwrap();
         let clock = Arc::new(ManualClock::new("2026-11-23T12:00:00Z".parse().unwrap()));
-        let carriers =
-            Carriers::from_settings(&settings.carriers, reqwest::Client::new(), clock.clone())
-                .unwrap();
-        let poller = Poller::new(
-            store.clone(),
-            Arc::new(carriers),
-            clock.clone(),
-            settings.poller,
-        );
+        let poller = crate::helpers::poller(store.clone(), &settings, clock.clone());
         let key = ApiKey::generate();
         let tenant = store
             .create_api_key(&KeyName::parse("acme").unwrap(), &key.hash(), clock.now())

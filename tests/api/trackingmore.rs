@@ -12,7 +12,6 @@ use skyhook::config::{Secret, Settings};
 use skyhook::domain::{
     ApiKey, AwbNumber, KeyName, RequestedChannels, SigningSecret, StateFilter, Target,
 };
-use skyhook::ingest::shipments::Carriers;
 use skyhook::ingest::shipments::Poller;
 use skyhook::store::{NewSubscription, ShipmentView, Store};
 use std::sync::Arc;
@@ -103,15 +102,7 @@ impl Rig {
         let fake = FakeCarrier::start().await;
         let settings = trackingmore_settings(&db.url, &fake.base_url, batch_size);
         let clock = Arc::new(ManualClock::new("2026-11-23T12:00:00Z".parse().unwrap()));
-        let carriers =
-            Carriers::from_settings(&settings.carriers, reqwest::Client::new(), clock.clone())
-                .unwrap();
-        let poller = Poller::new(
-            store.clone(),
-            Arc::new(carriers),
-            clock.clone(),
-            settings.poller,
-        );
+        let poller = crate::helpers::poller(store.clone(), &settings, clock.clone());
         let key = ApiKey::generate();
         let tenant = store
             .create_api_key(&KeyName::parse("acme").unwrap(), &key.hash(), clock.now())
@@ -323,14 +314,7 @@ async fn the_seed_004_example_reaches_the_shipment_api(backend: Backend) {
     // The server's own poller is off in tests; this one polls its database a day from now.
     let settings = trackingmore_settings(&app.db.url, &fake.base_url, 40);
     let clock = Arc::new(ManualClock::new(Utc::now() + TimeDelta::days(1)));
-    let carriers =
-        Carriers::from_settings(&settings.carriers, reqwest::Client::new(), clock.clone()).unwrap();
-    let poller = Poller::new(
-        app.store.clone(),
-        Arc::new(carriers),
-        clock,
-        settings.poller,
-    );
+    let poller = crate::helpers::poller(app.store.clone(), &settings, clock);
     assert_eq!(poller.poll_once().await.unwrap(), 1);
     assert_eq!(asked(&fake.seen()[0].body), ["172-28891936"]);
 

@@ -20,7 +20,6 @@ use skyhook::clock::{Clock, ManualClock};
 use skyhook::config::{HumanDuration, Settings};
 use skyhook::dispatch::Dispatcher;
 use skyhook::domain::{AllowNetworks, ApiKey, AwbNumber, Cidr, KeyName};
-use skyhook::ingest::shipments::Carriers;
 use skyhook::ingest::shipments::Poller;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,15 +66,7 @@ impl DeliveryRig {
         let mut settings = test_settings(&app.db.url);
         configure(&mut settings);
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let carriers =
-            Carriers::from_settings(&settings.carriers, reqwest::Client::new(), clock.clone())
-                .unwrap();
-        let poller = Poller::new(
-            app.store.clone(),
-            Arc::new(carriers),
-            clock.clone(),
-            settings.poller.clone(),
-        );
+        let poller = crate::helpers::poller(app.store.clone(), &settings, clock.clone());
         let dispatcher =
             Dispatcher::from_settings(app.store.clone(), clock.clone(), &settings).unwrap();
         let key = ApiKey::generate();

@@ -40,6 +40,31 @@ async fn settle() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
+/// Queues three test messages one after the other, each once the dispatcher is idle again,
+/// and waits for each to arrive.
+async fn three_test_messages_arrive(rig: &DeliveryRig, sub: &serde_json::Value, what: &str) {
+    for sent in 1..=3 {
+        let path = format!("/v1/subscriptions/{}/test", id(sub));
+        let queued = rig.app.post(&path, &rig.key, json!({})).await;
+        assert_eq!(queued.status, 202, "{}", queued.body);
+        until(what, || rig.receiver.posts().len() == sent).await;
+    }
+}
+
+/// Subscribes two AWBs one after the other, each once the poller is idle again, and waits for
+/// each to be fetched.
+async fn two_subscriptions_are_fetched(rig: &DeliveryRig, what: &str) {
+    for (n, awb) in ["020-08002050", "020-08002061"].into_iter().enumerate() {
+        rig.app
+            .subscribed(
+                &rig.key,
+                json!({"awb": awb, "url": rig.receiver.url("/hook")}),
+            )
+            .await;
+        until(what, || rig.fake.seen().len() > n).await;
+    }
+}
+
 fn idle_for_an_hour(settings: &mut Settings) {
     settings.delivery.idle_wait = secs(3600);
     settings.poller.idle_wait = secs(3600);
@@ -54,12 +79,7 @@ async fn test_messages_go_out_while_the_dispatcher_idles_for_an_hour(backend: Ba
     let sub = rig.subscribe_url("/hook").await;
     settle().await;
     // One after the other: after each, the dispatcher's next round finds nothing and it idles.
-    for sent in 1..=3 {
-        let path = format!("/v1/subscriptions/{}/test", id(&sub));
-        let queued = rig.app.post(&path, &rig.key, json!({})).await;
-        assert_eq!(queued.status, 202, "{}", queued.body);
-        until("test message", || rig.receiver.posts().len() == sent).await;
-    }
+    three_test_messages_arrive(&rig, &sub, "test message").await;
 }
 
 async fn new_subscriptions_are_fetched_while_the_poller_idles_for_an_hour(backend: Backend) {
@@ -70,18 +90,7 @@ async fn new_subscriptions_are_fetched_while_the_poller_idles_for_an_hour(backen
     .await;
     rig.fake.answer(super::tracking(vec![booked()]));
     settle().await;
-    for (n, awb) in ["020-08002050", "020-08002061"].into_iter().enumerate() {
-        rig.app
-            .subscribed(
-                &rig.key,
-                json!({"awb": awb, "url": rig.receiver.url("/hook")}),
-            )
-            .await;
-        until("first fetch of a new subscription", || {
-            rig.fake.seen().len() > n
-        })
-        .await;
-    }
+    two_subscriptions_are_fetched(&rig, "first fetch of a new subscription").await;
 }
 
 async fn what_a_poll_finds_goes_out_while_the_dispatcher_idles_for_an_hour(backend: Backend) {
@@ -127,15 +136,7 @@ async fn messages_queued_by_one_instance_are_sent_by_another_at_once(backend: Ba
     let stop = other_instance(&rig, |s| s.delivery.enabled = true).await;
     let sub = rig.subscribe_url("/hook").await;
     settle().await;
-    for sent in 1..=3 {
-        let path = format!("/v1/subscriptions/{}/test", id(&sub));
-        let queued = rig.app.post(&path, &rig.key, json!({})).await;
-        assert_eq!(queued.status, 202, "{}", queued.body);
-        until("message queued by the other instance", || {
-            rig.receiver.posts().len() == sent
-        })
-        .await;
-    }
+    three_test_messages_arrive(&rig, &sub, "message queued by the other instance").await;
     stop.cancel();
 }
 
@@ -145,17 +146,6 @@ async fn subscriptions_made_through_one_instance_are_fetched_by_another_at_once(
     rig.fake.answer(super::tracking(vec![booked()]));
     let stop = other_instance(&rig, |s| s.poller.enabled = true).await;
     settle().await;
-    for (n, awb) in ["020-08002050", "020-08002061"].into_iter().enumerate() {
-        rig.app
-            .subscribed(
-                &rig.key,
-                json!({"awb": awb, "url": rig.receiver.url("/hook")}),
-            )
-            .await;
-        until("subscription made through the other instance", || {
-            rig.fake.seen().len() > n
-        })
-        .await;
-    }
+    two_subscriptions_are_fetched(&rig, "subscription made through the other instance").await;
     stop.cancel();
 }

@@ -34,9 +34,19 @@ pub struct DeliverySettings {
     pub enabled: bool,
     /// Messages in flight at once, across all receivers.
     pub concurrency: u32,
+    /// Messages in flight at once to one destination (a webhook host, or the email relay).
+    pub per_host_concurrency: u32,
     pub batch_size: u32,
     pub lease: HumanDuration,
     pub idle_wait: HumanDuration,
+}
+
+impl DeliverySettings {
+    /// Every attempt is cut off at four fifths of its lease, so that its outcome is recorded
+    /// while the lease still holds, before any other claim may send the message again.
+    pub fn attempt_deadline(&self) -> std::time::Duration {
+        self.lease.0.mul_f64(0.8)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -380,10 +390,14 @@ impl Settings {
                 "and delivery.batch_size must be at least 1",
             );
         }
-        if self.delivery.lease.0 <= self.webhooks.timeout.0 {
+        if self.delivery.per_host_concurrency == 0 {
+            return fail("delivery.per_host_concurrency", "must be at least 1");
+        }
+        if self.delivery.attempt_deadline() <= self.webhooks.timeout.0 {
             return fail(
                 "delivery.lease",
-                "must be longer than webhooks.timeout, or a slow send could be sent twice",
+                "must be more than 1.25 × webhooks.timeout: every attempt is cut off at four \
+                 fifths of the lease, and a webhook needs its whole timeout",
             );
         }
         if self.webhooks.timeout.0.is_zero() {

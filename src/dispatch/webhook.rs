@@ -23,7 +23,8 @@ pub struct AttemptReport {
 }
 
 impl AttemptReport {
-    fn failed(error: String) -> Self {
+    /// A failed attempt worth retrying on the schedule.
+    pub(super) fn failed(error: String) -> Self {
         Self {
             attempt: Attempt::Failed {
                 gone: false,

@@ -1,12 +1,15 @@
 //! The dispatcher: claims due messages under leases, sends each with no transaction open, and
-//! records the outcome (only while it still holds the lease). A fixed number of sends run at
-//! once; a slow receiver occupies its own slots and never stalls the claim loop. It also ends
-//! subscriptions that reached `expiresAt`, queuing their notice.
+//! records the outcome (only while it still holds the lease, under the claim's token). A fixed
+//! number of sends run at once, and at most `per_host_concurrency` of them to one destination;
+//! every attempt is cut off inside its lease, so a receiver or relay that stops answering holds
+//! a slot for a bounded time and never stalls the claim loop. It also ends subscriptions that
+//! reached `expiresAt`, queuing their notice.
 
 use super::email::MailError;
 use super::email::render::render;
 use super::email::{Mailer, mask};
 use super::guard::{CallbackGuard, guarded_client_builder};
+use super::in_flight::{Admission, InFlight};
 use super::webhook::{AttemptReport, WebhookSender, truncate};
 use crate::clock::Clock;
 use crate::config::{DeliverySettings, Settings};
@@ -19,8 +22,8 @@ use crate::telemetry::count_queued;
 use chrono::TimeDelta;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
-use tokio::sync::Semaphore;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -46,6 +49,10 @@ pub struct Dispatcher {
     /// Base of the one-click unsubscribe links in emails.
     public_url: url::Url,
     slots: Arc<Semaphore>,
+    /// The messages this process is sending, and its attempts per destination.
+    sending: InFlight,
+    /// Signalled when a saturated destination has room again.
+    room: Notify,
     /// This instance's identity on the leases it takes.
     owner: Uuid,
 }
@@ -92,6 +99,8 @@ impl Dispatcher {
             mailer,
             policy,
             slots: Arc::new(Semaphore::new(settings.delivery.concurrency as usize)),
+            sending: InFlight::new(settings.delivery.per_host_concurrency),
+            room: Notify::new(),
             settings: settings.delivery.clone(),
             public_url: settings.server.public_url.clone(),
             owner: Uuid::new_v4(),
@@ -120,6 +129,7 @@ impl Dispatcher {
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(self.settings.idle_wait.0) => {}
                     () = wakeups.woken(Work::Deliveries) => {}
+                    () = self.room.notified() => {}
                 }
             }
         }
@@ -156,15 +166,40 @@ impl Dispatcher {
             .await
             .expect("the semaphore is never closed");
         let free = (self.slots.available_permits() + 1).min(self.settings.batch_size as usize);
+        // The lease starts once a slot is free: waiting for one is not part of any attempt.
+        let now = self.clock.now();
         let lease = Lease {
             owner: self.owner,
             now,
             until: now + TimeDelta::from_std(self.settings.lease.0).unwrap_or(TimeDelta::MAX),
         };
-        let claimed = self.store.claim_due_deliveries(lease, free as u32).await?;
+        let claimed = self
+            .store
+            .claim_due_deliveries(lease, free as u32, &self.sending.saturated())
+            .await?;
         let count = claimed.len();
         let mut permit = Some(first);
         for group in group_emails(claimed) {
+            let group = match self.sending.admit(group) {
+                Admission::Send(group) => group,
+                Admission::AlreadySending => continue,
+                Admission::Hold(destination, ids) => {
+                    // Not sent now, so not attempted: due again as soon as there is room.
+                    if let Err(err) = self
+                        .store
+                        .release_deliveries(self.owner, &destination, ids)
+                        .await
+                    {
+                        tracing::warn!(
+                            destination = destination.as_str(),
+                            error = format!("{:#}", anyhow::Error::from(err)),
+                            "cannot give back messages held for a busy destination; \
+                             they go after their lease"
+                        );
+                    }
+                    continue;
+                }
+            };
             let permit = match permit.take() {
                 Some(p) => p,
                 None => self
@@ -176,7 +211,10 @@ impl Dispatcher {
             };
             let this = self.clone();
             in_flight.spawn(async move {
-                this.deliver(group).await;
+                this.deliver(&group).await;
+                if this.sending.finish(&group) {
+                    this.room.notify_one();
+                }
                 drop(permit);
             });
         }
@@ -185,22 +223,18 @@ impl Dispatcher {
 
     /// Sends one webhook message, or one email carrying every message in the group, and
     /// records the outcome of each.
-    async fn deliver(&self, group: Vec<ClaimedDelivery>) {
+    async fn deliver(&self, group: &[ClaimedDelivery]) {
         let Some(first) = group.first() else { return };
         let channel = first.channel;
         let started = Instant::now();
-        let now = self.clock.now();
         let report = if !first.channel_active {
             None
         } else {
-            Some(match channel {
-                Channel::Webhook => self.webhooks.send(first, now).await,
-                Channel::Email => self.send_email(&group).await,
-            })
+            Some(self.attempt(group).await)
         };
         metrics::histogram!("skyhook_delivery_attempt_seconds", "channel" => channel.as_str())
             .record(started.elapsed().as_secs_f64());
-        for delivery in &group {
+        for delivery in group {
             let outcome = self.outcome(delivery, report.as_ref());
             let result = match &outcome.next {
                 NextStep::Delivered => "delivered",
@@ -214,7 +248,7 @@ impl Dispatcher {
             if let NextStep::DisableUrl(reason) = &outcome.next {
                 tracing::warn!(subscription = %delivery.subscription_id, reason, "callback URL disabled");
             }
-            match self.store.record_delivery(self.owner, outcome).await {
+            match self.record(outcome).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!(
                     message_id = %delivery.message_id,
@@ -229,6 +263,49 @@ impl Dispatcher {
         }
     }
 
+    /// One attempt, cut off at the deadline from outside the transport: lettre bounds only the
+    /// connect, and a relay that accepts and then never answers would hold the slot forever.
+    /// Dropping the send drops its connection with it (emails use no connection pool, so a
+    /// half-finished conversation is never reused).
+    async fn attempt(&self, group: &[ClaimedDelivery]) -> AttemptReport {
+        let first = &group[0];
+        let send = async {
+            match first.channel {
+                Channel::Webhook => self.webhooks.send(first, self.clock.now()).await,
+                Channel::Email => self.send_email(group).await,
+            }
+        };
+        let deadline = self.settings.attempt_deadline();
+        match tokio::time::timeout(deadline, send).await {
+            Ok(report) => report,
+            Err(_) => {
+                metrics::counter!("skyhook_delivery_attempts_cut_off_total",
+                    "channel" => first.channel.as_str())
+                .increment(1);
+                AttemptReport::failed(cut_off(deadline))
+            }
+        }
+    }
+
+    /// Records an outcome under the token of the message's latest claim. When this process
+    /// claimed the message again while the attempt ran, the newer token is the one that holds.
+    async fn record(&self, mut outcome: DeliveryOutcome) -> Result<bool, StoreError> {
+        loop {
+            let token = self
+                .sending
+                .token(outcome.id)
+                .unwrap_or(outcome.lease_token);
+            outcome.lease_token = token;
+            let recorded = self
+                .store
+                .record_delivery(self.owner, outcome.clone())
+                .await?;
+            if recorded || self.sending.token(outcome.id) == Some(token) {
+                return Ok(recorded);
+            }
+        }
+    }
+
     fn outcome(
         &self,
         delivery: &ClaimedDelivery,
@@ -238,6 +315,7 @@ impl Dispatcher {
         let Some(report) = report else {
             return DeliveryOutcome {
                 id: delivery.id,
+                lease_token: delivery.lease_token,
                 attempted_at: now,
                 status_code: None,
                 error: Some("the channel was removed before the message was sent".to_owned()),
@@ -258,6 +336,7 @@ impl Dispatcher {
         );
         DeliveryOutcome {
             id: delivery.id,
+            lease_token: delivery.lease_token,
             attempted_at: now,
             status_code: report.status_code,
             error: report.error.clone(),
@@ -267,14 +346,7 @@ impl Dispatcher {
 
     async fn send_email(&self, group: &[ClaimedDelivery]) -> AttemptReport {
         let first = &group[0];
-        let failed = |error: String| AttemptReport {
-            attempt: Attempt::Failed {
-                gone: false,
-                retry_after: None,
-            },
-            status_code: None,
-            error: Some(error),
-        };
+        let failed = AttemptReport::failed;
         let to = match EmailAddress::parse(&first.target) {
             Ok(to) => to,
             Err(e) => return failed(e.to_string()),
@@ -324,6 +396,13 @@ impl Dispatcher {
         metrics::gauge!("skyhook_delivery_oldest_due_seconds").set(age);
         Ok(())
     }
+}
+
+fn cut_off(deadline: Duration) -> String {
+    format!(
+        "the attempt did not finish within {:.1}s (four fifths of delivery.lease) and was cut off",
+        deadline.as_secs_f64()
+    )
 }
 
 /// Webhook messages go one by one; emails to the same address of the same subscription that

@@ -5,6 +5,7 @@
 pub mod api_key;
 pub mod awb;
 pub mod channels;
+pub mod destination;
 pub mod diff;
 pub mod email;
 pub mod flight;
@@ -26,6 +27,7 @@ pub mod url;
 pub use api_key::{ApiKey, ApiKeyHash, KeyName, KeyNameError, TenantId};
 pub use awb::{AwbError, AwbNumber};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
+pub use destination::Destination;
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
 pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
 pub use flight_state::{

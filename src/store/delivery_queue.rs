@@ -9,26 +9,37 @@ use super::{
     ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Expired, Lease, Pools, QueueStats, SqlStore,
     StoreError, postgres, sqlite,
 };
-use crate::domain::AwbNumber;
 use crate::domain::message::{self, Recipient};
+use crate::domain::{AwbNumber, Destination};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-/// Due messages (`$2` is now, `$4` the limit). A `subscription.completed` or `.expired`
-/// message waits until everything queued before it to the same target is done.
-pub(super) const DUE_DELIVERIES: &str = "SELECT d.id FROM deliveries d \
-     WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
-       AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $2) \
-       AND (d.type NOT IN ('subscription.completed', 'subscription.expired') \
-            OR NOT EXISTS (SELECT 1 FROM deliveries p \
-                WHERE p.subscription_id = d.subscription_id \
-                  AND p.channel = d.channel AND p.target = d.target \
-                  AND p.status = 'pending' AND p.sequence < d.sequence)) \
-     ORDER BY d.next_attempt_at, d.sequence LIMIT $4";
+/// Due messages (`$2` is now, `$4` the limit), except those for the destinations in `$5`. A
+/// `subscription.completed` or `.expired` message waits until everything queued before it to
+/// the same target is done.
+pub(super) fn due_deliveries(dialect: Backend) -> String {
+    format!(
+        "SELECT d.id FROM deliveries d \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
+           AND (d.lease_expires_at IS NULL OR d.lease_expires_at < $2) \
+           AND (d.destination IS NULL OR NOT d.destination {}) \
+           AND (d.type NOT IN ('subscription.completed', 'subscription.expired') \
+                OR NOT EXISTS (SELECT 1 FROM deliveries p \
+                    WHERE p.subscription_id = d.subscription_id \
+                      AND p.channel = d.channel AND p.target = d.target \
+                      AND p.status = 'pending' AND p.sequence < d.sequence)) \
+         ORDER BY d.next_attempt_at, d.sequence LIMIT $4",
+        dialect.in_texts(5)
+    )
+}
+
+/// A delivery claim's `SET`: the lease, and a new fencing token.
+pub(super) const CLAIM_SET: &str = "lease_owner = $1, lease_expires_at = $3, \
+     lease_token = lease_token + 1";
 
 /// A claimed message `d` with what sending it needs from its subscription `s` (`$2` is now).
-pub(super) const CLAIMED_COLUMNS: &str = "d.id, d.message_id, d.subscription_id, d.type, \
+pub(super) const CLAIMED_COLUMNS: &str = "d.id, d.lease_token, d.message_id, d.subscription_id, d.type, \
      d.channel, d.target, d.sequence, d.body, d.attempts, d.created_at, s.url_failing_since, \
      s.headers, s.signing_secret, \
      CASE WHEN s.previous_secret_expires_at > $2 \
@@ -43,16 +54,16 @@ pub(super) const CLAIMED_COLUMNS: &str = "d.id, d.message_id, d.subscription_id,
                         AND e.email = d.target AND e.active) \
      END AS channel_active";
 
-/// Records an attempt on message `$1`, only while `$2` holds its lease: `$3` is 1 for an attempt
-/// (0 for a cancellation), `$4` when, `$5` the status code, `$6` the error, `$7` the new status,
-/// `$8` the next attempt's time.
+/// Records an attempt on message `$1`, only while `$2` holds its lease under token `$11`: `$3`
+/// is 1 for an attempt (0 for a cancellation), `$4` when, `$5` the status code, `$6` the error,
+/// `$7` the new status, `$8` the next attempt's time.
 const RECORD_ATTEMPT: &str = "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL, \
          attempts = attempts + $3, \
          last_attempt_at = CASE WHEN $3 = 1 THEN $4 ELSE last_attempt_at END, \
          last_status_code = $5, last_error = $6, status = $7, next_attempt_at = $8, \
          delivered_at = CASE WHEN $7 = 'delivered' THEN $4 END, \
          failing_since = CASE WHEN $7 = 'delivered' THEN NULL ELSE COALESCE(failing_since, $4) END \
-     WHERE id = $1 AND lease_owner = $2 \
+     WHERE id = $1 AND lease_owner = $2 AND lease_token = $11 \
      RETURNING subscription_id, channel, target";
 
 /// What an attempt (`$3` = 1) at a webhook means for its subscription's URL, the message's
@@ -77,17 +88,20 @@ impl DeliveryQueue for SqlStore {
         &self,
         lease: Lease,
         limit: u32,
+        saturated: &[Destination],
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let saturated: Vec<String> = saturated.iter().map(|d| d.as_str().to_owned()).collect();
         let rows: Vec<ClaimedRow> = match &self.pools {
             Pools::Postgres(_) => {
                 sql(postgres::claim_deliveries())
                     .bind_lease(lease, limit)
+                    .bind(saturated)
                     .fetch_all(&mut self.writer().await?)
                     .await?
             }
             Pools::Sqlite { .. } => {
                 let mut tx = self.begin().await?;
-                let rows = sqlite::claim_deliveries(&mut tx, lease, limit).await?;
+                let rows = sqlite::claim_deliveries(&mut tx, lease, limit, saturated).await?;
                 tx.commit().await?;
                 rows
             }
@@ -98,6 +112,25 @@ impl DeliveryQueue for SqlStore {
             .collect::<Result<_, _>>()?;
         claimed.sort_by_key(|c| (c.subscription_id, c.sequence));
         Ok(claimed)
+    }
+
+    async fn release_deliveries(
+        &self,
+        owner: Uuid,
+        destination: &Destination,
+        ids: Vec<Uuid>,
+    ) -> Result<(), StoreError> {
+        sql(format!(
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL, destination = $2 \
+             WHERE lease_owner = $1 AND id {}",
+            self.dialect().in_uuids(3)
+        ))
+        .bind(owner)
+        .bind(destination.as_str())
+        .bind(ids)
+        .execute(&mut self.writer().await?)
+        .await?;
+        Ok(())
     }
 
     async fn record_delivery(
@@ -119,6 +152,7 @@ impl DeliveryQueue for SqlStore {
                 .bind(next.retry_at())
                 .bind(failing)
                 .bind(disabled_reason)
+                .bind(outcome.lease_token.0)
         };
         let recorded = match self.dialect() {
             // One statement, one round trip: the hottest write of a delivery backlog.

@@ -33,7 +33,8 @@ mod wake;
 pub use crate::domain::ShipmentSummary;
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use outbox::{
-    ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, NextStep, QueueStats, Queued,
+    ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, LeaseToken, NextStep, QueueStats,
+    Queued,
 };
 pub use poll::{
     ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentView, StaleRegistration,

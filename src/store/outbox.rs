@@ -4,7 +4,7 @@
 use super::StoreError;
 use crate::domain::message::{Channel, Recipient};
 pub use crate::domain::retry::NextStep;
-use crate::domain::{SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus};
+use crate::domain::{Destination, SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -14,6 +14,11 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: Uuid,
+    /// Written by this claim: the outcome is recorded only with it.
+    pub lease_token: LeaseToken,
+    /// Whom the attempt talks to, for the per-destination limit; `None` when the target has
+    /// no host.
+    pub destination: Option<Destination>,
     pub message_id: String,
     pub subscription_id: SubscriptionId,
     pub kind: String,
@@ -38,10 +43,18 @@ pub struct ClaimedDelivery {
     pub unsubscribe_token: Option<String>,
 }
 
+/// A fencing token: each claim of a message writes a new, larger one. An owner id alone
+/// cannot tell two claims by the same process apart, so a late outcome of a lapsed claim
+/// could overwrite the one that replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LeaseToken(pub(crate) i64);
+
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryOutcome {
     pub id: Uuid,
+    /// The claim the attempt was made under.
+    pub lease_token: LeaseToken,
     pub attempted_at: DateTime<Utc>,
     pub status_code: Option<u16>,
     /// What went wrong, already cut to a size worth storing.
@@ -151,6 +164,7 @@ impl TryFrom<RecipientRow> for Recipient {
 #[derive(sqlx::FromRow)]
 pub(super) struct ClaimedRow {
     id: Uuid,
+    lease_token: i64,
     message_id: String,
     subscription_id: Uuid,
     #[sqlx(rename = "type")]
@@ -178,9 +192,12 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             .chain(row.previous_signing_secret)
             .map(|s| SigningSecret::from_stored(s).ok_or_else(|| corrupt("bad signing secret")))
             .collect::<Result<_, _>>()?;
+        let channel = Channel::parse(&row.channel).ok_or_else(|| corrupt("unknown channel"))?;
         Ok(ClaimedDelivery {
             id: row.id,
-            channel: Channel::parse(&row.channel).ok_or_else(|| corrupt("unknown channel"))?,
+            lease_token: LeaseToken(row.lease_token),
+            destination: Destination::of(channel, &row.target),
+            channel,
             message_id: row.message_id,
             subscription_id: row.subscription_id.into(),
             kind: row.kind,

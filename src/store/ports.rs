@@ -10,8 +10,8 @@ use super::{
     StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
 };
 use crate::domain::{
-    ApiKeyHash, AwbNumber, EmailAddress, FlightKey, FlightNumber, FlightTarget, KeyName,
-    SigningSecret, Subscription, SubscriptionId, Target, TenantId,
+    ApiKeyHash, AwbNumber, Destination, EmailAddress, FlightKey, FlightNumber, FlightTarget,
+    KeyName, SigningSecret, Subscription, SubscriptionId, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -225,14 +225,26 @@ pub trait FlightChecks: WorkSignals {
 /// The dispatcher's side of the outbox.
 #[async_trait]
 pub trait DeliveryQueue: WorkSignals {
-    /// Claims up to `limit` due messages. A `subscription.completed` or
-    /// `.expired` message waits until everything queued before it to the same target is done.
+    /// Claims up to `limit` due messages, passing over those for the `saturated` destinations.
+    /// A `subscription.completed` or `.expired` message waits until everything queued before it
+    /// to the same target is done. Each claim writes a new lease token.
     async fn claim_due_deliveries(
         &self,
         lease: Lease,
         limit: u32,
+        saturated: &[Destination],
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
-    /// Records an attempt and releases the claim, only if `owner` still holds it.
+    /// Gives back messages of one destination that `owner` claimed but will not send now (their
+    /// destination has its share in flight), due as they were; records their destination, so
+    /// later claims pass them over while it stays saturated.
+    async fn release_deliveries(
+        &self,
+        owner: Uuid,
+        destination: &Destination,
+        ids: Vec<Uuid>,
+    ) -> Result<(), StoreError>;
+    /// Records an attempt and releases the claim, only if `owner` still holds it under the
+    /// outcome's lease token.
     async fn record_delivery(
         &self,
         owner: Uuid,

@@ -4,9 +4,9 @@
 //! and the two hottest writes (creating a subscription, reading a flight while linking an AWB
 //! to it) take one round trip instead of a transaction of several.
 
-use super::delivery_queue::{CLAIMED_COLUMNS, DUE_DELIVERIES};
+use super::delivery_queue::{CLAIM_SET, CLAIMED_COLUMNS, due_deliveries};
 use super::flight_reports::{SELECT_FLIGHT, StoredFlight};
-use super::sql::{Claim, Conn, sql};
+use super::sql::{Backend, Claim, Conn, sql};
 use super::subscriptions::{
     email_strings, map_unique_violation, new_unsubscribe_token, plan_channels, saved_subscription,
 };
@@ -57,11 +57,11 @@ pub(super) fn claim(claim: &Claim<'_>) -> String {
 /// statement (`$1` owner, `$2` now, `$3` lease end, `$4` limit).
 pub(super) fn claim_deliveries() -> String {
     format!(
-        "WITH due AS ({DUE_DELIVERIES} FOR UPDATE OF d SKIP LOCKED) \
-         UPDATE deliveries d SET {} \
+        "WITH due AS ({} FOR UPDATE OF d SKIP LOCKED) \
+         UPDATE deliveries d SET {CLAIM_SET} \
          FROM due, subscriptions s WHERE d.id = due.id AND s.id = d.subscription_id \
          RETURNING {CLAIMED_COLUMNS}",
-        Claim::SET
+        due_deliveries(Backend::Postgres)
     )
 }
 

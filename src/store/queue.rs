@@ -9,7 +9,7 @@ use super::sql::{Backend, Col, Conn, JsonRows, sql};
 use super::subscriptions::active_emails;
 use crate::domain::SubscriptionId;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange, next_sequences};
-use crate::domain::{FlightChange, FlightSnapshot};
+use crate::domain::{Destination, FlightChange, FlightSnapshot};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -167,6 +167,7 @@ pub(super) async fn insert_messages(
                 "type": message.kind,
                 "channel": channel.as_str(),
                 "target": target,
+                "destination": Destination::of(*channel, target).map(|d| d.as_str().to_owned()),
                 "sequence": message.sequence,
                 "body": message.body,
             }));
@@ -185,6 +186,7 @@ pub(super) async fn insert_messages(
             ("type", Col::Text),
             ("channel", Col::Text),
             ("target", Col::Text),
+            ("destination", Col::Text),
             ("sequence", Col::BigInt),
             ("body", Col::Text),
         ],
@@ -192,9 +194,9 @@ pub(super) async fn insert_messages(
     // An email joins the batch already waiting for the same address, if there is one.
     sql(format!(
         "INSERT INTO deliveries (id, message_id, subscription_id, type, channel, target, \
-             sequence, body, next_attempt_at, created_at) \
+             destination, sequence, body, next_attempt_at, created_at) \
          SELECT u.id, u.message_id, u.subscription_id, u.type, u.channel, u.target, \
-             u.sequence, u.body, \
+             u.destination, u.sequence, u.body, \
              CASE WHEN u.channel = 'email' THEN COALESCE( \
                  (SELECT min(d.next_attempt_at) FROM deliveries d \
                   WHERE d.subscription_id = u.subscription_id AND d.channel = 'email' \

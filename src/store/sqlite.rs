@@ -2,10 +2,10 @@
 //! serialises every write transaction, so a plain UPDATE is a claim and a check-then-insert
 //! inside a transaction is race-free; WAL mode lets reads run alongside on their own pool.
 
-use super::delivery_queue::{CLAIMED_COLUMNS, DUE_DELIVERIES};
+use super::delivery_queue::{CLAIM_SET, CLAIMED_COLUMNS, due_deliveries};
 use super::outbox::ClaimedRow;
 use super::rows::TargetColumns;
-use super::sql::{Claim, Conn, Tx, sql};
+use super::sql::{Backend, Claim, Conn, Tx, sql};
 use super::subscriptions::{
     map_unique_violation, plan_channels, saved_subscription, taken_channels, upsert_emails,
 };
@@ -64,12 +64,14 @@ pub(super) async fn claim_deliveries(
     tx: &mut Tx,
     lease: Lease,
     limit: u32,
+    saturated: Vec<String>,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
     let ids: Vec<(Uuid,)> = sql(format!(
-        "UPDATE deliveries SET {} WHERE id IN ({DUE_DELIVERIES}) RETURNING id",
-        Claim::SET
+        "UPDATE deliveries SET {CLAIM_SET} WHERE id IN ({}) RETURNING id",
+        due_deliveries(Backend::Sqlite)
     ))
     .bind_lease(lease, limit)
+    .bind(saturated)
     .fetch_all(tx)
     .await?;
     if ids.is_empty() {

@@ -1,5 +1,6 @@
 //! An in-process webhook receiver: records every request and answers as scripted (500, 410,
-//! 429 with `Retry-After`, a redirect, a slow answer, a huge body), 200 otherwise.
+//! 429 with `Retry-After`, a redirect, a slow answer, a huge body, no answer until released),
+//! 200 otherwise.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -39,6 +40,8 @@ pub enum Reply {
     Redirect,
     Slow(Duration),
     HugeBody(u16),
+    /// No answer until [`Receiver::release`]; then 200. A tarpit.
+    Hang,
 }
 
 #[derive(Clone, Default)]
@@ -47,6 +50,8 @@ struct Shared {
     script: Arc<Mutex<VecDeque<Reply>>>,
     /// Answers every request not scripted otherwise; 200 by default.
     fallback: Arc<Mutex<Option<Reply>>>,
+    /// Opened by [`Receiver::release`]: hanging requests then answer.
+    released: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 pub struct Receiver {
@@ -81,6 +86,11 @@ impl Receiver {
     /// The next requests get these answers, in order.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.shared.script.lock().unwrap().extend(replies);
+    }
+
+    /// Lets every [`Reply::Hang`] request answer, now and from now on.
+    pub fn release(&self) {
+        self.shared.released.send_replace(true);
     }
 
     pub fn always(&self, reply: Reply) {
@@ -137,6 +147,11 @@ async fn answer(
             StatusCode::OK.into_response()
         }
         Some(Reply::HugeBody(code)) => (status(code), "x".repeat(1024 * 1024)).into_response(),
+        Some(Reply::Hang) => {
+            let mut released = state.released.subscribe();
+            let _ = released.wait_for(|open| *open).await;
+            StatusCode::OK.into_response()
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! A local SMTP server for tests: speaks just enough SMTP for lettre over plain TCP, records
 //! every accepted mail, and can be told to refuse the next transactions with a transient 451,
-//! so the email path is tested over a real socket without an external mail server.
+//! or to stall (accept the connection, then never answer `RCPT TO`) until it recovers, so the
+//! email path is tested over a real socket without an external mail server.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -61,6 +62,10 @@ struct State {
     messages: Vec<ReceivedMail>,
     failures_left: usize,
     fail_at: Option<FailAt>,
+    /// While true, every `RCPT TO` waits without an answer.
+    stalled: bool,
+    /// Sessions that reached `RCPT TO` while stalled.
+    stalled_sessions: usize,
 }
 
 pub struct SmtpSink {
@@ -117,6 +122,22 @@ impl SmtpSink {
         state.fail_at = Some(at);
     }
 
+    /// From now on, `RCPT TO` gets no answer until [`SmtpSink::recover`]: a relay that accepted
+    /// the connection and then hangs.
+    pub fn stall(&self) {
+        self.state.lock().unwrap().stalled = true;
+    }
+
+    /// Answers again; sessions left waiting carry on where they stopped.
+    pub fn recover(&self) {
+        self.state.lock().unwrap().stalled = false;
+    }
+
+    /// How many sessions have hung at `RCPT TO` so far.
+    pub fn stalled_sessions(&self) -> usize {
+        self.state.lock().unwrap().stalled_sessions
+    }
+
     /// Waits until at least `count` mails have arrived, polling briefly; panics on timeout.
     pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<ReceivedMail> {
         let deadline = Instant::now() + timeout;
@@ -167,6 +188,9 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         };
         let upper = line.to_ascii_uppercase();
         let verb = upper.split_whitespace().next().unwrap_or("");
+        if verb == "RCPT" {
+            wait_while_stalled(&state).await;
+        }
         let reply: &[u8] = match verb {
             // No STARTTLS or AUTH: lettre then sends in plain text without logging in.
             "EHLO" => b"250-127.0.0.1 greets you\r\n250 SIZE 10485760\r\n",
@@ -218,6 +242,24 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             _ => b"502 command not implemented\r\n",
         };
         write.write_all(reply).await?;
+    }
+}
+
+/// Hangs while the sink is stalled; the command then goes on as usual.
+async fn wait_while_stalled(state: &Mutex<State>) {
+    let mut counted = false;
+    loop {
+        {
+            let mut state = state.lock().unwrap();
+            if !state.stalled {
+                return;
+            }
+            if !counted {
+                state.stalled_sessions += 1;
+                counted = true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

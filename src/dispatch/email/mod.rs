@@ -3,7 +3,10 @@
 //! so that the embedded default configuration shows what would have been sent.
 //!
 //! Every email goes to exactly one recipient (no recipient sees another) and carries RFC 8058
-//! one-click unsubscribe headers. Recipients are masked ([`mask`]) wherever they are logged.
+//! one-click unsubscribe headers. Each send opens a connection of its own (lettre's `pool`
+//! feature is off): an attempt cut off mid-conversation drops its connection, where a pool
+//! would hand the half-spoken session to the next email. Emails are batched per address, so
+//! the extra handshake per email costs little. Recipients are masked ([`mask`]) wherever they are logged.
 
 pub mod render;
 
@@ -18,8 +21,8 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Execu
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long one SMTP command (connect, greeting, each reply) may take. Failures are retried on
-/// the delivery schedule, so a stuck server is better given up on than waited for.
+/// How long connecting to the relay may take. lettre applies it to the connection only, not to
+/// the relay's replies: the dispatcher's attempt deadline bounds the whole conversation.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why an email could not be configured or sent. No variant's message contains an SMTP
@@ -93,7 +96,6 @@ impl Mailer {
     /// otherwise `.eml` files written into `outbox_dir`, which is created if missing. A blank
     /// `smtp_url` counts as absent, so an environment variable can switch SMTP off.
     ///
-    /// Must be called inside a Tokio runtime: lettre's SMTP connection pool starts its task here.
     pub fn from_settings(
         smtp_url: Option<&str>,
         outbox_dir: &Path,

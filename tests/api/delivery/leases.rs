@@ -33,6 +33,7 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
                 until: now + lease,
             },
             10,
+            &[],
         )
         .await
         .unwrap();
@@ -60,6 +61,7 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
     // The dead worker's late report changes nothing: it no longer holds the lease.
     let late = DeliveryOutcome {
         id: claimed[0].id,
+        lease_token: claimed[0].lease_token,
         attempted_at: rig.now(),
         status_code: Some(500),
         error: Some("late".to_owned()),
@@ -92,6 +94,7 @@ async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backe
                 until: now + lease,
             },
             10,
+            &[],
         )
         .await
         .unwrap();
@@ -111,6 +114,7 @@ async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backe
     assert!(rig.receiver.posts().is_empty());
     let done = DeliveryOutcome {
         id: claimed[0].id,
+        lease_token: claimed[0].lease_token,
         attempted_at: rig.now(),
         status_code: Some(200),
         error: None,

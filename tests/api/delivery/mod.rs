@@ -7,6 +7,7 @@ mod failures;
 mod guard;
 mod leases;
 mod lifecycle;
+mod stalls;
 mod wakeups;
 mod webhooks;
 

@@ -6,7 +6,7 @@ use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::subscriptions::parse_id;
 use crate::domain::SigningSecret;
-use crate::store::DeliveryRecord;
+use crate::store::{DeliveryRecord, Retry};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -113,12 +113,15 @@ pub async fn list(
 }
 
 /// Send a message again now: the same body and `webhook-id`, a fresh timestamp and signature.
+/// While an attempt of the message is running, the answer is `409 ErrDeliveryInFlight`: ask
+/// again once the delivery log shows its outcome (a message is never sent twice at once).
 #[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Delivery id (from the delivery log)")),
     responses(
         (status = 202, body = QueuedResponse),
-        (status = 404, description = "ErrDeliveryNotFound", body = ErrorBody)))]
+        (status = 404, description = "ErrDeliveryNotFound", body = ErrorBody),
+        (status = 409, description = "ErrDeliveryInFlight", body = ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -126,14 +129,24 @@ pub async fn retry(
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
     let id = Uuid::parse_str(&id)
         .map_err(|_| ApiError::DeliveryNotFound(format!("`{id}` is not a delivery id")))?;
-    if !state
+    match state
         .store
         .retry_delivery(tenant, id, state.clock.now())
         .await?
     {
-        return Err(ApiError::DeliveryNotFound(format!(
-            "no delivery with id `{id}` exists for this API key"
-        )));
+        Retry::Queued => {}
+        Retry::NotFound => {
+            return Err(ApiError::DeliveryNotFound(format!(
+                "no delivery with id `{id}` exists for this API key"
+            )));
+        }
+        Retry::InFlight { lease_until } => {
+            return Err(ApiError::DeliveryInFlight(format!(
+                "delivery `{id}` is being attempted right now (until {} at the latest); \
+                 retry once the delivery log shows its outcome",
+                lease_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )));
+        }
     }
     Ok((
         StatusCode::ACCEPTED,

@@ -46,6 +46,9 @@ pub enum ApiError {
     SubscriptionNotFound(String),
     #[error("{0}")]
     DeliveryNotFound(String),
+    /// A manual retry of a message whose attempt is running right now.
+    #[error("{0}")]
+    DeliveryInFlight(String),
     #[error("{0}")]
     CallbackPreflightFailed(String),
     #[error("no shipment {0} among the AWBs this API key subscribed to")]
@@ -98,7 +101,7 @@ impl ApiError {
             | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::SubscriptionNotActive(_) => StatusCode::CONFLICT,
+            Self::SubscriptionNotActive(_) | Self::DeliveryInFlight(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -128,6 +131,7 @@ impl ApiError {
             Self::ShipmentNotFound(_) => "ErrShipmentNotFound",
             Self::FlightNotFound(_) => "ErrFlightNotFound",
             Self::DeliveryNotFound(_) => "ErrDeliveryNotFound",
+            Self::DeliveryInFlight(_) => "ErrDeliveryInFlight",
             Self::CallbackPreflightFailed(_) => "ErrCallbackPreflightFailed",
             Self::NoCarrier(_) => "ErrNoCarrier",
             Self::NotFound(_) => "ErrNotFound",

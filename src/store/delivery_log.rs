@@ -5,7 +5,7 @@ use super::outbox::{RecipientRow, require_active};
 use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::sql;
 use super::wake::{Work, announce_committed};
-use super::{DeliveryLog, DeliveryRecord, Queued, SqlStore, StoreError};
+use super::{DeliveryLog, DeliveryRecord, Queued, Retry, SqlStore, StoreError};
 use crate::domain::message::{self, Recipient};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
 use async_trait::async_trait;
@@ -54,28 +54,40 @@ impl DeliveryLog for SqlStore {
         tenant: TenantId,
         id: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        // A live lease stays: the instance holding it is sending the message right now, and
-        // clearing it would let another instance send it at the same time.
+    ) -> Result<Retry, StoreError> {
+        // A lapsed lease is cleared: its attempt was cut off inside the lease, and clearing
+        // the owner fences out any late outcome of it.
         let mut conn = self.writer().await?;
-        let retried = sql(
+        let retried: Option<(Option<DateTime<Utc>>,)> = sql(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, \
-                 lease_owner = CASE WHEN lease_expires_at > $3 THEN lease_owner END, \
-                 lease_expires_at = CASE WHEN lease_expires_at > $3 THEN lease_expires_at END, \
-                 delivered_at = NULL \
-             WHERE id = $2 AND subscription_id IN \
-                 (SELECT id FROM subscriptions WHERE tenant_id = $1)",
+                 lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
+             WHERE id = $2 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) \
+               AND subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1) \
+             RETURNING lease_expires_at",
         )
         .bind(tenant)
         .bind(id)
         .bind(now)
-        .execute(&mut conn)
+        .fetch_optional(&mut conn)
         .await?;
-        if retried == 1 {
+        if retried.is_some() {
             announce_committed(&mut conn, Work::Deliveries).await;
             self.wakeups.wake(Work::Deliveries);
+            return Ok(Retry::Queued);
         }
-        Ok(retried == 1)
+        let leased: Option<(Option<DateTime<Utc>>,)> =
+            sql("SELECT lease_expires_at FROM deliveries \
+             WHERE id = $2 AND subscription_id IN \
+                 (SELECT id FROM subscriptions WHERE tenant_id = $1)")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut conn)
+            .await?;
+        Ok(match leased {
+            Some((Some(lease_until),)) => Retry::InFlight { lease_until },
+            // Gone between the two statements, or never the tenant's.
+            _ => Retry::NotFound,
+        })
     }
 
     async fn list_deliveries(

@@ -34,7 +34,7 @@ pub use crate::domain::ShipmentSummary;
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use outbox::{
     ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, LeaseToken, NextStep, QueueStats,
-    Queued,
+    Queued, Retry,
 };
 pub use poll::{
     ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentView, StaleRegistration,

@@ -84,6 +84,17 @@ impl NextStep {
     }
 }
 
+/// What a manual retry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Due now.
+    Queued,
+    /// An attempt holds the message's lease until then; nothing changed.
+    InFlight { lease_until: DateTime<Utc> },
+    /// The tenant has no such message.
+    NotFound,
+}
+
 /// A message as the delivery log shows it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeliveryRecord {

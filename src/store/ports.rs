@@ -6,8 +6,9 @@ use super::Wakeups;
 use super::{
     ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
     DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
-    PollRecord, PoolState, QueueStats, Queued, RefClaim, Saved, ShipmentView, StaleRegistration,
-    StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
+    PollRecord, PoolState, QueueStats, Queued, RefClaim, Retry, Saved, ShipmentView,
+    StaleRegistration, StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget,
+    UnsubscribeReport,
 };
 use crate::domain::{
     ApiKeyHash, AwbNumber, Destination, EmailAddress, FlightKey, FlightNumber, FlightTarget,
@@ -269,14 +270,15 @@ pub trait DeliveryLog: Send + Sync + 'static {
         id: SubscriptionId,
         now: DateTime<Utc>,
     ) -> Result<Option<(String, Queued)>, StoreError>;
-    /// Makes a message due again now (same body and id); false when the tenant has no such
-    /// message.
+    /// Makes a message due again now (same body and id), unless an attempt of it holds a live
+    /// lease: clearing that would let a second send start beside it, and its outcome would
+    /// overwrite the retry.
     async fn retry_delivery(
         &self,
         tenant: TenantId,
         id: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Retry, StoreError>;
     /// Every message of a subscription, in sequence order; `None` when the tenant has no
     /// such subscription.
     async fn list_deliveries(

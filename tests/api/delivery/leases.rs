@@ -11,7 +11,8 @@ use std::time::Duration;
 
 on_both_backends!(
     a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires,
-    a_manual_retry_does_not_take_a_message_from_the_worker_sending_it,
+    a_manual_retry_during_a_live_attempt_is_refused_and_never_sends_twice,
+    a_manual_retry_after_a_lapsed_lease_sends_once_and_fences_the_old_claim,
 );
 
 async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(backend: Backend) {
@@ -75,7 +76,7 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
     assert_eq!(log[0]["lastStatusCode"], 200);
 }
 
-async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backend: Backend) {
+async fn a_manual_retry_during_a_live_attempt_is_refused_and_never_sends_twice(backend: Backend) {
     let rig = DeliveryRig::new(backend).await;
     let sub = rig.subscribe_url("/hook").await;
     rig.poll(vec![booked()]).await;
@@ -99,13 +100,14 @@ async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backe
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    // …when the subscriber asks for it to be sent again.
+    // …when the subscriber asks for it to be sent again: refused, saying why.
     let log = rig.deliveries(&sub).await;
     let path = format!("/v1/deliveries/{}/retry", log[0]["id"].as_str().unwrap());
-    let reply = rig.app.post(&path, &rig.key, json!({})).await;
-    assert_eq!(reply.status, 202, "{}", reply.body);
+    rig.app
+        .post(&path, &rig.key, json!({}))
+        .await
+        .assert_error(409, "ErrDeliveryInFlight");
     rig.catch_up();
-
     assert_eq!(
         rig.dispatch().await,
         0,
@@ -127,6 +129,64 @@ async fn a_manual_retry_does_not_take_a_message_from_the_worker_sending_it(backe
     let log = rig.deliveries(&sub).await;
     assert_eq!(log[0]["status"], "delivered");
     assert_eq!(log[0]["attempts"], 1);
+
+    // Once the outcome is in, the retry is taken and sent.
+    let reply = rig.app.post(&path, &rig.key, json!({})).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    rig.catch_up();
+    assert_eq!(rig.dispatch().await, 1);
+    assert_eq!(rig.receiver.posts().len(), 1);
+    assert_eq!(rig.deliveries(&sub).await[0]["attempts"], 2);
+}
+
+/// A retry of a message whose claim lapsed (its worker died) clears the lapsed lease: the
+/// message goes at once, and the dead worker's late outcome is fenced out.
+async fn a_manual_retry_after_a_lapsed_lease_sends_once_and_fences_the_old_claim(backend: Backend) {
+    let rig = DeliveryRig::with(backend, |s| {
+        s.delivery.lease = secs(2);
+        s.webhooks.timeout = secs(1);
+    })
+    .await;
+    let sub = rig.subscribe_url("/hook").await;
+    rig.poll(vec![booked()]).await;
+    // The API stamps with the system clock, so this lease is on the system clock too.
+    let crashed = uuid::Uuid::new_v4();
+    let now = chrono::Utc::now();
+    let claimed = rig
+        .app
+        .store
+        .claim_due_deliveries(
+            Lease {
+                owner: crashed,
+                now,
+                until: now + TimeDelta::seconds(1),
+            },
+            10,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let log = rig.deliveries(&sub).await;
+    let path = format!("/v1/deliveries/{}/retry", log[0]["id"].as_str().unwrap());
+    let reply = rig.app.post(&path, &rig.key, json!({})).await;
+    assert_eq!(reply.status, 202, "the lease lapsed: {}", reply.body);
+    let late = DeliveryOutcome {
+        id: claimed[0].id,
+        lease_token: claimed[0].lease_token,
+        attempted_at: rig.now(),
+        status_code: Some(500),
+        error: Some("late".to_owned()),
+        next: NextStep::GiveUp,
+    };
+    assert!(!rig.app.store.record_delivery(crashed, late).await.unwrap());
+    rig.catch_up();
+    assert_eq!(rig.dispatch().await, 1);
+    assert_eq!(rig.receiver.posts().len(), 1);
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(log[0]["status"], "delivered");
 }
 
 /// Two instances (two dispatchers, each its own lease owner) race over one queue on Postgres;

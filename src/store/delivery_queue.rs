@@ -5,6 +5,7 @@
 use super::outbox::{ClaimedRow, RecipientRow};
 use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::{Backend, Statement, sql};
+use super::subscriptions::{email_on_subscription, release_emails};
 use super::{
     ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Expired, Lease, Pools, QueueStats, SqlStore,
     StoreError, postgres, sqlite,
@@ -39,20 +40,24 @@ pub(super) const CLAIM_SET: &str = "lease_owner = $1, lease_expires_at = $3, \
      lease_token = lease_token + 1";
 
 /// A claimed message `d` with what sending it needs from its subscription `s` (`$2` is now).
-pub(super) const CLAIMED_COLUMNS: &str = "d.id, d.lease_token, d.message_id, d.subscription_id, d.type, \
+pub(super) const CLAIMED_COLUMNS: &str = concat!(
+    "d.id, d.lease_token, d.message_id, d.subscription_id, d.type, \
      d.channel, d.target, d.sequence, d.body, d.attempts, d.created_at, s.url_failing_since, \
      s.headers, s.signing_secret, \
      CASE WHEN s.previous_secret_expires_at > $2 \
           THEN s.previous_signing_secret END AS previous_signing_secret, \
      (SELECT e.unsubscribe_token FROM subscription_emails e \
-      WHERE e.subscription_id = d.subscription_id AND e.email = d.target \
-        AND e.active) AS unsubscribe_token, \
+      WHERE e.subscription_id = d.subscription_id AND e.email = d.target AND ",
+    email_on_subscription!(),
+    ") AS unsubscribe_token, \
      s.status <> 'unsubscribed' AND CASE d.channel \
          WHEN 'webhook' THEN s.url IS NOT DISTINCT FROM d.target AND s.url_disabled_at IS NULL \
          ELSE EXISTS (SELECT 1 FROM subscription_emails e \
                       WHERE e.subscription_id = d.subscription_id \
-                        AND e.email = d.target AND e.active) \
-     END AS channel_active";
+                        AND e.email = d.target AND ",
+    email_on_subscription!(),
+    ") END AS channel_active"
+);
 
 /// Records an attempt on message `$1`, only while `$2` holds its lease under token `$11`: `$3`
 /// is 1 for an attempt (0 for a cancellation), `$4` when, `$5` the status code, `$6` the error,
@@ -230,10 +235,11 @@ impl DeliveryQueue for SqlStore {
              WHERE id {}",
             dialect.in_uuids(1)
         ))
-        .bind(ids)
+        .bind(ids.clone())
         .bind(now)
         .execute(&mut tx)
         .await?;
+        release_emails(&mut tx, ids, now).await?;
         self.commit_waking(tx, queueing.queued.work()).await?;
         Ok(Expired {
             subscriptions,

@@ -6,7 +6,7 @@
 use super::StoreError;
 use super::outbox::{Queued, RecipientRow};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
-use super::subscriptions::active_emails;
+use super::subscriptions::{active_emails, release_emails};
 use crate::domain::SubscriptionId;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange, next_sequences};
 use crate::domain::{Destination, FlightChange, FlightSnapshot};
@@ -143,11 +143,11 @@ async fn complete(
          WHERE id {} AND status = 'active'",
         conn.backend().in_uuids(1)
     ))
-    .bind(completed)
+    .bind(completed.clone())
     .bind(now)
     .execute(conn)
     .await?;
-    Ok(())
+    release_emails(conn, completed, now).await
 }
 
 /// Inserts one outbox row per message and target and advances the sequences.

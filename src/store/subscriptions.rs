@@ -125,13 +125,45 @@ pub(super) fn select_subscriptions(dialect: Backend, filter: &str) -> String {
     format!("SELECT {SUBSCRIPTION_COLUMNS}, {emails} AS emails FROM subscriptions s {filter}")
 }
 
-/// The active emails of subscription `s` as a JSON array, in position order.
+/// Whether the email row `e` is on subscription `s`: while both are active, or when it was
+/// still on `s` as `s` completed or expired (what was queued for it, and the notice of the
+/// ending, still go to it, and the subscription still shows it). Ending a subscription clears
+/// `active`, which frees the address for a new subscription to the same target.
+macro_rules! email_on_subscription {
+    () => {
+        "(e.active OR (s.status IN ('completed', 'expired') AND e.removed_at = s.ended_at))"
+    };
+}
+pub(super) use email_on_subscription;
+
+/// The emails of subscription `s` as a JSON array, in position order.
 pub(super) fn active_emails(dialect: Backend) -> String {
     dialect.json_array(
         "e.email",
-        "FROM subscription_emails e WHERE e.subscription_id = s.id AND e.active",
+        concat!(
+            "FROM subscription_emails e WHERE e.subscription_id = s.id AND ",
+            email_on_subscription!()
+        ),
         "e.position",
     )
+}
+
+/// Frees the emails of subscriptions that just ended at `now`, for new subscriptions.
+pub(super) async fn release_emails(
+    conn: &mut impl Conn,
+    ended: Vec<SubscriptionId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sql(format!(
+        "UPDATE subscription_emails SET active = false, removed_at = $2 \
+         WHERE active AND subscription_id {}",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(ended)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn fetch_subscription(

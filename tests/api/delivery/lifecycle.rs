@@ -11,6 +11,8 @@ on_both_backends!(
     an_expired_subscription_gets_one_notice_and_nothing_after,
     after_delete_nothing_queued_or_new_is_sent,
     an_unsubscribed_channel_gets_nothing_new_while_the_others_do,
+    a_completed_subscription_frees_its_channels_for_a_new_one,
+    an_expired_subscription_frees_its_channels_for_a_new_one,
 );
 
 fn kinds(posts: &[crate::receiver::Received]) -> Vec<(String, Value)> {
@@ -207,4 +209,62 @@ async fn an_unsubscribed_channel_gets_nothing_new_while_the_others_do(backend: B
         .collect();
     assert_eq!(second, ["ops@forwarder.example"]);
     assert_eq!(rig.reread(&sub).await["status"], "active");
+}
+
+/// Subscribes [`AWB`] again with the same URL and email, which must be a new subscription with
+/// both channels, and checks that `ended` still shows the email it ended with.
+async fn the_same_channels_subscribe_again(rig: &DeliveryRig, ended: &Value) {
+    let body =
+        json!({"awb": AWB, "url": rig.receiver.url("/hook"), "emails": ["ops@forwarder.example"]});
+    let again = rig.app.post("/v1/subscriptions", &rig.key, body).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_ne!(again.body["id"], ended["id"]);
+    assert_eq!(
+        again.body["emails"],
+        json!(["ops@forwarder.example"]),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body["skippedEmails"]
+            .as_array()
+            .is_none_or(|s| s.is_empty()),
+        "{}",
+        again.body
+    );
+    let before = rig.reread(ended).await;
+    assert_eq!(
+        before["emails"],
+        json!(["ops@forwarder.example"]),
+        "{before}"
+    );
+}
+
+async fn a_completed_subscription_frees_its_channels_for_a_new_one(backend: Backend) {
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig
+        .subscribe(json!({"url": rig.receiver.url("/hook"), "emails": ["ops@forwarder.example"]}))
+        .await;
+    rig.poll(vec![booked(), delivered()]).await;
+    assert_eq!(rig.reread(&sub).await["status"], "completed");
+    // The update, then the notice, to both channels: the email of an ended subscription
+    // still gets what was queued for it.
+    while rig.dispatch().await > 0 {}
+    assert_eq!(rig.sink.messages().len(), 2);
+    assert_eq!(rig.receiver.posts().len(), 2);
+
+    the_same_channels_subscribe_again(&rig, &sub).await;
+}
+
+async fn an_expired_subscription_frees_its_channels_for_a_new_one(backend: Backend) {
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig
+        .subscribe(json!({"url": rig.receiver.url("/hook"), "emails": ["ops@forwarder.example"]}))
+        .await;
+    rig.advance_to(time(&sub["expiresAt"]));
+    assert_eq!(rig.dispatch().await, 2, "the notice, to both channels");
+    assert_eq!(rig.reread(&sub).await["status"], "expired");
+    assert_eq!(rig.sink.messages().len(), 1);
+
+    the_same_channels_subscribe_again(&rig, &sub).await;
 }

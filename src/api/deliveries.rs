@@ -35,7 +35,8 @@ pub struct DeliveryResponse {
     /// The URL or the email address.
     pub target: String,
     pub sequence: i64,
-    /// `pending`, `delivered` or `failed`.
+    /// `pending`, `delivered`, `failed`, or `parked` (its URL is disabled: it waits until a
+    /// `PUT` re-enables the URL, then goes out in order).
     pub status: String,
     pub attempts: i32,
     pub last_attempt_at: Option<DateTime<Utc>>,

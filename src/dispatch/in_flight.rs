@@ -135,6 +135,7 @@ mod tests {
             attempts: 0,
             created_at: chrono::Utc::now(),
             channel_active: true,
+            url_disabled: false,
             url_failing_since: None,
             headers: Default::default(),
             secrets: Vec::new(),

@@ -240,7 +240,8 @@ impl Dispatcher {
                 NextStep::Delivered => "delivered",
                 NextStep::RetryAt(_) => "retrying",
                 NextStep::Cancelled => "cancelled",
-                NextStep::GiveUp | NextStep::DisableUrl(_) => "failed",
+                NextStep::Park | NextStep::DisableUrl(_) => "parked",
+                NextStep::GiveUp => "failed",
             };
             metrics::counter!("skyhook_deliveries_total",
                 "channel" => channel.as_str(), "result" => result)
@@ -313,13 +314,21 @@ impl Dispatcher {
     ) -> DeliveryOutcome {
         let now = self.clock.now();
         let Some(report) = report else {
+            let (next, error) = if delivery.url_disabled {
+                (NextStep::Park, "the callback URL is disabled")
+            } else {
+                (
+                    NextStep::Cancelled,
+                    "the channel was removed before the message was sent",
+                )
+            };
             return DeliveryOutcome {
                 id: delivery.id,
                 lease_token: delivery.lease_token,
                 attempted_at: now,
                 status_code: None,
-                error: Some("the channel was removed before the message was sent".to_owned()),
-                next: NextStep::Cancelled,
+                error: Some(error.to_owned()),
+                next,
             };
         };
         // Only a failing URL can be disabled; email keeps to the schedule.

@@ -1,6 +1,6 @@
 //! What happens after a delivery attempt: delivered, retried later (on the configured schedule,
 //! with jitter, honouring `Retry-After`), given up, or — for a callback that is gone or has
-//! failed for too long — the URL channel disabled.
+//! failed for too long — the URL channel disabled and its messages parked.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use std::time::Duration;
@@ -18,9 +18,13 @@ pub enum NextStep {
     RetryAt(DateTime<Utc>),
     /// The retry schedule is exhausted.
     GiveUp,
-    /// `410 Gone`, or failing for longer than `webhooks.disable_after`: the message fails
-    /// and the subscription's URL channel is disabled, with this reason.
+    /// `410 Gone`, or failing for longer than `webhooks.disable_after`: the subscription's
+    /// URL channel is disabled, with this reason, and the message is parked with the URL's
+    /// other pending messages until a `PUT` re-enables it (a stray 410 from a proxy during a
+    /// deploy must not cost the subscriber its updates).
     DisableUrl(String),
+    /// The message's URL is disabled: it waits, unattempted, until the URL is re-enabled.
+    Park,
     /// The channel went away before the message was sent; no attempt was made.
     Cancelled,
 }
@@ -30,7 +34,7 @@ impl NextStep {
     /// and the reason to disable it, if any.
     pub fn url_effect(&self) -> (bool, Option<&str>) {
         match self {
-            Self::Delivered | Self::Cancelled => (false, None),
+            Self::Delivered | Self::Cancelled | Self::Park => (false, None),
             Self::RetryAt(_) | Self::GiveUp => (true, None),
             Self::DisableUrl(reason) => (true, Some(reason.as_str())),
         }

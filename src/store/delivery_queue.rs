@@ -56,7 +56,9 @@ pub(super) const CLAIMED_COLUMNS: &str = concat!(
                       WHERE e.subscription_id = d.subscription_id \
                         AND e.email = d.target AND ",
     email_on_subscription!(),
-    ") END AS channel_active"
+    ") END AS channel_active, \
+     d.channel = 'webhook' AND s.url IS NOT DISTINCT FROM d.target \
+         AND s.url_disabled_at IS NOT NULL AS url_disabled"
 );
 
 /// Records an attempt on message `$1`, only while `$2` holds its lease under token `$11`: `$3`
@@ -70,6 +72,16 @@ const RECORD_ATTEMPT: &str = "UPDATE deliveries SET lease_owner = NULL, lease_ex
          failing_since = CASE WHEN $7 = 'delivered' THEN NULL ELSE COALESCE(failing_since, $4) END \
      WHERE id = $1 AND lease_owner = $2 AND lease_token = $11 \
      RETURNING subscription_id, channel, target";
+
+/// When an attempt disables its URL (`$10`, the reason, is set), the other pending messages to
+/// that URL of the subscription (read from `source`) are parked with it.
+fn park_with(source: &str) -> String {
+    format!(
+        "UPDATE deliveries SET status = 'parked' \
+         WHERE $10 IS NOT NULL AND status = 'pending' AND channel = 'webhook' AND id <> $1 \
+           AND (subscription_id, target) IN (SELECT subscription_id, target FROM {source})"
+    )
+}
 
 /// What an attempt (`$3` = 1) at a webhook means for its subscription's URL, the message's
 /// `subscription_id`, `target` and `channel` read from `source`: `$9` whether it is failing
@@ -163,9 +175,10 @@ impl DeliveryQueue for SqlStore {
             // One statement, one round trip: the hottest write of a delivery backlog.
             Backend::Postgres => {
                 let (recorded,): (i64,) = bind(sql(format!(
-                    "WITH recorded AS ({RECORD_ATTEMPT}), url AS ({}) \
+                    "WITH recorded AS ({RECORD_ATTEMPT}), url AS ({}), parked AS ({}) \
                      SELECT count(*) FROM recorded",
-                    url_effect("recorded")
+                    url_effect("recorded"),
+                    park_with("recorded")
                 )))
                 .fetch_one(&mut self.writer().await?)
                 .await?;
@@ -176,11 +189,10 @@ impl DeliveryQueue for SqlStore {
                 let mut tx = self.begin().await?;
                 let recorded = bind(sql(RECORD_ATTEMPT)).execute(&mut tx).await? > 0;
                 if recorded {
-                    bind(sql(url_effect(
-                        "(SELECT subscription_id, target, channel FROM deliveries WHERE id = $1)",
-                    )))
-                    .execute(&mut tx)
-                    .await?;
+                    let source =
+                        "(SELECT subscription_id, target, channel FROM deliveries WHERE id = $1)";
+                    bind(sql(url_effect(source))).execute(&mut tx).await?;
+                    bind(sql(park_with(source))).execute(&mut tx).await?;
                     tx.commit().await?;
                 }
                 recorded

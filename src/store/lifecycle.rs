@@ -6,16 +6,44 @@ use super::subscriptions::{
     email_strings, fetch_subscription, map_unique_violation, plan_channels, taken_channels,
     upsert_emails,
 };
+use super::wake::Work;
 use super::{
     Saved, SqlStore, StoreError, SubscriptionChanges, SubscriptionUpdate, UnsubscribeReport,
 };
+use crate::domain::message::Channel;
 use crate::domain::{
-    EmailAddress, Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
+    CallbackUrl, Destination, EmailAddress, Subscription, SubscriptionId, SubscriptionStatus,
+    Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
+
+/// A PUT re-enables the URL: the messages parked while it was disabled are due again now, in
+/// their order, at the URL as it now is; when the PUT removed the URL they fail, saying so.
+async fn unpark_webhooks(
+    conn: &mut impl Conn,
+    id: SubscriptionId,
+    url: Option<&CallbackUrl>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let url = url.map(|u| u.as_str());
+    let destination = url.and_then(|u| Destination::of(Channel::Webhook, u));
+    Ok(sql("UPDATE deliveries SET next_attempt_at = $4, \
+             status = CASE WHEN $2 IS NULL THEN 'failed' ELSE 'pending' END, \
+             target = COALESCE($2, target), destination = COALESCE($3, destination), \
+             last_error = CASE WHEN $2 IS NULL \
+                 THEN 'the callback URL was removed while the message was parked' \
+                 ELSE last_error END \
+         WHERE subscription_id = $1 AND channel = 'webhook' AND status = 'parked'")
+    .bind(id)
+    .bind(url)
+    .bind(destination.as_ref().map(Destination::as_str))
+    .bind(now)
+    .execute(conn)
+    .await?)
+}
 
 #[async_trait]
 impl SubscriptionChanges for SqlStore {
@@ -72,10 +100,12 @@ impl SubscriptionChanges for SqlStore {
         upsert_emails(&mut tx, id, tenant, &target_key, &plan.emails, update.now)
             .await
             .map_err(|e| map_unique_violation(e, &update.channels))?;
+        let unparked = unpark_webhooks(&mut tx, id, plan.url.as_ref(), update.now).await?;
         let subscription = fetch_subscription(&mut tx, tenant, id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("subscription {id} vanished")))?;
-        tx.commit().await?;
+        self.commit_waking(tx, (unparked > 0).then_some(Work::Deliveries))
+            .await?;
         Ok(Some(Saved {
             subscription,
             skipped_emails: plan.skipped_emails,

@@ -31,8 +31,10 @@ pub struct ClaimedDelivery {
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
     /// False once the channel was removed, disabled or the subscription unsubscribed: the
-    /// message is then dropped instead of sent.
+    /// message is then dropped instead of sent, or parked if [`Self::url_disabled`].
     pub channel_active: bool,
+    /// The message's URL is still the subscription's, and disabled.
+    pub url_disabled: bool,
     /// Since when the subscription's URL has failed without a success in between.
     pub url_failing_since: Option<DateTime<Utc>>,
     /// Static headers the subscriber asked for.
@@ -67,7 +69,8 @@ impl NextStep {
         match self {
             Self::Delivered => "delivered",
             Self::RetryAt(_) => "pending",
-            Self::GiveUp | Self::DisableUrl(_) | Self::Cancelled => "failed",
+            Self::DisableUrl(_) | Self::Park => "parked",
+            Self::GiveUp | Self::Cancelled => "failed",
         }
     }
 
@@ -78,9 +81,9 @@ impl NextStep {
         }
     }
 
-    /// A cancelled message was never attempted.
+    /// A cancelled or parked message was not attempted.
     pub(super) fn counts_as_attempt(&self) -> bool {
-        !matches!(self, Self::Cancelled)
+        !matches!(self, Self::Cancelled | Self::Park)
     }
 }
 
@@ -187,6 +190,7 @@ pub(super) struct ClaimedRow {
     attempts: i32,
     created_at: DateTime<Utc>,
     channel_active: bool,
+    url_disabled: bool,
     url_failing_since: Option<DateTime<Utc>>,
     headers: Json<BTreeMap<String, String>>,
     signing_secret: String,
@@ -218,6 +222,7 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             attempts: u32::try_from(row.attempts).unwrap_or_default(),
             created_at: row.created_at,
             channel_active: row.channel_active,
+            url_disabled: row.url_disabled,
             url_failing_since: row.url_failing_since,
             headers: row.headers.0,
             secrets,

@@ -18,8 +18,7 @@ pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
     let emails = active_emails(dialect);
     format!(
         "SELECT s.id, s.status, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
-             s.reference, s.states, s.next_sequence, s.expires_at, \
-             CASE WHEN s.url_disabled_at IS NULL THEN s.url END AS url, {emails} AS emails \
+             s.reference, s.states, s.next_sequence, s.expires_at, s.url, {emails} AS emails \
          FROM subscriptions s {filter}"
     )
 }
@@ -191,12 +190,16 @@ pub(super) async fn insert_messages(
             ("body", Col::Text),
         ],
     );
-    // An email joins the batch already waiting for the same address, if there is one.
+    // An email joins the batch already waiting for the same address, if there is one. A
+    // message for a disabled URL is parked until the URL is re-enabled.
     sql(format!(
         "INSERT INTO deliveries (id, message_id, subscription_id, type, channel, target, \
-             destination, sequence, body, next_attempt_at, created_at) \
+             destination, sequence, body, status, next_attempt_at, created_at) \
          SELECT u.id, u.message_id, u.subscription_id, u.type, u.channel, u.target, \
              u.destination, u.sequence, u.body, \
+             CASE WHEN u.channel = 'webhook' AND EXISTS (SELECT 1 FROM subscriptions s \
+                      WHERE s.id = u.subscription_id AND s.url_disabled_at IS NOT NULL) \
+                  THEN 'parked' ELSE 'pending' END, \
              CASE WHEN u.channel = 'email' THEN COALESCE( \
                  (SELECT min(d.next_attempt_at) FROM deliveries d \
                   WHERE d.subscription_id = u.subscription_id AND d.channel = 'email' \

@@ -13,7 +13,8 @@ on_both_backends!(
     a_failing_callback_is_retried_on_the_schedule_with_the_same_bytes,
     retry_after_of_429_and_503_is_honoured_up_to_a_day,
     retry_after_as_an_http_date_is_honoured,
-    gone_disables_the_url_at_once_and_the_subscription_says_why,
+    gone_disables_the_url_and_parks_its_messages_until_a_put_brings_them_back,
+    a_put_without_the_url_fails_its_parked_messages_saying_why,
     a_redirect_is_a_failure_and_is_not_followed,
     a_slow_receiver_times_out_and_a_huge_answer_is_cut_short,
     a_callback_failing_longer_than_disable_after_is_disabled,
@@ -166,7 +167,9 @@ async fn retry_after_as_an_http_date_is_honoured(backend: Backend) {
     );
 }
 
-async fn gone_disables_the_url_at_once_and_the_subscription_says_why(backend: Backend) {
+async fn gone_disables_the_url_and_parks_its_messages_until_a_put_brings_them_back(
+    backend: Backend,
+) {
     let rig = DeliveryRig::new(backend).await;
     let sub = rig
         .subscribe(json!({"url": rig.receiver.url("/hook"), "emails": ["ops@example.com"]}))
@@ -175,9 +178,21 @@ async fn gone_disables_the_url_at_once_and_the_subscription_says_why(backend: Ba
     rig.poll(vec![booked()]).await;
     assert_eq!(rig.dispatch().await, 2);
 
+    let webhooks = |log: &[Value]| -> Vec<(i64, String, i64)> {
+        log.iter()
+            .filter(|d| d["channel"] == "webhook")
+            .map(|d| {
+                (
+                    d["sequence"].as_i64().unwrap(),
+                    d["status"].as_str().unwrap().to_owned(),
+                    d["attempts"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
     let log = rig.deliveries(&sub).await;
     let webhook = log.iter().find(|d| d["channel"] == "webhook").unwrap();
-    assert_eq!(webhook["status"], "failed", "no retry after 410");
+    assert_eq!(webhook["status"], "parked", "kept, not retried: {webhook}");
     assert_eq!(webhook["attempts"], 1);
     assert_eq!(webhook["lastStatusCode"], 410);
     let now = rig.reread(&sub).await;
@@ -186,29 +201,70 @@ async fn gone_disables_the_url_at_once_and_the_subscription_says_why(backend: Ba
     let reason = now["urlDisabledReason"].as_str().unwrap();
     assert!(reason.contains("410"), "{reason}");
 
+    // News while the URL is disabled is kept for it too, and the email goes at once.
     rig.poll(vec![booked(), departed()]).await;
-    rig.dispatch().await;
+    assert_eq!(rig.dispatch().await, 1, "only the email");
     let log = rig.deliveries(&sub).await;
-    let channels: Vec<&str> = log
-        .iter()
-        .filter(|d| d["sequence"] == 2)
-        .map(|d| d["channel"].as_str().unwrap())
-        .collect();
-    assert_eq!(channels, ["email"], "nothing more for the disabled URL");
+    assert_eq!(
+        webhooks(&log),
+        [(1, "parked".to_owned(), 1), (2, "parked".to_owned(), 0)]
+    );
     assert_eq!(rig.receiver.posts().len(), 1);
     assert_eq!(rig.sink.messages().len(), 2);
 
-    // A PUT with the URL turns it back on.
+    // A PUT with the URL turns it back on, and what was parked goes out, in order.
     let path = format!("/v1/subscriptions/{}", super::id(&sub));
     let body = json!({"url": rig.receiver.url("/hook"), "emails": ["ops@example.com"]});
     let put = rig.app.put(&path, &rig.key, body).await;
     assert_eq!(put.status, 200, "{}", put.body);
     assert!(put.body.get("urlDisabledAt").is_none(), "{}", put.body);
     rig.catch_up();
+    assert_eq!(rig.dispatch().await, 2);
+    let sequences: Vec<Value> = rig
+        .receiver
+        .posts()
+        .iter()
+        .map(|p| p.json()["sequence"].clone())
+        .collect();
+    assert_eq!(sequences, [json!(1), json!(1), json!(2)]);
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(
+        webhooks(&log),
+        [
+            (1, "delivered".to_owned(), 2),
+            (2, "delivered".to_owned(), 1)
+        ]
+    );
+
     rig.poll(vec![booked(), departed(), super::arrived()]).await;
     rig.dispatch().await;
-    assert_eq!(rig.receiver.posts().len(), 2);
-    assert_eq!(rig.receiver.posts()[1].json()["sequence"], 3);
+    assert_eq!(rig.receiver.posts().len(), 4);
+    assert_eq!(rig.receiver.posts()[3].json()["sequence"], 3);
+}
+
+async fn a_put_without_the_url_fails_its_parked_messages_saying_why(backend: Backend) {
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig
+        .subscribe(json!({"url": rig.receiver.url("/hook"), "emails": ["ops@example.com"]}))
+        .await;
+    rig.receiver.script([Reply::Status(410)]);
+    rig.poll(vec![booked()]).await;
+    assert_eq!(rig.dispatch().await, 2);
+
+    let path = format!("/v1/subscriptions/{}", super::id(&sub));
+    let put = rig
+        .app
+        .put(&path, &rig.key, json!({"emails": ["ops@example.com"]}))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    rig.catch_up();
+    assert_eq!(rig.dispatch().await, 0);
+    let log = rig.deliveries(&sub).await;
+    let webhook = log.iter().find(|d| d["channel"] == "webhook").unwrap();
+    assert_eq!(webhook["status"], "failed", "{webhook}");
+    let error = webhook["lastError"].as_str().unwrap();
+    assert!(error.contains("removed"), "{error}");
+    assert_eq!(rig.receiver.posts().len(), 1);
 }
 
 async fn a_redirect_is_a_failure_and_is_not_followed(backend: Backend) {
@@ -289,18 +345,16 @@ async fn a_callback_failing_longer_than_disable_after_is_disabled(backend: Backe
     assert_eq!(attempts, 3, "at 0s, ~60s and ~120s");
     assert!(rig.now() - first_failure >= TimeDelta::seconds(120));
     let log = rig.deliveries(&sub).await;
-    assert_eq!(only(&log)["status"], "failed");
+    assert_eq!(only(&log)["status"], "parked");
     let now = rig.reread(&sub).await;
     assert!(now["urlDisabledAt"].is_string(), "{now}");
     let reason = now["urlDisabledReason"].as_str().unwrap();
     assert!(reason.contains("disable_after"), "{reason}");
 
     rig.poll(vec![booked(), departed()]).await;
-    assert_eq!(rig.dispatch().await, 0);
-    assert_eq!(
-        rig.deliveries(&sub).await.len(),
-        1,
-        "no message for a disabled URL"
-    );
+    assert_eq!(rig.dispatch().await, 0, "nothing is sent to a disabled URL");
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|d| d["status"] == "parked"), "{log:?}");
     assert_eq!(rig.receiver.posts().len(), 3);
 }

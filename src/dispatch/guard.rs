@@ -31,8 +31,13 @@ pub enum GuardError {
     /// The URL's host is an IP address that is forbidden.
     #[error("callback host {host} is {reason}")]
     ForbiddenHost { host: String, reason: Forbidden },
-    /// The host name resolves to a forbidden address.
-    #[error("callback host {host} resolves to {reason}")]
+    /// The host name resolves to a forbidden address. The message (which tenants see, at
+    /// subscribe time and in the delivery log) names neither the address nor its kind: with
+    /// it, any tenant could map which internal names exist and where they point. `reason` is
+    /// for the operator's log.
+    #[error(
+        "callback host {host} does not resolve to a public address (see webhooks.allow_networks)"
+    )]
     ForbiddenResolution { host: String, reason: Forbidden },
     /// Send time only: the subscribe-time check lets unresolvable hosts through.
     #[error("cannot resolve callback host {host}: {source}")]
@@ -118,12 +123,13 @@ impl CallbackGuard {
         addrs: impl IntoIterator<Item = SocketAddr>,
     ) -> Result<(), GuardError> {
         addrs.into_iter().try_for_each(|addr| {
-            self.allow
-                .check(addr.ip())
-                .map_err(|reason| GuardError::ForbiddenResolution {
+            self.allow.check(addr.ip()).map_err(|reason| {
+                tracing::info!(host, refused = %reason, "callback URL refused at subscribe time");
+                GuardError::ForbiddenResolution {
                     host: host.to_owned(),
                     reason,
-                })
+                }
+            })
         })
     }
 
@@ -153,10 +159,13 @@ impl CallbackGuard {
                 );
                 Ok(permitted)
             }
-            (true, Some(first)) => Err(GuardError::ForbiddenResolution {
-                host: host.to_owned(),
-                reason: *first,
-            }),
+            (true, Some(first)) => {
+                tracing::warn!(host, refused = %first, "callback host resolves only to forbidden addresses");
+                Err(GuardError::ForbiddenResolution {
+                    host: host.to_owned(),
+                    reason: *first,
+                })
+            }
             (true, None) => Err(GuardError::NoAddresses {
                 host: host.to_owned(),
             }),

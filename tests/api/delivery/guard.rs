@@ -19,7 +19,11 @@ async fn internal_callback_urls_are_refused_at_subscribe_and_update_saying_why(b
     let key = app.create_key("acme").await;
     let refused = [
         ("http://127.0.0.1:8080/hook", "loopback"),
-        ("http://localhost:8080/hook", "loopback"),
+        // A name is refused without saying where it points: that would map the network.
+        (
+            "http://localhost:8080/hook",
+            "does not resolve to a public address",
+        ),
         ("http://[::ffff:127.0.0.1]/hook", "loopback"),
         ("http://10.1.2.3/hook", "private"),
         ("http://192.168.0.10/hook", "private"),
@@ -90,8 +94,12 @@ async fn the_send_time_resolver_refuses_a_host_name_resolving_to_an_internal_add
     assert_eq!(log[0]["status"], "pending");
     let error = log[0]["lastError"].as_str().unwrap();
     assert!(
-        error.contains("localhost resolves to loopback address"),
+        error.contains("localhost does not resolve to a public address"),
         "{error}"
+    );
+    assert!(
+        !error.contains("127.0.0.1") && !error.contains("::1") && !error.contains("loopback"),
+        "the tenant is not told where the name points: {error}"
     );
 
     // …which an instance allowing loopback reaches.

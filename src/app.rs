@@ -34,9 +34,12 @@ pub struct Application {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let store = store::connect_with(
         &settings.database.url,
-        settings.database.max_connections,
-        chrono::TimeDelta::from_std(settings.email.batch_window.0)
-            .unwrap_or(chrono::TimeDelta::MAX),
+        store::ConnectOptions {
+            max_connections: settings.database.max_connections,
+            outcome_connections: settings.database.outcome_connections,
+            email_batch_window: chrono::TimeDelta::from_std(settings.email.batch_window.0)
+                .unwrap_or(chrono::TimeDelta::MAX),
+        },
     )
     .await
     .with_context(|| format!("cannot open database `{}`", redact(&settings.database.url)))?;

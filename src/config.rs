@@ -85,6 +85,8 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// Postgres: connections of their own for recording delivery outcomes.
+    pub outcome_connections: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -302,6 +304,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");
+        }
+        if self.database.outcome_connections == 0 {
+            return fail("database.outcome_connections", "must be at least 1");
         }
         if self.subscriptions.ttl.0 < Duration::from_secs(60) {
             return fail("subscriptions.ttl", "must be at least one minute");

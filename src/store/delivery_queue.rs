@@ -145,7 +145,7 @@ impl DeliveryQueue for SqlStore {
         .bind(owner)
         .bind(destination.as_str())
         .bind(ids)
-        .execute(&mut self.writer().await?)
+        .execute(&mut self.outcome_writer().await?)
         .await?;
         Ok(())
     }
@@ -180,7 +180,7 @@ impl DeliveryQueue for SqlStore {
                     url_effect("recorded"),
                     park_with("recorded")
                 )))
-                .fetch_one(&mut self.writer().await?)
+                .fetch_one(&mut self.outcome_writer().await?)
                 .await?;
                 recorded > 0
             }

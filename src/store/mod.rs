@@ -173,6 +173,11 @@ pub struct SqlStore {
     /// burst of events shares one email (`email.batch_window`).
     email_batch_window: TimeDelta,
     wakeups: Arc<Wakeups>,
+    /// Postgres: connections of their own for recording delivery outcomes. With hundreds of
+    /// sends in flight, an outcome that waited for the shared pool behind claims, polls and API
+    /// requests could outlive its lease, and the message would be sent again. (SQLite writes
+    /// all go through its one writer, in-process, each over in microseconds.)
+    outcome_pool: Option<PgPool>,
 }
 
 enum Pools {
@@ -209,6 +214,14 @@ impl SqlStore {
         })
     }
 
+    /// A connection for recording a delivery outcome (see `outcome_pool`).
+    async fn outcome_writer(&self) -> Result<Pooled, sqlx::Error> {
+        match &self.outcome_pool {
+            Some(pool) => Ok(Pooled::Postgres(pool.acquire().await?)),
+            None => self.writer().await,
+        }
+    }
+
     /// A connection for a write that is one statement.
     async fn writer(&self) -> Result<Pooled, sqlx::Error> {
         Ok(match &self.pools {
@@ -218,29 +231,52 @@ impl SqlStore {
     }
 }
 
-/// Opens the backend named by the URL's scheme, queueing emails without a batch window.
-pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
-    connect_with(url, max_connections, TimeDelta::zero()).await
+/// How a store is opened: pool sizes, and the email batch window of what it queues.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    /// The shared pool (for SQLite: readers; writes always use one connection).
+    pub max_connections: u32,
+    /// Postgres: the connections reserved for recording delivery outcomes.
+    pub outcome_connections: u32,
+    /// How long an email queued by a poll, push or flight check waits for more news.
+    pub email_batch_window: TimeDelta,
 }
 
-/// Like [`connect`], with emails waiting `email_batch_window` for more news.
+impl ConnectOptions {
+    pub fn new(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            outcome_connections: 4,
+            email_batch_window: TimeDelta::zero(),
+        }
+    }
+}
+
+/// Opens the backend named by the URL's scheme, queueing emails without a batch window.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with(url, ConnectOptions::new(max_connections)).await
+}
+
+/// Like [`connect`], with every option given.
 pub async fn connect_with(
     url: &str,
-    max_connections: u32,
-    email_batch_window: TimeDelta,
+    options: ConnectOptions,
 ) -> Result<Arc<dyn Store>, StoreError> {
-    let pools = if url.starts_with("sqlite:") {
-        let (writer, reader) = sqlite::connect(url, max_connections).await?;
-        Pools::Sqlite { writer, reader }
+    let (pools, outcome_pool) = if url.starts_with("sqlite:") {
+        let (writer, reader) = sqlite::connect(url, options.max_connections).await?;
+        (Pools::Sqlite { writer, reader }, None)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Pools::Postgres(postgres::connect(url, max_connections).await?)
+        let pool = postgres::connect(url, options.max_connections).await?;
+        let outcomes = postgres::connect(url, options.outcome_connections.max(1)).await?;
+        (Pools::Postgres(pool), Some(outcomes))
     } else {
         return Err(StoreError::UnsupportedUrl(url.to_owned()));
     };
     Ok(Arc::new(SqlStore {
         pools,
-        email_batch_window,
+        email_batch_window: options.email_batch_window,
         wakeups: Arc::default(),
+        outcome_pool,
     }))
 }
 

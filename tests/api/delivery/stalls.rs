@@ -3,7 +3,7 @@
 //! outcome of a lapsed claim cannot overwrite the claim that replaced it.
 
 use super::{DeliveryRig, booked, id, secs};
-use crate::helpers::{Backend, on_both_backends};
+use crate::helpers::{Backend, on_both_backends, on_postgres_only};
 use crate::receiver::{Receiver, Reply};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -18,6 +18,7 @@ on_both_backends!(
     a_late_outcome_of_a_lapsed_claim_does_not_overwrite_the_claim_after_it,
     a_tarpit_host_holds_only_its_share_of_the_slots,
 );
+on_postgres_only!(an_outcome_is_recorded_while_every_pooled_connection_is_busy);
 
 /// `work`, which must finish within `limit`: a send nothing cuts off would hang the test.
 async fn within<T>(what: &str, limit: Duration, work: impl Future<Output = T>) -> T {
@@ -246,4 +247,77 @@ fn delivery_settings_that_cannot_hold_their_promises_are_refused() {
         error.contains("delivery.lease") && error.contains("webhooks.timeout"),
         "{error}"
     );
+}
+
+/// Recording an outcome must not wait for a pooled connection: with hundreds of sends in flight,
+/// a record that waits behind claims, polls and API requests outlives its lease and the message
+/// is sent again. Here the store's only pooled connection is stuck behind a row lock.
+async fn an_outcome_is_recorded_while_every_pooled_connection_is_busy(backend: Backend) {
+    use sqlx::Connection;
+    let rig = DeliveryRig::new(backend).await;
+    let sub = rig.subscribe_url("/hook/a").await;
+    let other_sub = rig.subscribe_url("/hook/b").await;
+    rig.poll(vec![booked()]).await;
+    let store = skyhook::store::connect(&rig.app.db.url, 1).await.unwrap();
+    let owner = uuid::Uuid::new_v4();
+    let now = rig.now();
+    let claimed = store
+        .claim_due_deliveries(
+            Lease {
+                owner,
+                now,
+                until: now + TimeDelta::seconds(30),
+            },
+            10,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let (mine, theirs): (Vec<_>, Vec<_>) = claimed
+        .into_iter()
+        .partition(|c| c.target.ends_with("/hook/a"));
+
+    // The other message is given back, and another session locks it; a retry of it through
+    // `store` then holds the store's one pooled connection, waiting for that lock.
+    let destination = theirs[0].destination.clone().unwrap();
+    store
+        .release_deliveries(owner, &destination, vec![theirs[0].id])
+        .await
+        .unwrap();
+    let mut other = sqlx::PgConnection::connect(&rig.app.db.url).await.unwrap();
+    let mut lock = other.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM deliveries WHERE id = $1 FOR UPDATE")
+        .bind(theirs[0].id)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let stuck = {
+        let (store, tenant, id) = (store.clone(), rig.tenant, theirs[0].id);
+        tokio::spawn(async move { store.retry_delivery(tenant, id, chrono::Utc::now()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!stuck.is_finished(), "the pooled connection is held");
+
+    let outcome = DeliveryOutcome {
+        id: mine[0].id,
+        lease_token: mine[0].lease_token,
+        attempted_at: rig.now(),
+        status_code: Some(200),
+        error: None,
+        next: NextStep::Delivered,
+    };
+    let recorded = within(
+        "recording with the pool busy",
+        Duration::from_secs(3),
+        store.record_delivery(owner, outcome),
+    )
+    .await
+    .unwrap();
+    assert!(recorded);
+    lock.rollback().await.unwrap();
+    stuck.await.unwrap().unwrap();
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(only(&log)["status"], "delivered");
+    assert_eq!(rig.deliveries(&other_sub).await.len(), 1);
 }

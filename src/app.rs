@@ -7,7 +7,7 @@
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::dispatch::{self, CallbackGuard, Dispatcher};
+use crate::dispatch::{self, Dispatcher};
 use crate::ingest::flights::{FlightPoller, FlightSources};
 use crate::ingest::shipments::{Carriers, Poller, Pushes};
 use crate::store::{self, Store};
@@ -108,10 +108,12 @@ impl Application {
         } else {
             None
         };
-        let guard = Arc::new(CallbackGuard::new(settings.webhooks.allow_networks.clone()));
-        let preflight_client = dispatch::guarded_client_builder(guard.clone())
-            .user_agent(concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let preflight_clients = dispatch::GuardedClients::new(
+            settings.webhooks.allow_networks.clone(),
+            dispatch::worker::USER_AGENT,
+        );
+        preflight_clients
+            .for_tenant(&Default::default())
             .context("cannot build the preflight HTTP client")?;
         let pushes = Arc::new(Pushes::new(
             store.clone(),
@@ -129,8 +131,7 @@ impl Application {
             carriers,
             flight_sources,
             callbacks: Arc::new(api::CallbackCheck {
-                guard,
-                client: preflight_client,
+                clients: preflight_clients,
                 preflight: settings.webhooks.preflight,
             }),
         };

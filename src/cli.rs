@@ -4,7 +4,7 @@
 use crate::app::{self, Application};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::domain::{ApiKey, KeyName};
+use crate::domain::{AllowNetworks, ApiKey, KeyName};
 use crate::telemetry;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -45,7 +45,20 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create a key; it is printed once, alone on the last line.
-    Create { name: String },
+    Create {
+        name: String,
+        /// A private network (CIDR, e.g. 10.20.0.0/16) this key's callbacks may reach, such as
+        /// its tenant's TMS network; repeat for more. Answers from it are kept in the delivery
+        /// log; other tenants' callbacks cannot reach it.
+        #[arg(long = "allow-network", value_name = "CIDR")]
+        allow_networks: Vec<String>,
+    },
+    /// Replace the private networks a key's callbacks may reach (none given: none).
+    SetNetworks {
+        name: String,
+        #[arg(value_name = "CIDR")]
+        networks: Vec<String>,
+    },
     /// List keys (never the keys themselves).
     List,
     /// Revoke a key: it stops authenticating within `server.auth_cache_ttl`.
@@ -85,15 +98,35 @@ async fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<E
     let store = app::open_store(settings).await?;
     let now = SystemClock.now();
     match command {
-        KeysCommand::Create { name } => {
+        KeysCommand::Create {
+            name,
+            allow_networks,
+        } => {
             let name = KeyName::parse(&name)?;
+            let networks = AllowNetworks::parse(&allow_networks)?;
             let key = ApiKey::generate();
             let info = store.create_api_key(&name, &key.hash(), now).await?;
+            if !networks.is_empty() {
+                store.set_allowed_networks(&name, &networks).await?;
+            }
             println!(
                 "Created API key `{}` (tenant {}). It is shown only now; store it safely:",
                 info.name, info.id
             );
             println!("{}", key.expose());
+        }
+        KeysCommand::SetNetworks { name, networks } => {
+            let name = KeyName::parse(&name)?;
+            let networks = AllowNetworks::parse(&networks)?;
+            if !store.set_allowed_networks(&name, &networks).await? {
+                eprintln!("no active API key named `{}`", name.as_str());
+                return Ok(ExitCode::FAILURE);
+            }
+            println!(
+                "API key `{}` may reach: {}",
+                name.as_str(),
+                describe_networks(&networks)
+            );
         }
         KeysCommand::List => {
             let keys = store.list_api_keys().await?;
@@ -104,7 +137,12 @@ async fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<E
                 let status = key
                     .revoked_at
                     .map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
-                println!("{:<24} created {}  {status}", key.name, key.created_at);
+                println!(
+                    "{:<24} created {}  {status}  networks: {}",
+                    key.name,
+                    key.created_at,
+                    describe_networks(&key.allow_networks)
+                );
             }
         }
         KeysCommand::Revoke { name } => {
@@ -117,6 +155,15 @@ async fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `10.0.0.0/8, fd00::/8`, or `public only`.
+fn describe_networks(networks: &AllowNetworks) -> String {
+    if networks.is_empty() {
+        "public only".to_owned()
+    } else {
+        networks.to_strings().join(", ")
+    }
 }
 
 async fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {

@@ -47,19 +47,28 @@ pub struct AppState {
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
 /// then the preflight.
 pub struct CallbackCheck {
-    pub guard: Arc<crate::dispatch::CallbackGuard>,
-    /// Guarded like the dispatcher's client.
-    pub client: reqwest::Client,
+    /// Guarded like the dispatcher's clients, per tenant's networks.
+    pub clients: crate::dispatch::GuardedClients,
     pub preflight: crate::domain::PreflightMode,
 }
 
 impl CallbackCheck {
-    pub async fn vet(&self, url: &crate::domain::CallbackUrl) -> Result<(), ApiError> {
-        self.guard
+    /// Checks `url` for a tenant whose key allows `networks` besides the operator's.
+    pub async fn vet(
+        &self,
+        url: &crate::domain::CallbackUrl,
+        networks: &crate::domain::AllowNetworks,
+    ) -> Result<(), ApiError> {
+        let guarded = self
+            .clients
+            .for_tenant(networks)
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        guarded
+            .guard
             .check(url.as_url())
             .await
             .map_err(|e| ApiError::InvalidUrl(format!("`url` is not allowed: {e}")))?;
-        crate::dispatch::preflight(&self.client, url.as_url(), self.preflight)
+        crate::dispatch::preflight(&guarded.client, url.as_url(), self.preflight)
             .await
             .map_err(|e| {
                 ApiError::CallbackPreflightFailed(format!("`url` failed its preflight: {e}"))

@@ -12,6 +12,7 @@
 
 use crate::domain::{AllowNetworks, Forbidden};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -215,6 +216,52 @@ pub fn guarded_client_builder(guard: Arc<CallbackGuard>) -> reqwest::ClientBuild
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(CONNECT_TIMEOUT)
+}
+
+/// Guarded HTTP clients, one per set of exempt networks: the operator's
+/// (`webhooks.allow_networks`) alone, or with a tenant's own (its API key's). Each client has its
+/// resolver, so one tenant's networks never open another's callbacks; clients are built on first
+/// use and kept, so connections are pooled per set.
+pub struct GuardedClients {
+    operator: AllowNetworks,
+    user_agent: &'static str,
+    built: std::sync::Mutex<HashMap<AllowNetworks, Guarded>>,
+}
+
+/// A guard and the client that resolves through it.
+#[derive(Clone)]
+pub struct Guarded {
+    pub guard: Arc<CallbackGuard>,
+    pub client: reqwest::Client,
+}
+
+impl GuardedClients {
+    pub fn new(operator: AllowNetworks, user_agent: &'static str) -> Self {
+        Self {
+            operator,
+            user_agent,
+            built: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The guard and client for a tenant whose key allows `tenant` networks.
+    pub fn for_tenant(&self, tenant: &AllowNetworks) -> Result<Guarded, reqwest::Error> {
+        let allow = self.operator.with(tenant);
+        let mut built = self
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(guarded) = built.get(&allow) {
+            return Ok(guarded.clone());
+        }
+        let guard = Arc::new(CallbackGuard::new(allow.clone()));
+        let client = guarded_client_builder(guard.clone())
+            .user_agent(self.user_agent)
+            .build()?;
+        let guarded = Guarded { guard, client };
+        built.insert(allow, guarded.clone());
+        Ok(guarded)
+    }
 }
 
 #[cfg(test)]

@@ -140,6 +140,7 @@ mod tests {
             headers: Default::default(),
             secrets: Vec::new(),
             unsubscribe_token: None,
+            allow_networks: Default::default(),
         }
     }
 

@@ -19,6 +19,8 @@ pub mod preflight;
 pub mod webhook;
 pub mod worker;
 
-pub use guard::{CallbackGuard, GuardError, GuardedResolver, guarded_client_builder};
+pub use guard::{
+    CallbackGuard, GuardError, Guarded, GuardedClients, GuardedResolver, guarded_client_builder,
+};
 pub use preflight::{PreflightError, preflight};
 pub use worker::Dispatcher;

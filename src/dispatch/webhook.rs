@@ -1,7 +1,10 @@
 //! One webhook attempt: a Standard Webhooks signed POST of the queued body, through the
-//! SSRF-guarded client, with no redirects followed and a bounded read of the answer.
+//! SSRF-guarded client of the subscriber's tenant, with no redirects followed and a bounded
+//! read of the answer. What an answer said is kept in the delivery log only when it came from
+//! the public internet or the tenant's own networks: a network only the operator exempted may
+//! hold other people's services, and their answers are not for tenants to read.
 
-use super::guard::CallbackGuard;
+use super::guard::GuardedClients;
 use crate::domain::retry::Attempt;
 use crate::domain::signature::signature_header;
 use crate::store::ClaimedDelivery;
@@ -37,22 +40,13 @@ impl AttemptReport {
 }
 
 pub struct WebhookSender {
-    client: reqwest::Client,
-    guard: std::sync::Arc<CallbackGuard>,
+    clients: GuardedClients,
     timeout: Duration,
 }
 
 impl WebhookSender {
-    pub fn new(
-        client: reqwest::Client,
-        guard: std::sync::Arc<CallbackGuard>,
-        timeout: Duration,
-    ) -> Self {
-        Self {
-            client,
-            guard,
-            timeout,
-        }
+    pub fn new(clients: GuardedClients, timeout: Duration) -> Self {
+        Self { clients, timeout }
     }
 
     /// Sends the message once. A fresh timestamp and signature every attempt; the same id and
@@ -63,8 +57,12 @@ impl WebhookSender {
             Ok(url) => url,
             Err(e) => return AttemptReport::failed(format!("invalid callback URL: {e}")),
         };
+        let guarded = match self.clients.for_tenant(&delivery.allow_networks) {
+            Ok(guarded) => guarded,
+            Err(e) => return AttemptReport::failed(format!("cannot build the HTTP client: {e}")),
+        };
         // The resolver never sees IP literals, so they are checked here, at send time too.
-        if let Err(refused) = self.guard.check_literal(&url) {
+        if let Err(refused) = guarded.guard.check_literal(&url) {
             return AttemptReport::failed(refused.to_string());
         }
         let timestamp = now.timestamp();
@@ -91,7 +89,7 @@ impl WebhookSender {
                 headers.insert(HeaderName::from_static(name), value);
             }
         }
-        let sent = self
+        let sent = guarded
             .client
             .post(url)
             .headers(headers)
@@ -104,6 +102,9 @@ impl WebhookSender {
             Err(e) => return AttemptReport::failed(describe_send_error(&e)),
         };
         let status = response.status();
+        let answer_kept = response
+            .remote_addr()
+            .is_some_and(|peer| delivery.allow_networks.check(peer.ip()).is_ok());
         let retry_after = crate::ingest::retry_after(response.headers())
             .or_else(|| retry_after_date(response.headers(), now));
         let body = read_bounded(&mut response).await;
@@ -114,7 +115,12 @@ impl WebhookSender {
                 error: None,
             };
         }
-        let error = if status.is_redirection() {
+        let error = if !answer_kept {
+            format!(
+                "HTTP {status} (from a network the operator exempted: the answer is not kept; \
+                 an API key allowing the network keeps it)"
+            )
+        } else if status.is_redirection() {
             let location = response
                 .headers()
                 .get(reqwest::header::LOCATION)

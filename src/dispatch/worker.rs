@@ -8,7 +8,7 @@
 use super::email::MailError;
 use super::email::render::render;
 use super::email::{Mailer, mask};
-use super::guard::{CallbackGuard, guarded_client_builder};
+use super::guard::GuardedClients;
 use super::in_flight::{Admission, InFlight};
 use super::webhook::{AttemptReport, WebhookSender, truncate};
 use crate::clock::Clock;
@@ -35,6 +35,9 @@ pub enum DispatchSetupError {
     #[error(transparent)]
     Mail(#[from] MailError),
 }
+
+/// How webhooks and preflights introduce themselves.
+pub const USER_AGENT: &str = concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION"));
 
 /// Subscriptions expired per sweep; the sweep repeats every round until none are left.
 const EXPIRE_BATCH: u32 = 100;
@@ -64,10 +67,10 @@ impl Dispatcher {
         clock: Arc<dyn Clock>,
         settings: &Settings,
     ) -> Result<Arc<Self>, DispatchSetupError> {
-        let guard = Arc::new(CallbackGuard::new(settings.webhooks.allow_networks.clone()));
-        let client = guarded_client_builder(guard.clone())
-            .user_agent(concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let clients = GuardedClients::new(settings.webhooks.allow_networks.clone(), USER_AGENT);
+        // Build the operator's client now, so a broken TLS setup fails at startup.
+        clients
+            .for_tenant(&Default::default())
             .map_err(DispatchSetupError::Http)?;
         let email = &settings.email;
         let mailer = Mailer::from_settings(
@@ -95,7 +98,7 @@ impl Dispatcher {
         Ok(Arc::new(Self {
             store,
             clock,
-            webhooks: WebhookSender::new(client, guard, settings.webhooks.timeout.0),
+            webhooks: WebhookSender::new(clients, settings.webhooks.timeout.0),
             mailer,
             policy,
             slots: Arc::new(Semaphore::new(settings.delivery.concurrency as usize)),

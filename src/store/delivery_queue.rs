@@ -58,7 +58,8 @@ pub(super) const CLAIMED_COLUMNS: &str = concat!(
     email_on_subscription!(),
     ") END AS channel_active, \
      d.channel = 'webhook' AND s.url IS NOT DISTINCT FROM d.target \
-         AND s.url_disabled_at IS NOT NULL AS url_disabled"
+         AND s.url_disabled_at IS NOT NULL AS url_disabled, \
+     (SELECT k.allow_networks FROM api_keys k WHERE k.id = s.tenant_id) AS allow_networks"
 );
 
 /// Records an attempt on message `$1`, only while `$2` holds its lease under token `$11`: `$3`

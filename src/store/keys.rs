@@ -1,11 +1,13 @@
-//! API keys: each key is its own tenant; only its hash is stored.
+//! API keys: each key is its own tenant; only its hash is stored, with the private networks
+//! its callbacks may reach.
 
-use super::rows::ApiKeyRow;
+use super::rows::{API_KEY_COLUMNS, ApiKeyRow, stored_networks};
 use super::sql::sql;
 use super::{ApiKeyInfo, ApiKeys, SqlStore, StoreError};
-use crate::domain::{ApiKeyHash, KeyName, TenantId};
+use crate::domain::{AllowNetworks, ApiKeyHash, KeyName, TenantId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use uuid::Uuid;
 
 #[async_trait]
@@ -16,10 +18,10 @@ impl ApiKeys for SqlStore {
         hash: &ApiKeyHash,
         now: DateTime<Utc>,
     ) -> Result<ApiKeyInfo, StoreError> {
-        let row: ApiKeyRow = sql(
+        let row: ApiKeyRow = sql(format!(
             "INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING id, name, created_at, revoked_at",
-        )
+             RETURNING {API_KEY_COLUMNS}"
+        ))
         .bind(Uuid::new_v4())
         .bind(name.as_str())
         .bind(hash.as_str())
@@ -30,15 +32,16 @@ impl ApiKeys for SqlStore {
             Some(db) if db.is_unique_violation() => StoreError::KeyNameTaken(name.as_str().into()),
             _ => e.into(),
         })?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError> {
-        let rows: Vec<ApiKeyRow> =
-            sql("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, name")
-                .fetch_all(&mut self.reader().await?)
-                .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let rows: Vec<ApiKeyRow> = sql(format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, name"
+        ))
+        .fetch_all(&mut self.reader().await?)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn revoke_api_key(&self, name: &KeyName, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -58,5 +61,31 @@ impl ApiKeys for SqlStore {
                 .fetch_optional(&mut self.reader().await?)
                 .await?;
         Ok(row.map(|(id,)| id.into()))
+    }
+
+    async fn set_allowed_networks(
+        &self,
+        name: &KeyName,
+        networks: &AllowNetworks,
+    ) -> Result<bool, StoreError> {
+        let changed =
+            sql("UPDATE api_keys SET allow_networks = $2 WHERE name = $1 AND revoked_at IS NULL")
+                .bind(name.as_str())
+                .bind(Json(networks.to_strings()))
+                .execute(&mut self.writer().await?)
+                .await?;
+        Ok(changed > 0)
+    }
+
+    async fn allowed_networks(&self, tenant: TenantId) -> Result<AllowNetworks, StoreError> {
+        let row: Option<(Json<Vec<String>>,)> =
+            sql("SELECT allow_networks FROM api_keys WHERE id = $1")
+                .bind(tenant)
+                .fetch_optional(&mut self.reader().await?)
+                .await?;
+        row.map_or_else(
+            || Ok(AllowNetworks::default()),
+            |(n,)| stored_networks(&n.0),
+        )
     }
 }

@@ -46,8 +46,8 @@ pub use ports::{
 pub use wake::{Wakeups, Work};
 
 use crate::domain::{
-    CustomHeaders, DuplicateError, EmailAddress, Reference, RequestedChannels, SigningSecret,
-    StateFilter, Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
+    AllowNetworks, CustomHeaders, DuplicateError, EmailAddress, Reference, RequestedChannels,
+    SigningSecret, StateFilter, Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -81,6 +81,8 @@ pub struct ApiKeyInfo {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Private networks this key's callbacks may reach (besides the operator's).
+    pub allow_networks: AllowNetworks,
 }
 
 /// Everything needed to insert a subscription; channels are resolved against existing

@@ -4,7 +4,9 @@
 use super::StoreError;
 use crate::domain::message::{Channel, Recipient};
 pub use crate::domain::retry::NextStep;
-use crate::domain::{Destination, SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus};
+use crate::domain::{
+    AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus,
+};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -43,6 +45,8 @@ pub struct ClaimedDelivery {
     pub secrets: Vec<SigningSecret>,
     /// For email targets: the one-click unsubscribe token of that address.
     pub unsubscribe_token: Option<String>,
+    /// The private networks the subscriber's API key allows (besides the operator's).
+    pub allow_networks: AllowNetworks,
 }
 
 /// A fencing token: each claim of a message writes a new, larger one. An owner id alone
@@ -196,6 +200,7 @@ pub(super) struct ClaimedRow {
     signing_secret: String,
     previous_signing_secret: Option<String>,
     unsubscribe_token: Option<String>,
+    allow_networks: Json<Vec<String>>,
 }
 
 impl TryFrom<ClaimedRow> for ClaimedDelivery {
@@ -227,6 +232,7 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
             headers: row.headers.0,
             secrets,
             unsubscribe_token: row.unsubscribe_token,
+            allow_networks: super::rows::stored_networks(&row.allow_networks.0)?,
         })
     }
 }

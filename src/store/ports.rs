@@ -11,8 +11,8 @@ use super::{
     UnsubscribeReport,
 };
 use crate::domain::{
-    ApiKeyHash, AwbNumber, Destination, EmailAddress, FlightKey, FlightNumber, FlightTarget,
-    KeyName, SigningSecret, Subscription, SubscriptionId, Target, TenantId,
+    AllowNetworks, ApiKeyHash, AwbNumber, Destination, EmailAddress, FlightKey, FlightNumber,
+    FlightTarget, KeyName, SigningSecret, Subscription, SubscriptionId, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -73,6 +73,15 @@ pub trait ApiKeys: Send + Sync + 'static {
     async fn revoke_api_key(&self, name: &KeyName, now: DateTime<Utc>) -> Result<bool, StoreError>;
     /// The tenant of an unrevoked key.
     async fn tenant_for_key(&self, hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError>;
+    /// Replaces the private networks an unrevoked key's callbacks may reach; false when no
+    /// unrevoked key has that name.
+    async fn set_allowed_networks(
+        &self,
+        name: &KeyName,
+        networks: &AllowNetworks,
+    ) -> Result<bool, StoreError>;
+    /// The private networks a tenant's callbacks may reach (empty for an unknown tenant).
+    async fn allowed_networks(&self, tenant: TenantId) -> Result<AllowNetworks, StoreError>;
 }
 
 /// Making and reading subscriptions (the API).

@@ -4,8 +4,8 @@
 use super::{ApiKeyInfo, ClaimedShipment, ShipmentSummary, ShipmentView, StoreError};
 use crate::domain::diff::StoredEvent;
 use crate::domain::{
-    AirportCode, AwbNumber, CallbackUrl, EmailAddress, FlightNumber, FlightTarget, Reference,
-    StateFilter, Subscription, SummaryStatus, Target, TrackingEvent, UrlDisabled,
+    AirportCode, AllowNetworks, AwbNumber, CallbackUrl, EmailAddress, FlightNumber, FlightTarget,
+    Reference, StateFilter, Subscription, SummaryStatus, Target, TrackingEvent, UrlDisabled,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
@@ -107,17 +107,29 @@ pub(super) struct ApiKeyRow {
     name: String,
     created_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    allow_networks: Json<Vec<String>>,
 }
 
-impl From<ApiKeyRow> for ApiKeyInfo {
-    fn from(row: ApiKeyRow) -> Self {
-        Self {
+/// The columns of [`ApiKeyRow`].
+pub(super) const API_KEY_COLUMNS: &str = "id, name, created_at, revoked_at, allow_networks";
+
+impl TryFrom<ApiKeyRow> for ApiKeyInfo {
+    type Error = StoreError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            allow_networks: stored_networks(&row.allow_networks.0)?,
             id: row.id.into(),
             name: row.name,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
-        }
+        })
     }
+}
+
+/// Networks as stored: written from parsed `Cidr`s, so a bad one is corruption.
+pub(super) fn stored_networks(networks: &[String]) -> Result<AllowNetworks, StoreError> {
+    AllowNetworks::parse(networks).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 #[derive(sqlx::FromRow)]

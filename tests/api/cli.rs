@@ -94,6 +94,41 @@ fn keys_are_created_listed_and_revoked_without_ever_showing_the_key_again() {
 }
 
 #[test]
+fn a_key_carries_the_private_networks_its_callbacks_may_reach() {
+    let sandbox = Sandbox::new();
+    let created = sandbox.run(&[
+        "keys",
+        "create",
+        "acme-tms",
+        "--allow-network",
+        "10.20.0.0/16",
+        "--allow-network",
+        "fd00::/8",
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let listed = stdout(&sandbox.run(&["keys", "list"]));
+    assert!(
+        listed.contains("networks: 10.20.0.0/16, fd00::/8"),
+        "{listed}"
+    );
+
+    let bad = sandbox.run(&["keys", "create", "other", "--allow-network", "10.1.0.0/8"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("10.1.0.0/8"), "{}", stderr(&bad));
+    assert!(
+        !stdout(&sandbox.run(&["keys", "list"])).contains("other"),
+        "nothing is created when a network is wrong"
+    );
+
+    let cleared = sandbox.run(&["keys", "set-networks", "acme-tms"]);
+    assert!(cleared.status.success(), "{}", stderr(&cleared));
+    let listed = stdout(&sandbox.run(&["keys", "list"]));
+    assert!(listed.contains("networks: public only"), "{listed}");
+    let unknown = sandbox.run(&["keys", "set-networks", "nobody", "10.0.0.0/8"]);
+    assert!(!unknown.status.success());
+}
+
+#[test]
 fn invalid_configuration_stops_startup_naming_the_key() {
     let sandbox = Sandbox::new();
     let bad_duration = sandbox

@@ -89,7 +89,7 @@ pub async fn create(
     };
     // Last, after everything that needs no network: the guard and the preflight.
     if let Some(url) = &new.channels.url {
-        state.callbacks.vet(url).await?;
+        vet_callback(&state, tenant, url).await?;
     }
     let secret = new.signing_secret.expose().to_owned();
     let saved = state.store.create_subscription(new).await?;
@@ -212,7 +212,7 @@ pub async fn replace(
         now: state.clock.now(),
     };
     if let Some(url) = &update.channels.url {
-        state.callbacks.vet(url).await?;
+        vet_callback(&state, tenant, url).await?;
     }
     let saved = state
         .store
@@ -369,4 +369,14 @@ fn decode_cursor(cursor: &str) -> Result<PageAfter, ApiError> {
             .ok_or_else(invalid)?,
         id: Uuid::parse_str(id).map_err(|_| invalid())?.into(),
     })
+}
+
+/// The guard and the preflight, with the networks the tenant's key allows.
+async fn vet_callback(
+    state: &AppState,
+    tenant: crate::domain::TenantId,
+    url: &crate::domain::CallbackUrl,
+) -> Result<(), ApiError> {
+    let networks = state.store.allowed_networks(tenant).await?;
+    state.callbacks.vet(url, &networks).await
 }

@@ -133,11 +133,39 @@ impl<'de> Deserialize<'de> for Cidr {
 
 /// The networks an operator exempts from the guard, e.g. the private network a TMS shares with
 /// Skyhook. Empty by default: nothing internal is reachable unless configured.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+///
+/// An API key may carry networks of its own (its tenant's TMS); a callback of that tenant may
+/// then reach the operator's networks and its own, and no other tenant's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(transparent)]
 pub struct AllowNetworks(pub Vec<Cidr>);
 
 impl AllowNetworks {
+    /// Parses each network, failing on the first that is not one.
+    pub fn parse<S: AsRef<str>>(networks: &[S]) -> Result<Self, CidrError> {
+        networks
+            .iter()
+            .map(|n| Cidr::parse(n.as_ref()))
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    /// These networks and `more`, each once, in order.
+    pub fn with(&self, more: &AllowNetworks) -> AllowNetworks {
+        let mut all = self.0.clone();
+        all.extend(more.0.iter().filter(|n| !self.0.contains(n)));
+        AllowNetworks(all)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The networks as text (`10.0.0.0/8`), for storage and display.
+    pub fn to_strings(&self) -> Vec<String> {
+        self.0.iter().map(ToString::to_string).collect()
+    }
+
     /// Whether `ip` is in an exempt network, either as given or as the IPv4 address it embeds
     /// (so allowing `127.0.0.0/8` also allows `::ffff:127.0.0.1`).
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -172,6 +200,17 @@ mod tests {
 
     fn allow(nets: &[&str]) -> AllowNetworks {
         AllowNetworks(nets.iter().map(|n| Cidr::parse(n).unwrap()).collect())
+    }
+
+    #[test]
+    fn a_tenants_networks_join_the_operators_once() {
+        let operator = allow(&["10.0.0.0/8"]);
+        let tenant = AllowNetworks::parse(&["10.0.0.0/8", "192.168.5.0/24"]).unwrap();
+        let both = operator.with(&tenant);
+        assert_eq!(both.to_strings(), ["10.0.0.0/8", "192.168.5.0/24"]);
+        assert!(both.contains(ip("192.168.5.7")) && !operator.contains(ip("192.168.5.7")));
+        let err = AllowNetworks::parse(&["10.0.0.0/8", "10.1.0.0/8"]).unwrap_err();
+        assert_eq!(err.input, "10.1.0.0/8");
     }
 
     #[test]

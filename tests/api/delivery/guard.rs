@@ -2,11 +2,14 @@
 
 use super::{AWB, DeliveryRig, booked, id};
 use crate::helpers::{Backend, hook, on_both_backends, spawn_app};
+use crate::receiver::Reply;
 use serde_json::json;
 use skyhook::domain::PreflightMode;
 use skyhook::domain::{AllowNetworks, Cidr};
 
 on_both_backends!(
+    an_answer_from_a_network_only_the_operator_exempted_is_not_kept,
+    a_keys_own_network_opens_only_that_tenants_callbacks,
     internal_callback_urls_are_refused_at_subscribe_and_update_saying_why,
     the_send_time_guard_refuses_an_internal_url_the_api_let_through,
     the_send_time_resolver_refuses_a_host_name_resolving_to_an_internal_address,
@@ -55,6 +58,7 @@ async fn the_send_time_guard_refuses_an_internal_url_the_api_let_through(backend
     // The API allows loopback (as the rig's settings say); this dispatcher does not, as if the
     // operator had narrowed `allow_networks` after the subscription was made.
     let rig = DeliveryRig::new(backend).await;
+    rig.key_networks(AllowNetworks::default()).await;
     let strict = rig.another_dispatcher(|s| s.webhooks.allow_networks = AllowNetworks(vec![]));
     let sub = rig.subscribe_url("/hook").await;
     rig.poll(vec![booked()]).await;
@@ -81,6 +85,7 @@ async fn the_send_time_resolver_refuses_a_host_name_resolving_to_an_internal_add
         ])
     };
     let rig = DeliveryRig::with(backend, move |s| s.webhooks.allow_networks = loopback()).await;
+    rig.key_networks(AllowNetworks::default()).await;
     let url = rig.receiver.url("/hook").replace("127.0.0.1", "localhost");
     let sub = rig.subscribe(json!({"url": url})).await;
     rig.poll(vec![booked()]).await;
@@ -145,4 +150,55 @@ async fn a_strict_preflight_wants_a_2xx_allowing_post(backend: Backend) {
     // The receiver answers OPTIONS with 204 and `Allow: OPTIONS, POST`.
     rig.subscribe_url("/hook").await;
     assert_eq!(rig.receiver.all()[0].method, "OPTIONS");
+}
+
+async fn an_answer_from_a_network_only_the_operator_exempted_is_not_kept(backend: Backend) {
+    // The operator exempts loopback; this tenant's key claims no network of its own.
+    let rig = DeliveryRig::new(backend).await;
+    rig.key_networks(AllowNetworks::default()).await;
+    let sub = rig.subscribe_url("/hook").await;
+    rig.receiver.script([Reply::HugeBody(500), Reply::Redirect]);
+    rig.poll(vec![booked()]).await;
+    assert_eq!(rig.dispatch().await, 1);
+    let log = rig.deliveries(&sub).await;
+    assert_eq!(log[0]["lastStatusCode"], 500);
+    let error = log[0]["lastError"].as_str().unwrap();
+    assert!(error.starts_with("HTTP 500"), "{error}");
+    assert!(error.contains("not kept"), "{error}");
+    assert!(
+        !error.contains("xxxx"),
+        "the answer's body stays out of the log: {error}"
+    );
+
+    rig.advance_to_next_attempt(&log);
+    assert_eq!(rig.dispatch().await, 1);
+    let error = rig.deliveries(&sub).await[0]["lastError"].clone();
+    assert!(
+        !error.as_str().unwrap().contains("/redirected"),
+        "nor its Location: {error}"
+    );
+}
+
+async fn a_keys_own_network_opens_only_that_tenants_callbacks(backend: Backend) {
+    // The operator exempts nothing; the rig's key allows loopback, its tenant's network.
+    let rig = DeliveryRig::with(backend, |s| {
+        s.webhooks.allow_networks = AllowNetworks(vec![])
+    })
+    .await;
+    let sub = rig.subscribe_url("/hook").await;
+    rig.poll(vec![booked()]).await;
+    assert_eq!(rig.dispatch().await, 1);
+    assert_eq!(rig.receiver.posts().len(), 1);
+    assert_eq!(rig.deliveries(&sub).await[0]["status"], "delivered");
+
+    let other = rig.app.create_key("other").await;
+    let message = rig
+        .app
+        .subscribe(
+            &other,
+            json!({"awb": AWB, "url": rig.receiver.url("/hook/other")}),
+        )
+        .await
+        .assert_error(400, "ErrInvalidUrl");
+    assert!(message.contains("loopback"), "{message}");
 }

@@ -71,12 +71,18 @@ impl DeliveryRig {
         let dispatcher =
             Dispatcher::from_settings(app.store.clone(), clock.clone(), &settings).unwrap();
         let key = ApiKey::generate();
+        let name = KeyName::parse("acme").unwrap();
         let tenant = app
             .store
-            .create_api_key(&KeyName::parse("acme").unwrap(), &key.hash(), Utc::now())
+            .create_api_key(&name, &key.hash(), Utc::now())
             .await
             .unwrap()
             .id;
+        // The receivers are this tenant's own: their answers are kept in its delivery log.
+        app.store
+            .set_allowed_networks(&name, &loopback())
+            .await
+            .unwrap();
         Self {
             key: key.expose().to_owned(),
             tenant,
@@ -96,6 +102,18 @@ impl DeliveryRig {
         let mut settings = self.settings.clone();
         adjust(&mut settings);
         Dispatcher::from_settings(self.app.store.clone(), self.clock.clone(), &settings).unwrap()
+    }
+
+    /// Replaces the private networks this tenant's key allows (loopback by default).
+    pub async fn key_networks(&self, networks: AllowNetworks) {
+        let acme = KeyName::parse("acme").unwrap();
+        assert!(
+            self.app
+                .store
+                .set_allowed_networks(&acme, &networks)
+                .await
+                .unwrap()
+        );
     }
 
     /// Creates a subscription of [`AWB`] through the API; `extra` adds or overrides fields.
@@ -188,6 +206,11 @@ impl DeliveryRig {
         assert_eq!(pending.len(), 1, "one pending message: {log:?}");
         self.advance_to(time(&pending[0]["nextAttemptAt"]));
     }
+}
+
+/// `127.0.0.0/8` and `::1`, where every local fake listens.
+pub fn loopback() -> AllowNetworks {
+    AllowNetworks::parse(&["127.0.0.0/8", "::1/128"]).unwrap()
 }
 
 pub fn secs(s: u64) -> HumanDuration {

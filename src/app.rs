@@ -8,6 +8,7 @@ use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::dispatch::{self, CallbackGuard, Dispatcher};
+use crate::ingest::SourceHttp;
 use crate::ingest::flights::{FlightPoller, FlightSources};
 use crate::ingest::shipments::{Carriers, Poller, Pushes};
 use crate::store::{self, Store};
@@ -71,6 +72,8 @@ impl Application {
             .get_or_insert_with(|| {
                 crate::ingest::shipments::lufthansa_callback(&settings.server.public_url)
             });
+        // Every carrier and flight-status answer is read through this one bound.
+        let http = SourceHttp::new(http, settings.carriers.max_response_bytes);
         let carriers = Arc::new(
             Carriers::from_settings(&carrier_settings, http.clone(), clock.clone())
                 .context("invalid carrier configuration")?,

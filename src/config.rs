@@ -114,6 +114,8 @@ pub struct PollerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CarriersSettings {
+    /// The most of one answer any carrier or flight-status source is read for.
+    pub max_response_bytes: usize,
     pub demo: CarrierSettings,
     pub cargoai: CarrierSettings,
     pub trackingmore: CarrierSettings,
@@ -319,6 +321,12 @@ impl Settings {
         }
         if self.poller.batch_size == 0 {
             return fail("poller.batch_size", "must be at least 1");
+        }
+        if !(1024..=1 << 30).contains(&self.carriers.max_response_bytes) {
+            return fail(
+                "carriers.max_response_bytes",
+                "must be between 1024 (1 KiB) and 1073741824 (1 GiB)",
+            );
         }
         for (name, carrier) in self.carriers.all() {
             if !carrier.enabled {

@@ -118,6 +118,7 @@ impl Application {
             clock.clone(),
             settings.poller.lease.0,
             settings.poller.max_interval.0,
+            settings.poller.max_events_per_shipment as usize,
         ));
         let state = AppState {
             store: store.clone(),

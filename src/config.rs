@@ -109,6 +109,8 @@ pub struct PollerSettings {
     pub lease: HumanDuration,
     pub batch_size: u32,
     pub idle_wait: HumanDuration,
+    /// Events kept per shipment: the latest of what a carrier lists, the earlier ones cut.
+    pub max_events_per_shipment: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -321,6 +323,9 @@ impl Settings {
         }
         if self.poller.batch_size == 0 {
             return fail("poller.batch_size", "must be at least 1");
+        }
+        if self.poller.max_events_per_shipment == 0 {
+            return fail("poller.max_events_per_shipment", "must be at least 1");
         }
         if !(1024..=1 << 30).contains(&self.carriers.max_response_bytes) {
             return fail(

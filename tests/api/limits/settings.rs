@@ -19,3 +19,9 @@ fn answer_limits_outside_their_range_are_refused() {
     let error = refused(|s| s.carriers.max_response_bytes = 2 << 30);
     assert!(error.contains("carriers.max_response_bytes"), "{error}");
 }
+
+#[test]
+fn a_shipment_must_be_allowed_an_event() {
+    let error = refused(|s| s.poller.max_events_per_shipment = 0);
+    assert!(error.contains("poller.max_events_per_shipment"), "{error}");
+}

@@ -4,6 +4,7 @@
 //! push intake and the HTTP API; [`Application::run_until_stopped`] then serves the API and
 //! runs the workers under one cancellation token, so a shutdown stops them all together.
 
+use crate::api::serve::ServeLimits;
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -29,6 +30,7 @@ pub struct Application {
     dispatcher: Option<Arc<Dispatcher>>,
     shutdown: CancellationToken,
     shutdown_timeout: Duration,
+    limits: ServeLimits,
 }
 
 /// Connects to the configured database and applies pending migrations.
@@ -148,6 +150,10 @@ impl Application {
             dispatcher,
             shutdown: CancellationToken::new(),
             shutdown_timeout: settings.server.shutdown_timeout.0,
+            limits: ServeLimits {
+                header_timeout: settings.server.header_timeout.0,
+                max_connections: settings.server.max_connections as usize,
+            },
         })
     }
 
@@ -189,15 +195,18 @@ impl Application {
             workers.spawn(dispatcher.run(self.shutdown.clone()));
         }
         workers.close();
-        let token = self.shutdown.clone();
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { token.cancelled().await });
+        let server = api::serve::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.shutdown.clone(),
+        );
         let deadline = async {
             self.shutdown.cancelled().await;
             tokio::time::sleep(self.shutdown_timeout).await;
         };
         tokio::select! {
-            result = server => result.context("server failed")?,
+            () = server => {}
             () = deadline => tracing::warn!(
                 timeout = ?self.shutdown_timeout,
                 "in-flight requests did not finish before the shutdown deadline"

@@ -78,6 +78,11 @@ pub struct ServerSettings {
     pub request_timeout: HumanDuration,
     pub shutdown_timeout: HumanDuration,
     pub auth_cache_ttl: HumanDuration,
+    /// How long a client has to send a request's headers, from when it connects or finished
+    /// its previous request; also how long a kept-alive connection may sit idle.
+    pub header_timeout: HumanDuration,
+    /// Connections open at once; the next waits in the listen backlog until one closes.
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,6 +317,12 @@ impl Settings {
         }
         if self.server.request_timeout.0.is_zero() {
             return fail("server.request_timeout", "must be greater than zero");
+        }
+        if self.server.header_timeout.0.is_zero() {
+            return fail("server.header_timeout", "must be greater than zero");
+        }
+        if self.server.max_connections == 0 {
+            return fail("server.max_connections", "must be at least 1");
         }
         if self.poller.min_interval.0.is_zero()
             || self.poller.min_interval.0 > self.poller.max_interval.0

@@ -2,5 +2,6 @@
 //! listing endless events, clients that open connections and never finish a request.
 
 mod answers;
+mod connections;
 mod firehose;
 mod settings;

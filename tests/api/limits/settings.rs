@@ -25,3 +25,11 @@ fn a_shipment_must_be_allowed_an_event() {
     let error = refused(|s| s.poller.max_events_per_shipment = 0);
     assert!(error.contains("poller.max_events_per_shipment"), "{error}");
 }
+
+#[test]
+fn connection_limits_that_would_refuse_every_client_are_refused() {
+    let error = refused(|s| s.server.header_timeout.0 = std::time::Duration::ZERO);
+    assert!(error.contains("server.header_timeout"), "{error}");
+    let error = refused(|s| s.server.max_connections = 0);
+    assert!(error.contains("server.max_connections"), "{error}");
+}

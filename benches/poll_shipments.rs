@@ -337,6 +337,7 @@ async fn run(spec: &RunSpec) -> anyhow::Result<RunReport> {
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
         .build()?;
+    let http = skyhook::ingest::SourceHttp::new(http, settings.carriers.max_response_bytes);
     let carriers = Carriers::from_settings(&settings.carriers, http, clock.clone())?;
     let poller = Poller::new(
         store.clone(),

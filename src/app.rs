@@ -4,10 +4,12 @@
 //! push intake and the HTTP API; [`Application::run_until_stopped`] then serves the API and
 //! runs the workers under one cancellation token, so a shutdown stops them all together.
 
+use crate::api::serve::ServeLimits;
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::dispatch::{self, Dispatcher};
+use crate::ingest::SourceHttp;
 use crate::ingest::flights::{FlightPoller, FlightSources};
 use crate::ingest::shipments::{Carriers, Poller, Pushes};
 use crate::store::{self, Store};
@@ -28,6 +30,7 @@ pub struct Application {
     dispatcher: Option<Arc<Dispatcher>>,
     shutdown: CancellationToken,
     shutdown_timeout: Duration,
+    limits: ServeLimits,
 }
 
 /// Connects to the configured database and applies pending migrations.
@@ -74,6 +77,8 @@ impl Application {
             .get_or_insert_with(|| {
                 crate::ingest::shipments::lufthansa_callback(&settings.server.public_url)
             });
+        // Every carrier and flight-status answer is read through this one bound.
+        let http = SourceHttp::new(http, settings.carriers.max_response_bytes);
         let carriers = Arc::new(
             Carriers::from_settings(&carrier_settings, http.clone(), clock.clone())
                 .context("invalid carrier configuration")?,
@@ -120,6 +125,7 @@ impl Application {
             clock.clone(),
             settings.poller.lease.0,
             settings.poller.max_interval.0,
+            settings.poller.max_events_per_shipment as usize,
         ));
         let state = AppState {
             store: store.clone(),
@@ -148,6 +154,10 @@ impl Application {
             dispatcher,
             shutdown: CancellationToken::new(),
             shutdown_timeout: settings.server.shutdown_timeout.0,
+            limits: ServeLimits {
+                header_timeout: settings.server.header_timeout.0,
+                max_connections: settings.server.max_connections as usize,
+            },
         })
     }
 
@@ -189,15 +199,18 @@ impl Application {
             workers.spawn(dispatcher.run(self.shutdown.clone()));
         }
         workers.close();
-        let token = self.shutdown.clone();
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { token.cancelled().await });
+        let server = api::serve::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.shutdown.clone(),
+        );
         let deadline = async {
             self.shutdown.cancelled().await;
             tokio::time::sleep(self.shutdown_timeout).await;
         };
         tokio::select! {
-            result = server => result.context("server failed")?,
+            () = server => {}
             () = deadline => tracing::warn!(
                 timeout = ?self.shutdown_timeout,
                 "in-flight requests did not finish before the shutdown deadline"

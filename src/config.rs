@@ -78,6 +78,11 @@ pub struct ServerSettings {
     pub request_timeout: HumanDuration,
     pub shutdown_timeout: HumanDuration,
     pub auth_cache_ttl: HumanDuration,
+    /// How long a client has to send a request's headers, from when it connects or finished
+    /// its previous request; also how long a kept-alive connection may sit idle.
+    pub header_timeout: HumanDuration,
+    /// Connections open at once; the next waits in the listen backlog until one closes.
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,11 +116,15 @@ pub struct PollerSettings {
     pub lease: HumanDuration,
     pub batch_size: u32,
     pub idle_wait: HumanDuration,
+    /// Events kept per shipment: the latest of what a carrier lists, the earlier ones cut.
+    pub max_events_per_shipment: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CarriersSettings {
+    /// The most of one answer any carrier or flight-status source is read for.
+    pub max_response_bytes: usize,
     pub demo: CarrierSettings,
     pub cargoai: CarrierSettings,
     pub trackingmore: CarrierSettings,
@@ -314,6 +323,12 @@ impl Settings {
         if self.server.request_timeout.0.is_zero() {
             return fail("server.request_timeout", "must be greater than zero");
         }
+        if self.server.header_timeout.0.is_zero() {
+            return fail("server.header_timeout", "must be greater than zero");
+        }
+        if self.server.max_connections == 0 {
+            return fail("server.max_connections", "must be at least 1");
+        }
         if self.poller.min_interval.0.is_zero()
             || self.poller.min_interval.0 > self.poller.max_interval.0
         {
@@ -324,6 +339,15 @@ impl Settings {
         }
         if self.poller.batch_size == 0 {
             return fail("poller.batch_size", "must be at least 1");
+        }
+        if self.poller.max_events_per_shipment == 0 {
+            return fail("poller.max_events_per_shipment", "must be at least 1");
+        }
+        if !(1024..=1 << 30).contains(&self.carriers.max_response_bytes) {
+            return fail(
+                "carriers.max_response_bytes",
+                "must be between 1024 (1 KiB) and 1073741824 (1 GiB)",
+            );
         }
         for (name, carrier) in self.carriers.all() {
             if !carrier.enabled {

@@ -10,6 +10,7 @@ pub mod flights;
 mod health;
 mod middleware;
 mod one_click;
+pub mod serve;
 pub mod shipments;
 pub mod subscriptions;
 

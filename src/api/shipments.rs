@@ -34,6 +34,9 @@ pub struct ShipmentResponse {
     pub sandbox: bool,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub next_check_at: DateTime<Utc>,
+    /// Why the last check failed (the carrier's error, an answer too large, …); null once a
+    /// check succeeds.
+    pub last_error: Option<String>,
     /// Oddities in the carrier's data and how they were handled.
     pub anomalies: Vec<String>,
 }
@@ -92,6 +95,7 @@ pub async fn get(
         sandbox,
         last_checked_at: view.last_checked_at,
         next_check_at: view.next_poll_at,
+        last_error: view.last_error,
         anomalies: view.anomalies,
     }))
 }

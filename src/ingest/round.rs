@@ -133,6 +133,7 @@ mod tests {
             lease: minutes(2),
             batch_size: 10,
             idle_wait: HumanDuration(Duration::from_secs(1)),
+            max_events_per_shipment: 500,
         };
         let clock = Arc::new(ManualClock::new("2026-11-25T10:00:00Z".parse().unwrap()));
         Rounds::new(clock, settings, Arc::default(), Work::Shipments)

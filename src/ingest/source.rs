@@ -1,6 +1,7 @@
 //! What every source is, whichever pipeline it feeds: a name that its settings, messages and
 //! metrics go by, the one error type its answers fail with, and the `Retry-After` it may send.
 
+use super::http::human_bytes;
 use crate::domain::schedule::Bounds;
 use std::fmt;
 use std::time::Duration;
@@ -104,6 +105,14 @@ pub enum SourceError {
     },
     #[error("{from} answered something unreadable: {reason}")]
     Malformed { from: SourceId, reason: String },
+    /// The answer was longer than Skyhook reads; it is dropped unread. Like a malformed
+    /// answer, it backs off on the failure count: the next may be no better.
+    #[error(
+        "{from} answered more than {}, the most carriers.max_response_bytes lets Skyhook read; \
+         the answer was dropped unread",
+        human_bytes(*.limit)
+    )]
+    TooLarge { from: SourceId, limit: usize },
 }
 
 impl SourceError {

@@ -121,4 +121,6 @@ pub struct ShipmentView {
     pub anomalies: Vec<String>,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub next_poll_at: DateTime<Utc>,
+    /// Why the last poll failed; `None` once one succeeds.
+    pub last_error: Option<String>,
 }

@@ -224,6 +224,7 @@ pub(super) struct ShipmentRow {
     anomalies: Json<Vec<String>>,
     last_checked_at: Option<DateTime<Utc>>,
     next_poll_at: DateTime<Utc>,
+    last_error: Option<String>,
 }
 
 pub(super) fn summary_status(text: &str) -> Result<SummaryStatus, StoreError> {
@@ -247,6 +248,7 @@ impl ShipmentRow {
             anomalies: self.anomalies.0,
             last_checked_at: self.last_checked_at,
             next_poll_at: self.next_poll_at,
+            last_error: self.last_error,
         })
     }
 }

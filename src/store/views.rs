@@ -23,7 +23,7 @@ impl TrackingViews for SqlStore {
         let mut conn = self.reader().await?;
         let row: Option<ShipmentRow> = sql(
             "SELECT awb, carrier, origin, destination, pieces, weight, volume, status, \
-                 anomalies, last_checked_at, next_poll_at \
+                 anomalies, last_checked_at, next_poll_at, last_error \
              FROM shipments sh WHERE sh.awb = $2 \
                AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.tenant_id = $1 AND s.awb = $2)",
         )

@@ -209,7 +209,7 @@ pub fn poller(
 ) -> Arc<skyhook::ingest::shipments::Poller> {
     let carriers = skyhook::ingest::shipments::Carriers::from_settings(
         &settings.carriers,
-        reqwest::Client::new(),
+        source_http(settings),
         clock.clone(),
     )
     .unwrap();
@@ -219,6 +219,11 @@ pub fn poller(
         clock,
         settings.poller.clone(),
     )
+}
+
+/// The client sources call through, with the answer limit of `settings`, as the server's.
+pub fn source_http(settings: &Settings) -> skyhook::ingest::SourceHttp {
+    skyhook::ingest::SourceHttp::new(reqwest::Client::new(), settings.carriers.max_response_bytes)
 }
 
 /// Opens a store on a fresh database without a server, for the conformance suite.

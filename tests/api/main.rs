@@ -14,6 +14,7 @@ mod email;
 mod errors;
 mod fake_carrier;
 mod flights;
+mod limits;
 mod lufthansa;
 mod one_click;
 mod operations;

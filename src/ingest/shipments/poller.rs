@@ -211,7 +211,8 @@ impl Poller {
         let (result, last, failures) = match result {
             Ok(Fetched::Found { tracking, raw }) => {
                 known.clone_from(&tracking.events);
-                let (result, last) = apply(&claim, tracking, raw);
+                let max_events = self.rounds.settings.max_events_per_shipment as usize;
+                let (result, last) = apply(&claim, tracking, raw, max_events);
                 (result, last, 0)
             }
             Ok(Fetched::NotFound) => (PollResult::NotFound, LastPoll::NotFound, 0),

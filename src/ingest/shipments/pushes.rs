@@ -55,6 +55,8 @@ pub struct Pushes {
     lease: TimeDelta,
     /// When a pushed shipment is looked at by the poller again (`poller.max_interval`).
     quiet: TimeDelta,
+    /// Events kept per shipment (`poller.max_events_per_shipment`), as for polls.
+    max_events: usize,
 }
 
 impl Pushes {
@@ -63,12 +65,14 @@ impl Pushes {
         clock: Arc<dyn Clock>,
         lease: Duration,
         quiet: Duration,
+        max_events: usize,
     ) -> Self {
         Self {
             store,
             clock,
             lease: time_delta(lease),
             quiet: time_delta(quiet),
+            max_events,
         }
     }
 
@@ -139,7 +143,7 @@ impl Pushes {
             events,
             anomalies: pushed.anomalies,
         };
-        let (result, _) = apply(&claim, tracking, raw);
+        let (result, _) = apply(&claim, tracking, raw, self.max_events);
         let changed = match &result {
             PollResult::Tracked { upserts, .. } => upserts.len(),
             _ => 0,

@@ -38,7 +38,7 @@ impl FlightRig {
         .await;
         let sources = FlightSources::from_settings(
             &rig.settings.flights,
-            reqwest::Client::new(),
+            crate::helpers::source_http(&rig.settings),
             rig.clock.clone(),
         )
         .unwrap();

@@ -309,7 +309,7 @@ fn flight_source_settings_are_checked_naming_the_key() {
     let clock = std::sync::Arc::new(skyhook::clock::SystemClock);
     let error = skyhook::ingest::flights::FlightSources::from_settings(
         &both.flights,
-        reqwest::Client::new(),
+        crate::helpers::source_http(&both),
         clock,
     )
     .err()

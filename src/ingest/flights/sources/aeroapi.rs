@@ -13,7 +13,8 @@ use crate::clock::Clock;
 use crate::config::FlightSourceSettings;
 use crate::dispatch::webhook::truncate;
 use crate::domain::{AirportCode, FlightKey, FlightReport, FlightTimes};
-use crate::ingest::{Source, SourceError, SourceId, retry_after};
+use crate::ingest::http::describe;
+use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -23,9 +24,6 @@ use serde_json::Value;
 use std::sync::Arc;
 
 const SOURCE: SourceId = SourceId::flights("flightaware");
-/// A day's legs of one flight number are a few kilobytes; anything near this is not an answer
-/// we asked for, and reading it whole would let a misbehaving server fill our memory.
-const MAX_BODY: usize = 1024 * 1024;
 /// Enough of an error's `detail` to say what was wrong without storing a page of text.
 const MAX_REASON: usize = 200;
 /// How far from now AeroAPI lets `start` and `end` reach (its `get_flight` parameters).
@@ -33,18 +31,14 @@ const LOOK_BACK: TimeDelta = TimeDelta::days(10);
 const LOOK_AHEAD: TimeDelta = TimeDelta::days(2);
 
 pub struct AeroApi {
-    http: reqwest::Client,
+    http: SourceHttp,
     base_url: url::Url,
     api_key: String,
     clock: Arc<dyn Clock>,
 }
 
 impl AeroApi {
-    pub fn new(
-        http: reqwest::Client,
-        settings: &FlightSourceSettings,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(http: SourceHttp, settings: &FlightSourceSettings, clock: Arc<dyn Clock>) -> Self {
         Self {
             http,
             base_url: settings.base_url.clone(),
@@ -75,6 +69,7 @@ impl AeroApi {
         };
         let response = self
             .http
+            .client()
             .get(self.flight_url(query.number.as_str())?)
             .header("x-apikey", &self.api_key)
             // By default AeroAPI reads an ident as a registration when it can; ours are always
@@ -102,7 +97,7 @@ impl AeroApi {
             }
             _ => {}
         }
-        let body = read_bounded(response).await?;
+        let body = self.http.read(SOURCE, response).await?;
         if !status.is_success() {
             return Err(SOURCE.malformed(rejection(status, &body)));
         }
@@ -122,23 +117,6 @@ fn window(date: NaiveDate, now: DateTime<Utc>) -> Option<(String, String)> {
     let end = midnight(date + TimeDelta::days(2)).min(now + LOOK_AHEAD - TimeDelta::minutes(1));
     let format = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     (start < end).then(|| (format(start), format(end)))
-}
-
-/// The body, up to [`MAX_BODY`]. A connection dropped mid-answer is AeroAPI's (or the
-/// network's) trouble, so retrying is right; an oversized body would be no better next time.
-async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, SourceError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| SOURCE.unavailable(format!("reading the answer: {}", describe(&e)), None))?
-    {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(SOURCE.malformed(format!("answer larger than {} KiB", MAX_BODY / 1024)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// What a 4xx other than 401/403/404/429 says: the `detail` (or `title`) of AeroAPI's error
@@ -308,19 +286,6 @@ fn local(time: Option<DateTime<Utc>>, zone: Option<Tz>) -> Option<DateTime<Fixed
         Some(zone) => time.with_timezone(&zone).fixed_offset(),
         None => time.fixed_offset(),
     })
-}
-
-/// The error with its causes ("error sending request: … connection refused"), since reqwest's
-/// top-level message alone rarely says what happened.
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl Source for AeroApi {

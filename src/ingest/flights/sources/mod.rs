@@ -9,7 +9,9 @@ mod demo;
 use crate::clock::Clock;
 use crate::config::{FlightSourceSettings, FlightsSettings};
 use crate::domain::{FlightNumber, FlightReport};
-use crate::ingest::{Entry, Kind, Registry, RegistryError, Source, SourceError, Throttle};
+use crate::ingest::{
+    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, Throttle,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
@@ -47,7 +49,7 @@ static FLIGHT_SOURCES: Kind = Kind {
 impl FlightSources {
     pub fn from_settings(
         settings: &FlightsSettings,
-        http: reqwest::Client,
+        http: SourceHttp,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, RegistryError> {
         let mut sources = Vec::<(Arc<dyn FlightSource>, &FlightSourceSettings)>::new();

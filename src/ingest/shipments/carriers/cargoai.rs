@@ -3,7 +3,7 @@
 
 use super::{Carrier, FetchRequest, Fetched, join};
 use crate::config::CarrierSettings;
-use crate::ingest::{Source, SourceError, SourceId, retry_after};
+use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
 use normalize::from_cargoai;
 use reqwest::StatusCode;
@@ -13,13 +13,13 @@ mod normalize;
 const SOURCE: SourceId = SourceId::carrier("cargoai");
 
 pub struct CargoAi {
-    http: reqwest::Client,
+    http: SourceHttp,
     track_url: url::Url,
     api_key: String,
 }
 
 impl CargoAi {
-    pub fn new(http: reqwest::Client, settings: &CarrierSettings) -> Self {
+    pub fn new(http: SourceHttp, settings: &CarrierSettings) -> Self {
         Self {
             http,
             track_url: join(&settings.base_url, "track"),
@@ -31,6 +31,7 @@ impl CargoAi {
     async fn fetch_one(&self, request: &FetchRequest) -> Result<Fetched, SourceError> {
         let response = self
             .http
+            .client()
             .get(self.track_url.clone())
             .query(&[("awb", request.awb.as_str())])
             .header("x-api-key", &self.api_key)
@@ -53,10 +54,7 @@ impl CargoAi {
             }
             _ => {}
         }
-        let raw: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| SOURCE.malformed(e.to_string()))?;
+        let raw: serde_json::Value = self.http.json(SOURCE, response).await?;
         let tracking =
             from_cargoai(&request.awb, &raw).map_err(|e| SOURCE.malformed(e.to_string()))?;
         Ok(Fetched::Found { tracking, raw })

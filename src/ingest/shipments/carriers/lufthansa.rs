@@ -13,7 +13,7 @@
 use super::{Carrier, FetchRequest, Fetched, join};
 use crate::config::CarrierSettings;
 use crate::domain::AwbNumber;
-use crate::ingest::{Source, SourceError, SourceId, retry_after};
+use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -29,14 +29,14 @@ const ALL_STATES: &str = "*";
 const BODY_EXCERPT: usize = 300;
 
 pub struct Lufthansa {
-    http: reqwest::Client,
+    http: SourceHttp,
     subscribe_url: url::Url,
     callback: url::Url,
     api_key: String,
 }
 
 impl Lufthansa {
-    pub fn new(http: reqwest::Client, settings: &CarrierSettings, callback: url::Url) -> Self {
+    pub fn new(http: SourceHttp, settings: &CarrierSettings, callback: url::Url) -> Self {
         Self {
             http,
             subscribe_url: join(&settings.base_url, "lh/handling/shipment/subscribe"),
@@ -49,6 +49,7 @@ impl Lufthansa {
     async fn register(&self, awb: &AwbNumber) -> Result<Fetched, SourceError> {
         let response = self
             .http
+            .client()
             .post(self.subscribe_url.clone())
             .header("apikey", &self.api_key)
             .json(&json!({
@@ -59,11 +60,17 @@ impl Lufthansa {
             .send()
             .await
             .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
-        let response = check(response, "subscribe").await?;
-        let body: Value = response
-            .json()
+        let response = self.check(response, "subscribe").await?;
+        let body: Value = self
+            .http
+            .json(SOURCE, response)
             .await
-            .map_err(|e| SOURCE.malformed(format!("subscribe answer is not JSON: {e}")))?;
+            .map_err(|e| match e {
+                SourceError::Malformed { reason, .. } => {
+                    SOURCE.malformed(format!("subscribe answer: {reason}"))
+                }
+                other => other,
+            })?;
         let carrier_ref = subscription_id(&body).ok_or_else(|| {
             SOURCE.malformed(format!(
                 "subscribe answer has no subscriptionId: {}",
@@ -73,27 +80,28 @@ impl Lufthansa {
         tracing::info!(%awb, subscription_id = carrier_ref, "registered with Lufthansa");
         Ok(Fetched::Registered { carrier_ref })
     }
-}
 
-/// Maps Lufthansa's HTTP status: 401/403 is our key, 429/5xx is theirs to recover from, any
-/// other failure is kept with an excerpt of what they said.
-async fn check(response: Response, what: &str) -> Result<Response, SourceError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
+    /// Maps Lufthansa's HTTP status: 401/403 is our key, 429/5xx is theirs to recover from,
+    /// any other failure is kept with an excerpt of what they said.
+    async fn check(&self, response: Response, what: &str) -> Result<Response, SourceError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(SOURCE.unauthorized(status.as_u16()));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            let wait = retry_after(response.headers());
+            return Err(SOURCE.unavailable(format!("{what}: HTTP {status}"), wait));
+        }
+        // Only an excerpt is kept, but it is read through the same bound as any answer.
+        let said = self.http.read(SOURCE, response).await.unwrap_or_default();
+        Err(SOURCE.malformed(format!(
+            "{what} refused with HTTP {status}: {}",
+            excerpt(&String::from_utf8_lossy(&said))
+        )))
     }
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(SOURCE.unauthorized(status.as_u16()));
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        let wait = retry_after(response.headers());
-        return Err(SOURCE.unavailable(format!("{what}: HTTP {status}"), wait));
-    }
-    let said = response.text().await.unwrap_or_default();
-    Err(SOURCE.malformed(format!(
-        "{what} refused with HTTP {status}: {}",
-        excerpt(&said)
-    )))
 }
 
 /// `subscriptionId` as seed 002 names it, in whatever case, as text or a number.
@@ -152,6 +160,7 @@ impl Carrier for Lufthansa {
             .push(carrier_ref);
         let response = self
             .http
+            .client()
             .delete(url)
             .header("apikey", &self.api_key)
             .send()
@@ -165,7 +174,7 @@ impl Carrier for Lufthansa {
             );
             return Ok(());
         }
-        check(response, "unsubscribe").await?;
+        self.check(response, "unsubscribe").await?;
         tracing::info!(subscription_id = carrier_ref, "unregistered from Lufthansa");
         Ok(())
     }

@@ -13,7 +13,9 @@ pub use lufthansa::normalize::{LufthansaPush, PushedEvent};
 use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
 use crate::domain::{AwbNumber, Tracking};
-use crate::ingest::{Entry, Kind, Registry, RegistryError, Source, SourceError, Throttle};
+use crate::ingest::{
+    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, Throttle,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -78,7 +80,7 @@ impl Carriers {
     /// Builds the enabled carriers from configuration.
     pub fn from_settings(
         settings: &CarriersSettings,
-        http: reqwest::Client,
+        http: SourceHttp,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, RegistryError> {
         let mut carriers = Vec::<(Arc<dyn Carrier>, &CarrierSettings)>::new();

@@ -9,7 +9,7 @@
 
 use super::{Carrier, FetchRequest, Fetched, join};
 use crate::config::CarrierSettings;
-use crate::ingest::{Source, SourceError, SourceId, retry_after};
+use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
 use normalize::{from_trackingmore, parse_trackingmore_response};
 use reqwest::StatusCode;
@@ -28,7 +28,7 @@ const DEFAULT_BATCH_SIZE: u32 = 40;
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(120);
 
 pub struct TrackingMore {
-    http: reqwest::Client,
+    http: SourceHttp,
     url: url::Url,
     api_key: String,
     batch_size: usize,
@@ -43,7 +43,7 @@ enum Answer {
 }
 
 impl TrackingMore {
-    pub fn new(http: reqwest::Client, settings: &CarrierSettings) -> Self {
+    pub fn new(http: SourceHttp, settings: &CarrierSettings) -> Self {
         Self {
             http,
             url: join(&settings.base_url, "trackings/aircargo"),
@@ -58,6 +58,7 @@ impl TrackingMore {
         let numbers: Vec<&str> = requests.iter().map(|r| r.awb.as_str()).collect();
         let sent = self
             .http
+            .client()
             .post(self.url.clone())
             .header("Trackingmore-Api-Key", &self.api_key)
             .json(&json!({"track_number": numbers, "lang": "en"}))
@@ -84,9 +85,8 @@ impl TrackingMore {
         if status.is_server_error() {
             return Err(SOURCE.unavailable(format!("HTTP {status}"), wait));
         }
-        let body: Value = response
-            .json()
-            .await
+        let body = self.http.read(SOURCE, response).await?;
+        let body: Value = serde_json::from_slice(&body)
             .map_err(|e| SOURCE.malformed(format!("HTTP {status}, body not JSON: {e}")))?;
         // TrackingMore's envelope is more specific than its HTTP status (a bad key may come as
         // HTTP 200 with code 4001), so it speaks first.
@@ -274,6 +274,7 @@ mod tests {
             Err(SourceError::Malformed { .. }) => "malformed",
             Err(SourceError::Unauthorized { .. }) => "unauthorized",
             Err(SourceError::Unavailable { .. }) => "unavailable",
+            Err(SourceError::TooLarge { .. }) => "too large",
         }
     }
 

@@ -126,10 +126,11 @@ fn at(text: &str) -> Option<DateTime<FixedOffset>> {
     Some(DateTime::parse_from_rfc3339(text).unwrap())
 }
 
-/// Direct to the fake, whatever proxy the environment names.
-fn client() -> reqwest::Client {
+/// Direct to the fake, whatever proxy the environment names, with the default answer limit.
+fn client() -> SourceHttp {
     crate::telemetry::install_crypto_provider();
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    SourceHttp::new(client, 8 * 1024 * 1024)
 }
 
 /// The morning of the asked flight: its whole window is inside AeroAPI's limits.

@@ -1,0 +1,35 @@
+//! Limits that would disable what they protect are refused at startup, naming the key.
+
+use crate::helpers::test_settings;
+use skyhook::config::Settings;
+
+/// The validation error for the test settings changed by `change`.
+fn refused(change: impl FnOnce(&mut Settings)) -> String {
+    let mut settings = test_settings("sqlite://unused.db");
+    assert!(settings.validate().is_ok(), "the defaults hold");
+    change(&mut settings);
+    settings.validate().unwrap_err().to_string()
+}
+
+#[test]
+fn answer_limits_outside_their_range_are_refused() {
+    let error = refused(|s| s.carriers.max_response_bytes = 100);
+    assert!(error.contains("carriers.max_response_bytes"), "{error}");
+    assert!(error.contains("1 KiB"), "{error}");
+    let error = refused(|s| s.carriers.max_response_bytes = 2 << 30);
+    assert!(error.contains("carriers.max_response_bytes"), "{error}");
+}
+
+#[test]
+fn a_shipment_must_be_allowed_an_event() {
+    let error = refused(|s| s.poller.max_events_per_shipment = 0);
+    assert!(error.contains("poller.max_events_per_shipment"), "{error}");
+}
+
+#[test]
+fn connection_limits_that_would_refuse_every_client_are_refused() {
+    let error = refused(|s| s.server.header_timeout.0 = std::time::Duration::ZERO);
+    assert!(error.contains("server.header_timeout"), "{error}");
+    let error = refused(|s| s.server.max_connections = 0);
+    assert!(error.contains("server.max_connections"), "{error}");
+}

@@ -17,6 +17,7 @@ mod flights;
 mod lufthansa;
 mod one_click;
 mod operations;
+mod restored;
 mod storage;
 mod subscriptions;
 mod tracking;

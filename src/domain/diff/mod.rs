@@ -20,17 +20,22 @@
 //!
 //! **Against the store.** Unknown identity → *new*. Known identity whose content changed (event
 //! date instant, planned flag, description, pieces, weight, volume, flight times as instants,
-//! flight destination) → *updated*, under the stored fingerprint. A stored event missing from a
-//! non-empty fetch → *withdrawn* (kept in history, marked); an empty fetch withdraws nothing,
-//! since it is far likelier a source hiccup than a carrier deleting a whole history. A withdrawn
-//! event that reappears → *restored*. Offsets never matter, only instants: the same data
-//! fetched twice, however written, yields an empty diff.
+//! flight destination) → *updated*, under the stored fingerprint. A fetched event is matched to
+//! a stored one of the same identity at the same instant before it is matched by key, so an
+//! aggregator back-filling an earlier occurrence (`…` then `…#2`) adds one new event rather than
+//! renumbering the stored one into an update. A stored event missing from a non-empty fetch →
+//! *withdrawn* (kept in history, marked); an empty fetch withdraws nothing, since it is far
+//! likelier a source hiccup than a carrier deleting a whole history. A withdrawn event that
+//! reappears → *restored*, and news only if it also changed ([`outcome`]). Offsets never
+//! matter, only instants: the same data fetched twice, however written, yields an empty diff.
 
 mod identity;
+mod outcome;
 mod status;
 #[cfg(test)]
 mod tests;
 
+pub use outcome::{Outcome, outcome};
 pub use status::{is_delivered, summary_status};
 
 use identity::Identity;
@@ -239,19 +244,39 @@ fn completeness(event: &TrackingEvent) -> (bool, usize) {
     )
 }
 
-/// For each slot, the index of the stored event it is (exact fingerprints first, so a loose
-/// match never steals a row another fetched event names exactly).
+/// For each slot, the index of the stored event it is. Same identity at the same instant
+/// first: occurrence numbers follow the fetch, so an earlier occurrence back-filled later
+/// shifts them, and matching by key alone would take the stored one for an update and itself
+/// for new. Then exact fingerprints (a re-timed event), then loose matches, so a loose match
+/// never steals a row another fetched event names exactly.
 fn match_stored(stored: &[StoredEvent], slots: &[Slot]) -> Vec<Option<usize>> {
     let mut claimed = vec![false; stored.len()];
-    let mut matched: Vec<Option<usize>> = slots
-        .iter()
-        .map(|slot| {
-            let key = slot.key(slot.occurrence);
-            let j = (0..stored.len()).find(|&j| !claimed[j] && stored[j].fingerprint == key)?;
+    let mut matched: Vec<Option<usize>> = vec![None; slots.len()];
+    for (slot, found) in slots.iter().zip(&mut matched) {
+        let Some(at) = slot.event.event_date.map(instant) else {
+            continue;
+        };
+        let j = (0..stored.len()).find(|&j| {
+            !claimed[j]
+                && stored[j].event.event_date.map(instant) == Some(at)
+                && Identity::of(&stored[j].event) == slot.identity
+        });
+        if let Some(j) = j {
             claimed[j] = true;
-            Some(j)
-        })
-        .collect();
+            *found = Some(j);
+        }
+    }
+
+    for (slot, found) in slots.iter().zip(&mut matched) {
+        if found.is_some() {
+            continue;
+        }
+        let key = slot.key(slot.occurrence);
+        if let Some(j) = (0..stored.len()).find(|&j| !claimed[j] && stored[j].fingerprint == key) {
+            claimed[j] = true;
+            *found = Some(j);
+        }
+    }
 
     for (slot, found) in slots.iter().zip(&mut matched) {
         if found.is_some() {

@@ -2,11 +2,11 @@ use super::identity::normalize_flight_number;
 use super::*;
 use crate::domain::SummaryStatus::{AtDestination, Delivered, InTransit, PendingDelivery};
 
-fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
+pub(super) fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
     Some(DateTime::parse_from_rfc3339(rfc3339).expect("test date"))
 }
 
-fn event(code: &str, location: &str, date: &str) -> TrackingEvent {
+pub(super) fn event(code: &str, location: &str, date: &str) -> TrackingEvent {
     TrackingEvent {
         event_location: Some(location.to_owned()),
         ..TrackingEvent::new(code, at(date))
@@ -22,7 +22,7 @@ fn flight(number: &str, destination: &str, scheduled_departure: &str) -> Option<
     })
 }
 
-fn stored(events: &[TrackingEvent]) -> Vec<StoredEvent> {
+pub(super) fn stored(events: &[TrackingEvent]) -> Vec<StoredEvent> {
     diff(&[], events)
         .new
         .into_iter()

@@ -170,7 +170,7 @@ pub fn next_sequences(messages: &[Outgoing]) -> Vec<(SubscriptionId, i64)> {
 pub struct ShipmentChange {
     pub awb: AwbNumber,
     pub summary: ShipmentSummary,
-    /// New, updated and restored events.
+    /// New and updated events; a restored event only when it changed while away.
     pub changed: Vec<TrackingEvent>,
     /// Every active event now known, changed ones included, in event order.
     pub events: Vec<TrackingEvent>,

@@ -18,6 +18,7 @@ mod limits;
 mod lufthansa;
 mod one_click;
 mod operations;
+mod restored;
 mod storage;
 mod subscriptions;
 mod tracking;

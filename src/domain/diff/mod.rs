@@ -20,23 +20,31 @@
 //!
 //! **Against the store.** Unknown identity → *new*. Known identity whose content changed (event
 //! date instant, planned flag, description, pieces, weight, volume, flight times as instants,
-//! flight destination) → *updated*, under the stored fingerprint. A stored event missing from a
-//! non-empty fetch → *withdrawn* (kept in history, marked); an empty fetch withdraws nothing,
-//! since it is far likelier a source hiccup than a carrier deleting a whole history. A withdrawn
-//! event that reappears → *restored*. Offsets never matter, only instants: the same data
-//! fetched twice, however written, yields an empty diff.
+//! flight destination) → *updated*, under the stored fingerprint. A fetched event is matched to
+//! a stored one of the same identity at the same instant before it is matched by key, so an
+//! aggregator back-filling an earlier occurrence (`…` then `…#2`) adds one new event rather than
+//! renumbering the stored one into an update. A stored event missing from a non-empty fetch →
+//! *withdrawn* (kept in history, marked); an empty fetch withdraws nothing, since it is far
+//! likelier a source hiccup than a carrier deleting a whole history. A withdrawn event that
+//! reappears → *restored*, and news only if it also changed ([`outcome`]). Offsets never
+//! matter, only instants: the same data fetched twice, however written, yields an empty diff.
 
 mod identity;
+mod outcome;
+#[cfg(test)]
+mod properties;
 mod status;
 #[cfg(test)]
 mod tests;
 
+pub use outcome::{Outcome, outcome};
 pub use status::{is_delivered, summary_status};
 
 use identity::Identity;
 
 use crate::domain::{EventFlight, TrackingEvent};
 use chrono::{DateTime, FixedOffset, Utc};
+use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 
 /// An event as the store keeps it: under its fingerprint, never deleted, only marked withdrawn.
@@ -158,6 +166,14 @@ impl Slot {
 
 /// Merges events written twice in one fetch; returns the distinct ones chronologically, numbered.
 fn merge_duplicates(fetched: &[TrackingEvent], anomalies: &mut Vec<String>) -> Vec<Slot> {
+    // Merged in a canonical order, not the fetch's: which copy wins a tie, and which of two
+    // split events a copy without pieces joins, must not change when a source reorders its
+    // answer, or the same answer reordered would be announced as an update.
+    let mut fetched: Vec<&TrackingEvent> = fetched.iter().collect();
+    fetched.sort_by_cached_key(|event| {
+        let text = serde_json::to_string(event).expect("events serialise");
+        (chronological(event), Reverse(completeness(event)), text)
+    });
     let mut slots: Vec<Slot> = Vec::new();
     for event in fetched {
         let identity = Identity::of(event);
@@ -185,13 +201,16 @@ fn merge_duplicates(fetched: &[TrackingEvent], anomalies: &mut Vec<String>) -> V
             date_text(slot.event.event_date),
             date_text(event.event_date),
         ));
+        // The copy kept keeps the pieces either copy knew, as the store does across fetches.
+        let pieces = slot.event.pieces.or(event.pieces);
         if completeness(event) > completeness(&slot.event) {
-            slot.identity = identity;
             slot.event = event.clone();
         }
+        slot.event.pieces = slot.event.pieces.or(pieces);
+        slot.identity = Identity::of(&slot.event);
     }
 
-    // Stable: equal instants keep fetch order, so numbering is reproducible fetch after fetch.
+    // Equal instants keep the canonical order, so numbering is reproducible fetch after fetch.
     slots.sort_by_key(|slot| chronological(&slot.event));
     let mut seen: HashMap<String, usize> = HashMap::new();
     for slot in &mut slots {
@@ -239,42 +258,70 @@ fn completeness(event: &TrackingEvent) -> (bool, usize) {
     )
 }
 
-/// For each slot, the index of the stored event it is (exact fingerprints first, so a loose
-/// match never steals a row another fetched event names exactly).
+/// For each slot, the index of the stored event it is, by the first rule that finds one:
+/// 1. the same identity at the same instant, then 2. loosely the same (a piece count missing on
+///    one side) at the same instant: occurrence numbers follow the fetch, so an earlier
+///    occurrence back-filled later, or one whose pieces went missing, shifts them, and
+///    matching by key first would take a stored event for an update of its neighbour;
+/// 3. the same key (a re-timed event), before 4. the only stored event loosely the same, so a
+///    loose match never steals a row another fetched event names exactly.
 fn match_stored(stored: &[StoredEvent], slots: &[Slot]) -> Vec<Option<usize>> {
-    let mut claimed = vec![false; stored.len()];
-    let mut matched: Vec<Option<usize>> = slots
-        .iter()
-        .map(|slot| {
-            let key = slot.key(slot.occurrence);
-            let j = (0..stored.len()).find(|&j| !claimed[j] && stored[j].fingerprint == key)?;
-            claimed[j] = true;
-            Some(j)
-        })
-        .collect();
-
-    for (slot, found) in slots.iter().zip(&mut matched) {
-        if found.is_some() {
+    let at = |event: &TrackingEvent| event.event_date.map(instant);
+    let identities: Vec<Identity> = stored.iter().map(|s| Identity::of(&s.event)).collect();
+    let mut matching = Matching {
+        claimed: vec![false; stored.len()],
+        found: vec![None; slots.len()],
+    };
+    matching.pass(slots, |slot, j| {
+        at(&slot.event).is_some()
+            && at(&slot.event) == at(&stored[j].event)
+            && identities[j] == slot.identity
+    });
+    matching.pass(slots, |slot, j| {
+        at(&slot.event).is_some()
+            && at(&slot.event) == at(&stored[j].event)
+            && identities[j].matches_loosely(&slot.identity)
+    });
+    matching.pass(slots, |slot, j| {
+        stored[j].fingerprint == slot.key(slot.occurrence)
+    });
+    for (i, slot) in slots.iter().enumerate() {
+        if matching.found[i].is_some() {
             continue;
         }
-        let candidates: Vec<usize> = (0..stored.len())
-            .filter(|&j| !claimed[j])
-            .filter(|&j| Identity::of(&stored[j].event).matches_loosely(&slot.identity))
-            .collect();
-        // Several candidates: only one with the very same instant is unambiguous.
-        let pick = match candidates[..] {
-            [j] => Some(j),
-            _ => candidates.into_iter().find(|&j| {
-                let at = stored[j].event.event_date.map(instant);
-                at.is_some() && at == slot.event.event_date.map(instant)
-            }),
-        };
-        if let Some(j) = pick {
-            claimed[j] = true;
-            *found = Some(j);
+        let mut candidates = (0..stored.len())
+            .filter(|&j| !matching.claimed[j] && identities[j].matches_loosely(&slot.identity));
+        if let (Some(j), None) = (candidates.next(), candidates.next()) {
+            matching.claim(i, j);
         }
     }
-    matched
+    matching.found
+}
+
+/// Stored events matched to slots so far.
+struct Matching {
+    claimed: Vec<bool>,
+    found: Vec<Option<usize>>,
+}
+
+impl Matching {
+    /// Gives every unmatched slot the first unclaimed stored event `rule` accepts.
+    fn pass(&mut self, slots: &[Slot], rule: impl Fn(&Slot, usize) -> bool) {
+        for (i, slot) in slots.iter().enumerate() {
+            if self.found[i].is_some() {
+                continue;
+            }
+            let pick = (0..self.claimed.len()).find(|&j| !self.claimed[j] && rule(slot, j));
+            if let Some(j) = pick {
+                self.claim(i, j);
+            }
+        }
+    }
+
+    fn claim(&mut self, slot: usize, stored: usize) {
+        self.claimed[stored] = true;
+        self.found[slot] = Some(stored);
+    }
 }
 
 /// The slot's key, bumped past `#n` suffixes already in use. Defensive: rows keyed by an older

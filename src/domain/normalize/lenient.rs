@@ -103,7 +103,8 @@ pub fn weight_kg(field: &str, value: Option<&Value>, notes: &mut Vec<String>) ->
     if digits.is_empty() && unit.is_empty() {
         return None;
     }
-    let Ok(amount) = digits.parse::<f64>() else {
+    // Enough digits parse to infinity, which JSON cannot store: not a weight either.
+    let Some(amount) = digits.parse::<f64>().ok().filter(|a| a.is_finite()) else {
         left_out(notes, field, raw, "not a weight");
         return None;
     };
@@ -111,6 +112,10 @@ pub fn weight_kg(field: &str, value: Option<&Value>, notes: &mut Vec<String>) ->
         "" | "K" | "KG" | "KGS" => Some(amount),
         "L" | "LB" | "LBS" => {
             let kg = (amount * KG_PER_LB * 1000.0).round() / 1000.0;
+            if !kg.is_finite() {
+                left_out(notes, field, raw, "not a weight");
+                return None;
+            }
             notes.push(format!("{field} `{s}`: pounds, converted to {kg} kg"));
             Some(kg)
         }

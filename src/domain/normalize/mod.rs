@@ -4,6 +4,8 @@
 //! answer as a whole, and the descriptions of known status codes. Each source's own format is
 //! read beside its adapter (`ingest::shipments::carriers::*::normalize`), with these.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 pub mod lenient;
 
 use super::AwbNumber;

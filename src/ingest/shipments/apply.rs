@@ -1,13 +1,12 @@
 //! What a carrier's answer means for a stored shipment: the diff against what is stored, the
 //! rows to write, and what subscribers are told. Shared by polls and pushes.
 
-use crate::domain::diff::{self, StoredEvent};
+use crate::domain::diff;
 use crate::domain::message::ShipmentChange;
 use crate::domain::schedule::LastPoll;
-use crate::domain::{SummaryStatus, Tracking, TrackingEvent};
+use crate::domain::{SummaryStatus, Tracking};
 use crate::store::{ClaimedShipment, PollResult, ShipmentSummary};
 use chrono::Utc;
-use std::collections::HashSet;
 
 /// What a successful fetch (or a push merged into the stored events) means for the stored
 /// shipment, of which at most `max_events` events are kept (`poller.max_events_per_shipment`).
@@ -19,28 +18,7 @@ pub(crate) fn apply(
 ) -> (PollResult, LastPoll) {
     keep_latest(&mut tracking, max_events);
     let found = diff::diff(&claim.events, &tracking.events);
-    let mut upserts: Vec<StoredEvent> = found
-        .new
-        .iter()
-        .chain(&found.updated)
-        .map(|keyed| StoredEvent {
-            fingerprint: keyed.fingerprint.clone(),
-            event: keyed.event.clone(),
-            withdrawn: false,
-        })
-        .collect();
-    // A restored event that did not also change is re-activated as stored.
-    let restored: Vec<StoredEvent> = claim
-        .events
-        .iter()
-        .filter(|stored| found.restored.contains(&stored.fingerprint))
-        .filter(|stored| !upserts.iter().any(|u| u.fingerprint == stored.fingerprint))
-        .map(|stored| StoredEvent {
-            withdrawn: false,
-            ..stored.clone()
-        })
-        .collect();
-    upserts.extend(restored);
+    let written = diff::outcome(&claim.events, &found);
     let status = diff::summary_status(
         &tracking.events,
         tracking.destination.as_deref(),
@@ -64,47 +42,22 @@ pub(crate) fn apply(
         volume: tracking.volume,
         status,
     };
-    let change = Box::new(shipment_change(claim, &summary, &upserts, &found.withdrawn));
+    let change = Box::new(ShipmentChange {
+        awb: claim.awb.clone(),
+        summary: summary.clone(),
+        changed: written.changed,
+        events: written.events,
+        unchanged: written.unchanged,
+    });
     let result = PollResult::Tracked {
         summary,
         raw,
         anomalies,
-        upserts,
-        withdrawn: found.withdrawn,
+        upserts: written.upserts,
+        withdrawn: written.withdrawn,
         change,
     };
     (result, last)
-}
-
-/// What subscribers are told: the events as stored once this poll is written.
-fn shipment_change(
-    claim: &ClaimedShipment,
-    summary: &ShipmentSummary,
-    upserts: &[StoredEvent],
-    withdrawn: &[String],
-) -> ShipmentChange {
-    let changed: HashSet<&str> = upserts.iter().map(|u| u.fingerprint.as_str()).collect();
-    let mut unchanged: Vec<TrackingEvent> = claim
-        .events
-        .iter()
-        .filter(|e| !e.withdrawn && !changed.contains(e.fingerprint.as_str()))
-        .filter(|e| !withdrawn.contains(&e.fingerprint))
-        .map(|e| e.event.clone())
-        .collect();
-    diff::sort_events(&mut unchanged);
-    let mut events: Vec<TrackingEvent> = unchanged
-        .iter()
-        .cloned()
-        .chain(upserts.iter().map(|u| u.event.clone()))
-        .collect();
-    diff::sort_events(&mut events);
-    ShipmentChange {
-        awb: claim.awb.clone(),
-        summary: summary.clone(),
-        changed: upserts.iter().map(|u| u.event.clone()).collect(),
-        events,
-        unchanged,
-    }
 }
 
 /// Cuts what a carrier lists to `max` events before anything is diffed, so that neither the
@@ -142,7 +95,7 @@ fn keep_latest(tracking: &mut Tracking, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::AwbNumber;
+    use crate::domain::{AwbNumber, TrackingEvent};
 
     fn tracking(dates: &[Option<&str>]) -> Tracking {
         let events = dates

@@ -35,6 +35,37 @@ fn weights_accept_cargo_imp_units() {
     assert!(notes[0].contains("unknown weight unit"), "{notes:?}");
 }
 
+/// Found by the CargoAI robustness property: 309 digits parse to infinity, which the store's
+/// JSON writes as `null`.
+#[test]
+fn a_weight_too_large_for_a_number_is_left_out() {
+    let huge = format!("1{}", "0".repeat(309));
+    for raw in [
+        format!("{huge}K"),
+        format!("{huge}LB"),
+        format!("{}LB", "9".repeat(308)),
+    ] {
+        let (kg, notes) = run(weight_kg, json!(raw));
+        assert_eq!(kg, None, "{raw}");
+        assert!(notes[0].contains("not a weight"), "{notes:?}");
+    }
+}
+
+/// Found by the TrackingMore robustness property: serde_json's fast float parser can read
+/// back a neighbour of the number it wrote, and a stored weight that differs from the
+/// fetched one in its last bit is an update, announced on every poll.
+#[test]
+fn numbers_survive_the_stores_json_round_trip_exactly() {
+    for weight in [2.152_187_447_113_215_6e-149, 1981.0, 45.359, 0.1 + 0.2] {
+        let text = serde_json::to_string(&weight).unwrap();
+        assert_eq!(
+            serde_json::from_str::<f64>(&text).unwrap(),
+            weight,
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn timestamps_keep_their_offsets() {
     let (z, notes) = run(timestamp, json!("2025-01-16T08:50:39Z"));

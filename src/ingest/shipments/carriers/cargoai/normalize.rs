@@ -283,4 +283,6 @@ fn first_swapped_coordinates(path: &str, value: &Value) -> Option<String> {
 }
 
 #[cfg(test)]
+mod robustness;
+#[cfg(test)]
 mod tests;

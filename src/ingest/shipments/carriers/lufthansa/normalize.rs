@@ -146,6 +146,9 @@ fn time(
 }
 
 #[cfg(test)]
+mod robustness;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -253,4 +253,6 @@ fn event(
 }
 
 #[cfg(test)]
+mod robustness;
+#[cfg(test)]
 mod tests;

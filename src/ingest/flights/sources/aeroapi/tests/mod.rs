@@ -142,6 +142,7 @@ fn clock() -> Arc<dyn crate::clock::Clock> {
 
 mod failures;
 mod reading;
+mod robustness;
 
 #[test]
 fn the_window_is_cut_to_what_aeroapi_accepts() {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 /// Seed 001's example, verbatim (a 2023 date on a 2025 flight, arrivals before departures,
 /// lon,lat coordinates and a wrong check digit included).
-const SEED_001: &str = r#"{
+pub(super) const SEED_001: &str = r#"{
 "awb": "000-11223345",
 "weight": "1000.0",
 "pieces": "34",
@@ -112,7 +112,7 @@ const SEED_001: &str = r#"{
 }"#;
 
 /// The AWB seed 001 means: its serial with the right check digit (1122334 mod 7 = 3).
-fn seed_awb() -> AwbNumber {
+pub(super) fn seed_awb() -> AwbNumber {
     AwbNumber::parse("000-11223343").unwrap()
 }
 

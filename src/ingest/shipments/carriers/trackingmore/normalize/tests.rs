@@ -4,7 +4,7 @@ use super::*;
 use serde_json::json;
 
 /// Seed 004's response with the braces and brackets its scraped excerpt lost put back.
-fn seed_response() -> Value {
+pub(super) fn seed_response() -> Value {
     json!({
         "meta": {"code": 200, "type": "Success", "message": "Request Success"},
         "data": {
@@ -54,7 +54,7 @@ fn seed_response() -> Value {
     })
 }
 
-fn cargolux() -> AwbNumber {
+pub(super) fn cargolux() -> AwbNumber {
     AwbNumber::parse("172-28891936").unwrap()
 }
 

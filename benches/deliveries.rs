@@ -19,8 +19,10 @@
 
 #[path = "common/bench_database.rs"]
 mod bench_database;
+#[path = "common/stats.rs"]
+mod stats;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{bail, ensure};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,6 +39,7 @@ use skyhook::domain::{
 };
 use skyhook::store::Store;
 use sqlx::PgPool;
+use stats::{env_or, percentile_ms};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -585,13 +588,6 @@ struct Row {
     duplicates: u64,
 }
 
-/// Nearest-rank percentile of sorted latencies.
-fn percentile_ms(sorted: &[Duration], q: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let index = (last as f64 * q).round() as usize;
-    Some(sorted[index].as_secs_f64() * 1e3)
-}
-
 fn print_table(rows: &[Row]) {
     let cell = |value: Option<f64>| value.map_or_else(|| "–".to_owned(), |v| format!("{v:.0}"));
     println!("| run | messages | deliveries/s | p50 ms | p99 ms | max ms | duplicates |");
@@ -608,12 +604,4 @@ fn print_table(rows: &[Row]) {
             row.duplicates,
         );
     }
-}
-
-fn env_or(name: &str, default: u64) -> anyhow::Result<u64> {
-    std::env::var(name).map_or(Ok(default), |value| {
-        value
-            .parse()
-            .with_context(|| format!("{name}=`{value}` is not a count"))
-    })
 }

@@ -15,8 +15,12 @@
 //!   Lufthansa. This is the same path as a pull carrier's first poll (the new subscription makes
 //!   its shipment due now and wakes the poller; it claims the shipment and calls the carrier).
 //!
-//! The reference, measured in the same server run: a plain reqwest client (pooled, like the
-//! dispatcher's) POSTing a ~1.5 KB JSON body to the same receiver, timed from send to arrival.
+//! Two references, measured in the same server run before the figures: a plain reqwest client
+//! (pooled, like the dispatcher's) POSTing a ~1.5 KB JSON body to the same receiver, timed from
+//! send to arrival, which the figures are divided by; and one autocommitted single-row INSERT
+//! on the server's database, what one commit costs at the moment (every figure needs at least
+//! one). The slowest samples are listed with their answer times, to tell a slow commit in the
+//! request from a slow worker after it.
 //! Arrivals are stamped by the receiver (axum on 127.0.0.1, in this process) when the request
 //! reaches its handler. Between samples the bench pauses [`PAUSE`], so the previous delivery's
 //! outcome is recorded and the workers are idle again when the next sample starts.
@@ -48,8 +52,11 @@ use bench_database::BenchDatabase;
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use server::{Server, create_key};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, PgConnection, SqliteConnection};
 use stats::{env_or, percentile_ms};
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -64,12 +71,15 @@ const PUSH_STATES: [&str; 8] = ["RCS", "MAN", "DEP", "ARR", "RCF", "NFD", "RCT",
 const PAUSE: Duration = Duration::from_millis(50);
 /// Longer than any sample may take: the fallback polls (`idle_wait`) are 0.5 s and 1 s.
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// Slowest samples shown per figure, to tell a slow answer from a slow worker.
+const SLOWEST: usize = 5;
 /// Requests to the receiver before the reference is timed, so its connection is open.
 const WARMUP: usize = 10;
 
 #[derive(Clone, Copy)]
 enum Figure {
     Reference,
+    DatabaseReference,
     Test,
     Push,
     Subscribe,
@@ -79,6 +89,7 @@ impl Figure {
     fn name(self) -> &'static str {
         match self {
             Self::Reference => "reference: reqwest POST → receiver",
+            Self::DatabaseReference => "reference: one-row INSERT, commit",
             Self::Test => "test → webhook",
             Self::Push => "push → webhook",
             Self::Subscribe => "subscription → carrier request",
@@ -86,12 +97,14 @@ impl Figure {
     }
 }
 
-/// One figure's samples on one backend, sorted.
+/// One figure's samples on one backend.
 struct Samples {
     figure: Figure,
-    /// Send → the request's own 2xx answer (none for the reference).
+    /// Per sample: send → the request's own 2xx answer (none for the reference) and send →
+    /// arrival at the receiver or the fake carrier; slowest arrival last once finished.
+    samples: Vec<(Option<Duration>, Duration)>,
+    /// Sorted, once finished.
     answered: Vec<Duration>,
-    /// Send → arrival at the receiver or the fake carrier.
     arrived: Vec<Duration>,
 }
 
@@ -99,14 +112,21 @@ impl Samples {
     fn new(figure: Figure) -> Self {
         Self {
             figure,
+            samples: Vec::new(),
             answered: Vec::new(),
             arrived: Vec::new(),
         }
     }
 
-    fn sorted(mut self) -> Self {
+    fn push(&mut self, answered: Option<Duration>, arrived: Duration) {
+        self.samples.push((answered, arrived));
+    }
+
+    fn finished(mut self) -> Self {
+        self.samples.sort_unstable_by_key(|&(_, arrived)| arrived);
+        self.answered = self.samples.iter().filter_map(|&(a, _)| a).collect();
         self.answered.sort_unstable();
-        self.arrived.sort_unstable();
+        self.arrived = self.samples.iter().map(|&(_, a)| a).collect();
         self
     }
 }
@@ -205,7 +225,8 @@ impl Bench {
         };
 
         let mut figures = vec![self.reference().await?];
-        eprintln!("{backend}: reference done");
+        figures.push(self.database_reference(db_url).await?);
+        eprintln!("{backend}: references done");
         let (subscribe, subscriptions) = self.subscribe(&api).await?;
         figures.push(subscribe);
         eprintln!("{backend}: subscriptions done");
@@ -223,7 +244,7 @@ impl Bench {
         );
         Ok(BackendRun {
             backend: backend.to_owned(),
-            figures: figures.into_iter().map(Samples::sorted).collect(),
+            figures: figures.into_iter().map(Samples::finished).collect(),
             peak_rss,
             load_before,
             load_after: load_average()?,
@@ -252,9 +273,49 @@ impl Bench {
                 .wait(|a| a.webhook_id.as_deref() == Some(&id))
                 .await?;
             if n >= WARMUP {
-                samples.arrived.push(arrived - sent);
+                samples.push(None, arrived - sent);
             }
             tokio::time::sleep(PAUSE).await;
+        }
+        Ok(samples)
+    }
+
+    /// One autocommitted single-row INSERT at a time on the server's database, through a
+    /// connection of the bench's own (SQLite with the server's WAL and `synchronous = NORMAL`):
+    /// what one commit costs at this moment.
+    async fn database_reference(&self, db_url: &str) -> anyhow::Result<Samples> {
+        const CREATE: &str =
+            "CREATE TABLE bench_reference (id BIGINT PRIMARY KEY, at TEXT NOT NULL)";
+        const INSERT: &str = "INSERT INTO bench_reference (id, at) VALUES ($1, $2)";
+        let mut samples = Samples::new(Figure::DatabaseReference);
+        // The same loop on either connection type (sqlx's `Any` driver is not built here).
+        macro_rules! time_inserts {
+            ($conn:expr) => {{
+                let mut conn = $conn;
+                sqlx::query(CREATE).execute(&mut conn).await?;
+                for n in 0..WARMUP + self.samples {
+                    let sent = Instant::now();
+                    sqlx::query(INSERT)
+                        .bind(n as i64)
+                        .bind(Utc::now().to_rfc3339())
+                        .execute(&mut conn)
+                        .await?;
+                    if n >= WARMUP {
+                        samples.push(None, sent.elapsed());
+                    }
+                    tokio::time::sleep(PAUSE).await;
+                }
+                conn.close().await?;
+            }};
+        }
+        if db_url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(db_url)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5));
+            time_inserts!(SqliteConnection::connect_with(&options).await?);
+        } else {
+            time_inserts!(PgConnection::connect(db_url).await?);
         }
         Ok(samples)
     }
@@ -270,8 +331,7 @@ impl Bench {
             let created = api.post("/v1/subscriptions", Some(&body)).await?;
             let answered = sent.elapsed();
             let registered = self.lufthansa.wait_registration(&awb).await?;
-            samples.answered.push(answered);
-            samples.arrived.push(registered.at - sent);
+            samples.push(Some(answered), registered.at - sent);
             let id = created["id"]
                 .as_str()
                 .context("the created subscription has an id")?
@@ -300,8 +360,7 @@ impl Bench {
                 .receiver
                 .wait(|a| a.webhook_id.as_deref() == Some(message))
                 .await?;
-            samples.answered.push(answered);
-            samples.arrived.push(arrived - sent);
+            samples.push(Some(answered), arrived - sent);
             tokio::time::sleep(PAUSE).await;
         }
         Ok(samples)
@@ -340,8 +399,7 @@ impl Bench {
                         && a.kind.as_deref() == Some("tracking.updated")
                 })
                 .await?;
-            samples.answered.push(answered);
-            samples.arrived.push(arrived - sent);
+            samples.push(Some(answered), arrived - sent);
             tokio::time::sleep(PAUSE).await;
         }
         Ok(samples)
@@ -617,6 +675,35 @@ fn print_table(runs: &[BackendRun]) {
                 ms(percentile_ms(&samples.arrived, 1.0)),
                 ratio(p50, ref_p50),
                 ratio(p99, ref_p99),
+            );
+        }
+    }
+    println!("\nSlowest samples (answer / arrival, ms):");
+    for run in runs {
+        let figures = run.figures.iter().filter(|samples| {
+            !matches!(
+                samples.figure,
+                Figure::Reference | Figure::DatabaseReference
+            )
+        });
+        for samples in figures {
+            let slowest: Vec<String> = samples.samples
+                [samples.samples.len().saturating_sub(SLOWEST)..]
+                .iter()
+                .rev()
+                .map(|(answered, arrived)| {
+                    format!(
+                        "{} / {:.1}",
+                        ms(answered.map(|a| a.as_secs_f64() * 1e3)),
+                        arrived.as_secs_f64() * 1e3
+                    )
+                })
+                .collect();
+            println!(
+                "- {}, {}: {}",
+                samples.figure.name(),
+                run.backend,
+                slowest.join(", ")
             );
         }
     }

@@ -25,6 +25,11 @@ use tokio::task::JoinSet;
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const WARMUP: Duration = Duration::from_secs(2);
+/// Callback URLs: an IP literal, so the SSRF guard's subscribe-time check resolves nothing (a
+/// host name is looked up on every create, and here `tms.example.com` waited out the guard's
+/// 5 s resolve timeout); allowed through `webhooks.allow_networks`. Nothing listens there,
+/// and nothing is sent: the poller is off, so no message is ever queued.
+const CALLBACK_BASE: &str = "http://127.0.0.1:9/hooks";
 
 /// Shared by every client (and both backends) so no AWB is ever subscribed twice.
 static NEXT_AWB: AtomicU64 = AtomicU64::new(0);
@@ -105,8 +110,9 @@ async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<
             )
             // Creates only: the poller would compete for the same cores and connections.
             .env("SKYHOOK_POLLER__ENABLED", "false")
+            .env("SKYHOOK_WEBHOOKS__ALLOW_NETWORKS", r#"["127.0.0.0/8"]"#)
             // The preflight is an OPTIONS round trip to the subscriber's server: its cost is
-            // the receiver's, not Skyhook's, and the bench's example.com URLs have no server.
+            // the receiver's, not Skyhook's, and the bench's callback URLs have no server.
             .env("SKYHOOK_WEBHOOKS__PREFLIGHT", "off");
     })
     .await?;
@@ -167,7 +173,7 @@ async fn load(
                 let (n, awb) = next_awb();
                 let body = serde_json::json!({
                     "awb": awb,
-                    "url": format!("https://tms.example.com/hooks/{n}"),
+                    "url": format!("{CALLBACK_BASE}/{n}"),
                     "reference": format!("bench-{n}"),
                 });
                 let sent = Instant::now();

@@ -8,20 +8,28 @@
 
 #[path = "common/bench_database.rs"]
 mod bench_database;
+#[path = "common/server.rs"]
+mod server;
+#[path = "common/stats.rs"]
+mod stats;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use bench_database::{BenchDatabase, psql};
+use server::{Server, create_key};
+use stats::{env_or, percentile_ms};
 use std::io::Write;
-use std::net::TcpListener;
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Command as StdCommand;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
 use tokio::task::JoinSet;
 
-const SKYHOOK: &str = env!("CARGO_BIN_EXE_skyhook");
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const WARMUP: Duration = Duration::from_secs(2);
+/// Callback URLs: an IP literal, so the SSRF guard's subscribe-time check resolves nothing (a
+/// host name is looked up on every create, and here `tms.example.com` waited out the guard's
+/// 5 s resolve timeout); allowed through `webhooks.allow_networks`. Nothing listens there,
+/// and nothing is sent: the poller is off, so no message is ever queued.
+const CALLBACK_BASE: &str = "http://127.0.0.1:9/hooks";
 
 /// Shared by every client (and both backends) so no AWB is ever subscribed twice.
 static NEXT_AWB: AtomicU64 = AtomicU64::new(0);
@@ -31,13 +39,15 @@ struct Config {
     concurrency: usize,
 }
 
-/// One line of the final table; pgbench reports no latency percentiles or errors.
+/// One line of the final table; pgbench reports no latency percentiles, errors or server.
 struct Row {
     run: String,
     per_second: f64,
     p50_ms: Option<f64>,
     p99_ms: Option<f64>,
     errors: Option<u64>,
+    /// The server's, in bytes.
+    peak_rss: Option<u64>,
 }
 
 #[tokio::main]
@@ -72,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
                 p50_ms: None,
                 p99_ms: None,
                 errors: None,
+                peak_rss: None,
             });
         }
     }
@@ -90,7 +101,21 @@ async fn main() -> anyhow::Result<()> {
 
 async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<Row> {
     let key = create_key(db_url).await?;
-    let mut server = Server::start(db_url, config.concurrency).await?;
+    let mut server = Server::start(db_url, |command, _| {
+        command
+            // One connection per client, so the run measures the server, not a pool queue.
+            .env(
+                "SKYHOOK_DATABASE__MAX_CONNECTIONS",
+                config.concurrency.to_string(),
+            )
+            // Creates only: the poller would compete for the same cores and connections.
+            .env("SKYHOOK_POLLER__ENABLED", "false")
+            .env("SKYHOOK_WEBHOOKS__ALLOW_NETWORKS", r#"["127.0.0.0/8"]"#)
+            // The preflight is an OPTIONS round trip to the subscriber's server: its cost is
+            // the receiver's, not Skyhook's, and the bench's callback URLs have no server.
+            .env("SKYHOOK_WEBHOOKS__PREFLIGHT", "off");
+    })
+    .await?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -101,6 +126,7 @@ async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<
     let started = Instant::now();
     let mut result = load(&client, &url, &key, config.concurrency, config.duration).await;
     let elapsed = started.elapsed();
+    let peak_rss = server.peak_rss()?;
     server.stop().await;
 
     if let Some(first) = &result.first_error {
@@ -118,6 +144,7 @@ async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<
         p50_ms: percentile_ms(&result.latencies, 0.50),
         p99_ms: percentile_ms(&result.latencies, 0.99),
         errors: Some(result.errors),
+        peak_rss: Some(peak_rss),
     })
 }
 
@@ -146,7 +173,7 @@ async fn load(
                 let (n, awb) = next_awb();
                 let body = serde_json::json!({
                     "awb": awb,
-                    "url": format!("https://tms.example.com/hooks/{n}"),
+                    "url": format!("{CALLBACK_BASE}/{n}"),
                     "reference": format!("bench-{n}"),
                 });
                 let sent = Instant::now();
@@ -199,81 +226,6 @@ fn next_awb() -> (u64, String) {
     (n, format!("000-{serial:07}{}", serial % 7))
 }
 
-fn skyhook(db_url: &str) -> Command {
-    let mut command = Command::new(SKYHOOK);
-    // RUST_LOG would override the level we ask for.
-    command
-        .env("SKYHOOK_DATABASE__URL", db_url)
-        // The preflight is an OPTIONS round trip to the subscriber's server: its cost is the
-        // receiver's, not Skyhook's, and the bench's example.com URLs have no server.
-        .env("SKYHOOK_WEBHOOKS__PREFLIGHT", "off")
-        .env_remove("RUST_LOG");
-    command
-}
-
-/// `skyhook keys create` prints the key alone on its last line.
-async fn create_key(db_url: &str) -> anyhow::Result<String> {
-    let output = skyhook(db_url)
-        .args(["keys", "create", "bench"])
-        .output()
-        .await?;
-    ensure!(
-        output.status.success(),
-        "`skyhook keys create` failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout)?;
-    let key = stdout
-        .lines()
-        .last()
-        .context("`skyhook keys create` printed nothing")?;
-    Ok(key.trim().to_owned())
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(db_url: &str, concurrency: usize) -> anyhow::Result<Self> {
-        // Racy in theory (the port could be taken before the server binds), fine in practice.
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = skyhook(db_url)
-            .arg("serve")
-            .env("SKYHOOK_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("SKYHOOK_LOG__LEVEL", "warn")
-            // One connection per client, so the run measures the server, not a pool queue.
-            .env("SKYHOOK_DATABASE__MAX_CONNECTIONS", concurrency.to_string())
-            // Creates only: the poller would compete for the same cores and connections.
-            .env("SKYHOOK_POLLER__ENABLED", "false")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?;
-        let mut server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let readyz = format!("{}/readyz", server.base);
-        let give_up = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < give_up {
-            if let Some(status) = server.child.try_wait()? {
-                bail!("`skyhook serve` exited early: {status}");
-            }
-            match reqwest::get(&readyz).await {
-                Ok(response) if response.status() == reqwest::StatusCode::OK => return Ok(server),
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-        bail!("`skyhook serve` was not ready within 30 s")
-    }
-
-    async fn stop(&mut self) {
-        // SIGKILL is fine: nothing is in flight and the database is about to be discarded.
-        let _ = self.child.kill().await;
-    }
-}
-
 /// The best case for one durable row per transaction over the same number of connections.
 fn pgbench_insert_tps(db: &BenchDatabase, config: &Config) -> anyhow::Result<f64> {
     psql(
@@ -309,33 +261,22 @@ fn pgbench_insert_tps(db: &BenchDatabase, config: &Config) -> anyhow::Result<f64
         .with_context(|| format!("no `tps = …` line in pgbench output:\n{stdout}"))
 }
 
-/// Nearest-rank percentile of sorted latencies.
-fn percentile_ms(sorted: &[Duration], q: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let index = (last as f64 * q).round() as usize;
-    Some(sorted[index].as_secs_f64() * 1e3)
-}
-
 fn print_table(rows: &[Row]) {
     let cell = |value: Option<String>| value.unwrap_or_else(|| "–".to_owned());
-    println!("| run | requests/s | p50 ms | p99 ms | errors |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| run | requests/s | p50 ms | p99 ms | errors | server peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for row in rows {
         println!(
-            "| {} | {:.0} | {} | {} | {} |",
+            "| {} | {:.0} | {} | {} | {} | {} |",
             row.run,
             row.per_second,
             cell(row.p50_ms.map(|ms| format!("{ms:.2}"))),
             cell(row.p99_ms.map(|ms| format!("{ms:.2}"))),
             cell(row.errors.map(|errors| errors.to_string())),
+            cell(
+                row.peak_rss
+                    .map(|bytes| format!("{:.0}", bytes as f64 / 1e6))
+            ),
         );
     }
-}
-
-fn env_or(name: &str, default: u64) -> anyhow::Result<u64> {
-    std::env::var(name).map_or(Ok(default), |value| {
-        value
-            .parse()
-            .with_context(|| format!("{name}=`{value}` is not a count"))
-    })
 }

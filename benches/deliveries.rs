@@ -10,7 +10,9 @@
 //! `127.0.0.0/8` in `webhooks.allow_networks`), on the default database pool size, with the
 //! system clock. The receiver is an in-process axum server on 127.0.0.1; it counts requests and
 //! notes when each message arrived. Latency is arrival at the receiver minus the row's
-//! `created_at`.
+//! `created_at`. Each INSERT wakes the dispatcher in-process, as the commit of a poll round
+//! does. The network's yardstick, measured just before A: a plain reqwest client POSTing as
+//! many bodies of the same size to the same receiver, as many in flight as the dispatcher.
 //!
 //! Run with `cargo bench --bench deliveries`. Environment: `BENCH_BACKLOG` (20000 messages),
 //! `BENCH_RATE` (500 messages/s), `BENCH_SECONDS` (10), `SKYHOOK_BENCH_DATABASE_URL` (a
@@ -19,8 +21,10 @@
 
 #[path = "common/bench_database.rs"]
 mod bench_database;
+#[path = "common/stats.rs"]
+mod stats;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{bail, ensure};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -35,8 +39,9 @@ use skyhook::domain::message::{Message, MessageBody, ShipmentUpdate};
 use skyhook::domain::{
     ApiKey, AwbNumber, EventFlight, KeyName, SigningSecret, SummaryStatus, TrackingEvent,
 };
-use skyhook::store::Store;
+use skyhook::store::{Store, Work};
 use sqlx::PgPool;
+use stats::{env_or, percentile_ms};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -54,8 +59,8 @@ const SLOW_BACKLOG: usize = 10_000;
 /// Rows per INSERT when queuing a backlog.
 const INSERT_CHUNK: usize = 1000;
 /// Steady queuing happens in ticks of this length, one INSERT (a poll round's worth of
-/// messages) each. Not shorter: over TCP every INSERT of large bodies stalls ~40 ms on Nagle's
-/// algorithm (sqlx 0.9.0 no longer sets TCP_NODELAY), which would cap the queuing rate.
+/// messages) each. Chosen when sqlx 0.9.0 left Nagle's algorithm on and every INSERT of large
+/// bodies stalled ~40 ms over TCP; kept so the figures stay comparable.
 const TICK: Duration = Duration::from_millis(100);
 /// The longest any scenario may take to drain before the run is declared stuck.
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
@@ -99,8 +104,12 @@ async fn main() -> anyhow::Result<()> {
     let fast_only = |i: usize| i % (SUBSCRIPTIONS - SUBSCRIPTIONS / SLOW_EVERY);
     let mixed = |i: usize| i % SUBSCRIPTIONS;
 
+    // The network's yardstick for A, measured just before it.
+    let reference = reference_rate(&receiver, &bench, backlog).await?;
     let run = bench.backlog(next..next + backlog, fast_only).await?;
-    rows.push(run.fast(&format!("A. backlog of {backlog}, fast receivers")));
+    let a = run.fast(&format!("A. backlog of {backlog}, fast receivers"));
+    let a_ratio = a.per_second / reference;
+    rows.push(a);
     next += backlog;
 
     let run = bench.steady(next..next + steady, rate, fast_only).await?;
@@ -130,6 +139,11 @@ async fn main() -> anyhow::Result<()> {
         bench.settings.database.max_connections,
     );
     print_table(&rows);
+    println!(
+        "\nreference: a plain reqwest client POSTing {backlog} bodies like A's to the same \
+         receiver, {} in flight: {reference:.0}/s; A / reference = {a_ratio:.2}",
+        d.concurrency
+    );
     drop(bench);
     drop(db);
     Ok(())
@@ -239,8 +253,9 @@ impl Bench {
         Ok((shutdown, handle))
     }
 
-    /// Inserts one outbox row per index in one statement, as a poll round does; returns the
-    /// `created_at` they got.
+    /// Inserts one outbox row per index in one statement, as a poll round does, and wakes the
+    /// dispatcher as that round's commit would (the INSERT bypasses the store, which is what
+    /// wakes it); returns the `created_at` they got.
     async fn enqueue(
         &self,
         indexes: &[usize],
@@ -282,6 +297,7 @@ impl Bench {
         .bind(bodies)
         .execute(&self.pool)
         .await?;
+        self.store.wakeups().wake(Work::Deliveries);
         Ok(vec![now; indexes.len()])
     }
 
@@ -443,6 +459,7 @@ async fn start_receiver(tally: Arc<Tally>) -> anyhow::Result<String> {
         tokio::time::sleep(SLOW_ANSWER).await;
     }
     let app = Router::new()
+        .route("/reference", post(|_body: Bytes| async {}))
         .route("/fast/{n}", post(fast))
         .route("/slow/{n}", post(slow))
         .with_state(tally);
@@ -450,6 +467,42 @@ async fn start_receiver(tally: Arc<Tally>) -> anyhow::Result<String> {
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(base)
+}
+
+/// POSTs per second of a plain reqwest client (pooled, like the dispatcher's) sending
+/// `messages` ~2 KB tracking bodies to the receiver with `delivery.concurrency` in flight: what
+/// the network and the receiver allow, without Skyhook.
+async fn reference_rate(receiver: &str, bench: &Bench, messages: usize) -> anyhow::Result<f64> {
+    use futures::StreamExt;
+    let client = reqwest::Client::new();
+    let url = format!("{receiver}/reference");
+    let body = tracking_body(
+        "msg_reference",
+        1,
+        &bench.subscriptions[0],
+        SystemClock.now(),
+    )?;
+    let in_flight = bench.settings.delivery.concurrency as usize;
+    let started = Instant::now();
+    let failures = futures::stream::iter(0..messages)
+        .map(|n| {
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("webhook-id", format!("msg_reference_{n}"))
+                .body(body.clone())
+                .send()
+        })
+        .buffer_unordered(in_flight)
+        .filter(|sent| {
+            let failed = !matches!(sent, Ok(response) if response.status().is_success());
+            async move { failed }
+        })
+        .count()
+        .await;
+    let elapsed = started.elapsed();
+    ensure!(failures == 0, "{failures} reference POSTs failed");
+    Ok(messages as f64 / elapsed.as_secs_f64())
 }
 
 /// One API key and [`SUBSCRIPTIONS`] active AWB subscriptions with callback URLs on the
@@ -585,13 +638,6 @@ struct Row {
     duplicates: u64,
 }
 
-/// Nearest-rank percentile of sorted latencies.
-fn percentile_ms(sorted: &[Duration], q: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let index = (last as f64 * q).round() as usize;
-    Some(sorted[index].as_secs_f64() * 1e3)
-}
-
 fn print_table(rows: &[Row]) {
     let cell = |value: Option<f64>| value.map_or_else(|| "–".to_owned(), |v| format!("{v:.0}"));
     println!("| run | messages | deliveries/s | p50 ms | p99 ms | max ms | duplicates |");
@@ -608,12 +654,4 @@ fn print_table(rows: &[Row]) {
             row.duplicates,
         );
     }
-}
-
-fn env_or(name: &str, default: u64) -> anyhow::Result<u64> {
-    std::env::var(name).map_or(Ok(default), |value| {
-        value
-            .parse()
-            .with_context(|| format!("{name}=`{value}` is not a count"))
-    })
 }

@@ -14,8 +14,8 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
@@ -90,17 +90,33 @@ impl Visit for Summary {
     }
 }
 
+/// Where the proxy forwards to: the server's TCP port, or its Unix socket when the URL names a
+/// socket directory (`?host=/var/run/postgresql`).
+#[derive(Clone)]
+enum Upstream {
+    Tcp(String),
+    Unix(String),
+}
+
 /// Starts the counting proxy in front of `database_url`'s server and returns the URL to use
-/// instead: same database, through the proxy, without TLS (the proxy must read the protocol).
+/// instead: same database, through the proxy (TCP on 127.0.0.1), without TLS (the proxy must
+/// read the protocol).
 pub async fn proxy(database_url: &str) -> anyhow::Result<String> {
     let mut url = url::Url::parse(database_url)?;
-    let upstream = format!(
-        "{}:{}",
-        url.host_str().context("database URL without host")?,
-        url.port().unwrap_or(5432)
-    );
+    let port = url.port().unwrap_or(5432);
+    let socket_dir = url
+        .query_pairs()
+        .find(|(key, value)| key == "host" && value.starts_with('/'))
+        .map(|(_, dir)| dir.into_owned());
+    let upstream = match socket_dir {
+        Some(dir) => Upstream::Unix(format!("{dir}/.s.PGSQL.{port}")),
+        None => Upstream::Tcp(format!(
+            "{}:{port}",
+            url.host_str().context("database URL without host")?
+        )),
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
+    let proxy_port = listener.local_addr()?.port();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let upstream = upstream.clone();
@@ -112,11 +128,11 @@ pub async fn proxy(database_url: &str) -> anyhow::Result<String> {
         }
     });
     url.set_host(Some("127.0.0.1"))?;
-    url.set_port(Some(port))
+    url.set_port(Some(proxy_port))
         .map_err(|()| anyhow::anyhow!("cannot set the proxy port"))?;
     let others: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(key, _)| key != "sslmode")
+        .filter(|(key, _)| key != "sslmode" && key != "host")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     url.query_pairs_mut()
@@ -126,14 +142,27 @@ pub async fn proxy(database_url: &str) -> anyhow::Result<String> {
     Ok(url.into())
 }
 
-async fn relay(client: TcpStream, upstream: &str) -> anyhow::Result<()> {
+async fn relay(client: TcpStream, upstream: &Upstream) -> anyhow::Result<()> {
     CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    let server = TcpStream::connect(upstream).await?;
-    // Without these, Nagle's algorithm would delay the small messages the proxy forwards.
+    // Without this, Nagle's algorithm would delay the small messages the proxy forwards.
     client.set_nodelay(true)?;
-    server.set_nodelay(true)?;
+    match upstream {
+        Upstream::Tcp(address) => {
+            let server = TcpStream::connect(address).await?;
+            server.set_nodelay(true)?;
+            forward(client, server).await
+        }
+        Upstream::Unix(path) => forward(client, UnixStream::connect(path).await?).await,
+    }
+}
+
+/// Copies both ways, counting the frontend's requests on the way up.
+async fn forward(
+    client: TcpStream,
+    server: impl AsyncRead + AsyncWrite + Unpin,
+) -> anyhow::Result<()> {
     let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
+    let (mut server_read, mut server_write) = tokio::io::split(server);
     let upward = async {
         let mut counter = FrontendMessages::default();
         let mut buffer = vec![0u8; 64 * 1024];

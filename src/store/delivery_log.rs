@@ -4,7 +4,7 @@
 use super::outbox::{RecipientRow, require_active};
 use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::sql;
-use super::wake::{Work, announce_committed};
+use super::wake::Work;
 use super::{DeliveryLog, DeliveryRecord, Queued, Retry, SqlStore, StoreError};
 use crate::domain::message::{self, Recipient};
 use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
@@ -71,8 +71,7 @@ impl DeliveryLog for SqlStore {
         .fetch_optional(&mut conn)
         .await?;
         if retried.is_some() {
-            announce_committed(&mut conn, Work::Deliveries).await;
-            self.wakeups.wake(Work::Deliveries);
+            self.woken(Work::Deliveries);
             return Ok(Retry::Queued);
         }
         let leased: Option<(Option<DateTime<Utc>>,)> =

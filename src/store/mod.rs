@@ -180,6 +180,7 @@ pub struct SqlStore {
     /// requests could outlive its lease, and the message would be sent again. (SQLite writes
     /// all go through its one writer, in-process, each over in microseconds.)
     outcome_pool: Option<PgPool>,
+    notices: Arc<wake::Notices>,
 }
 
 enum Pools {
@@ -279,6 +280,7 @@ pub async fn connect_with(
         email_batch_window: options.email_batch_window,
         wakeups: Arc::default(),
         outcome_pool,
+        notices: Arc::default(),
     }))
 }
 

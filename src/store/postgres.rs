@@ -10,7 +10,6 @@ use super::sql::{Backend, Claim, Conn, sql};
 use super::subscriptions::{
     email_strings, map_unique_violation, new_unsubscribe_token, plan_channels, saved_subscription,
 };
-use super::wake::Work;
 use super::{NewSubscription, Saved, StoreError};
 use crate::domain::FlightKey;
 use chrono::{DateTime, Utc};
@@ -98,13 +97,10 @@ pub(super) async fn read_and_link_flight(
 /// `RequestedChannels::plan`, which then decides from this snapshot what to report). Only if
 /// allowed are the shipment (the first subscriber of an AWB creates it; a new one makes a
 /// dormant shipment due now), the flight check likewise, the subscription and its new emails
-/// inserted, and the pollers of every instance told (`notice`, referenced by the final SELECT,
-/// since Postgres runs only the CTEs a statement reads). The partial unique indexes catch what
-/// a concurrent request slips in between.
+/// inserted. The partial unique indexes catch what a concurrent request slips in between.
 pub(super) async fn create_subscription(
     conn: &mut impl Conn,
     new: NewSubscription,
-    work: Work,
 ) -> Result<Saved, StoreError> {
     let target_key = new.target.key();
     let target = super::rows::TargetColumns::from(&new.target);
@@ -114,7 +110,7 @@ pub(super) async fn create_subscription(
         .iter()
         .map(|_| new_unsubscribe_token())
         .collect();
-    let (url_taken, taken, _notified): (bool, Json<Vec<String>>, i64) = sql("WITH requested AS ( \
+    let (url_taken, taken): (bool, Json<Vec<String>>) = sql("WITH requested AS ( \
              SELECT e.email, e.token, e.position::smallint AS position \
              FROM unnest($15::text[], $16::text[]) WITH ORDINALITY AS e(email, token, position) \
          ), taken_emails AS ( \
@@ -151,12 +147,9 @@ pub(super) async fn create_subscription(
                  target_key, unsubscribe_token, created_at) \
              SELECT $1, email, position, $2, $4, token, $13 FROM new_emails \
              WHERE (SELECT ok FROM allowed) \
-         ), notice AS ( \
-             SELECT pg_notify($18, '') WHERE (SELECT ok FROM allowed) \
          ) \
          SELECT (SELECT taken FROM url_taken), \
-             (SELECT COALESCE(json_agg(email), '[]'::json) FROM taken_emails), \
-             (SELECT count(*) FROM notice)")
+             (SELECT COALESCE(json_agg(email), '[]'::json) FROM taken_emails)")
     .bind(new.id) // $1
     .bind(new.tenant) // $2
     .bind(target.awb) // $3
@@ -174,7 +167,6 @@ pub(super) async fn create_subscription(
     .bind(email_strings(&new.channels.emails)) // $15
     .bind(tokens) // $16
     .bind(Json(new.headers.as_map())) // $17
-    .bind(work.channel()) // $18: wakes the pollers of every instance at commit
     .fetch_one(conn)
     .await
     .map_err(|e| map_unique_violation(e, &new.channels))?;

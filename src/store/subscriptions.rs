@@ -28,11 +28,11 @@ impl Subscriptions for SqlStore {
         };
         let saved = match &self.pools {
             Pools::Postgres(_) => {
-                postgres::create_subscription(&mut self.writer().await?, new, work).await?
+                postgres::create_subscription(&mut self.writer().await?, new).await?
             }
             Pools::Sqlite { .. } => sqlite::create_subscription(self.begin().await?, new).await?,
         };
-        self.wakeups.wake(work);
+        self.woken(work);
         Ok(saved)
     }
 

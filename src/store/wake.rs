@@ -1,12 +1,13 @@
 //! Wake-ups: whoever commits work tells whoever does it, so that an idle worker starts at once
 //! instead of after its `idle_wait`. Within a process a [`Notify`] per kind of work; between
-//! instances on Postgres a `NOTIFY` sent in the committing transaction (delivered at commit)
-//! and relayed by each process's `LISTEN` connection. `idle_wait` stays the fallback, for a
+//! instances on Postgres a `NOTIFY` sent just after the commit (see [`Notices`]) and relayed by
+//! each process's `LISTEN` connection. `idle_wait` stays the fallback, for a
 //! notice lost while the listener reconnects.
 
-use super::sql::{Backend, Conn, sql};
 use super::{Pools, SqlStore};
+use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -72,43 +73,87 @@ impl Wakeups {
     }
 }
 
-/// Tells other instances about `work` when the transaction on `conn` commits (Postgres'
-/// `NOTIFY` is delivered at commit; outside a transaction at once). SQLite has no other
-/// instances.
-pub(super) async fn announce(conn: &mut impl Conn, work: Work) -> Result<(), sqlx::Error> {
-    if conn.backend() == Backend::Postgres {
-        sql("SELECT pg_notify($1, '')")
-            .bind(work.channel())
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
+/// Notices to other instances, sent after the work's commit and at most one at a time per kind
+/// of work. Postgres serialises the commits of transactions that `NOTIFY` (one queue lock, held
+/// through the commit), so a `NOTIFY` inside every writing transaction made all of them commit
+/// one after another: creates fell to a quarter of their rate, first polls to half
+/// (`benches/`). Sent on its own, a notice serialises only with other notices, and a burst of
+/// commits while one is being sent costs one more notice after it, not one each.
+#[derive(Debug, Default)]
+pub(super) struct Notices {
+    sending: [std::sync::Mutex<Sending>; 3],
 }
 
-/// Tells other instances about `work` already committed by an autocommitted statement on
-/// `conn`. The write stands whatever happens here: a notice that cannot be sent is logged, and
-/// the other instances find the work on their next `idle_wait`.
-pub(super) async fn announce_committed(conn: &mut impl Conn, work: Work) {
-    if let Err(err) = announce(conn, work).await {
-        tracing::warn!(error = %err, ?work, "cannot tell other instances about new work");
+#[derive(Debug, Default)]
+struct Sending {
+    busy: bool,
+    again: bool,
+}
+
+impl Notices {
+    fn state(&self, work: Work) -> std::sync::MutexGuard<'_, Sending> {
+        let i = Work::ALL
+            .iter()
+            .position(|w| *w == work)
+            .unwrap_or_default();
+        self.sending[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Tells other instances about `work`, now committed, from a task of its own. The write
+    /// stands whatever happens here: a notice that cannot be sent is logged, and the other
+    /// instances find the work on their next `idle_wait`.
+    fn send(self: &Arc<Self>, pool: &PgPool, work: Work) {
+        {
+            let mut state = self.state(work);
+            if state.busy {
+                state.again = true;
+                return;
+            }
+            state.busy = true;
+        }
+        let (notices, pool) = (Arc::clone(self), pool.clone());
+        tokio::spawn(async move {
+            loop {
+                let sent = sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(work.channel())
+                    .execute(&pool)
+                    .await;
+                if let Err(err) = sent {
+                    tracing::warn!(error = %err, ?work, "cannot tell other instances about new work");
+                }
+                let mut state = notices.state(work);
+                if !std::mem::take(&mut state.again) {
+                    state.busy = false;
+                    return;
+                }
+            }
+        });
     }
 }
 
 impl SqlStore {
-    /// Commits `tx` and wakes whoever does `work`, here and (at commit) in other instances.
+    /// Commits `tx` and wakes whoever does `work`, here and in other instances.
     pub(super) async fn commit_waking(
         &self,
-        mut tx: super::sql::Tx,
+        tx: super::sql::Tx,
         work: Option<Work>,
     ) -> Result<(), sqlx::Error> {
-        if let Some(work) = work {
-            announce(&mut tx, work).await?;
-        }
         tx.commit().await?;
         if let Some(work) = work {
-            self.wakeups.wake(work);
+            self.woken(work);
         }
         Ok(())
+    }
+
+    /// Wakes whoever does `work`, committed just now: this process's worker at once, other
+    /// instances' (on Postgres) through a notice.
+    pub(super) fn woken(&self, work: Work) {
+        self.wakeups.wake(work);
+        if let Pools::Postgres(pool) = &self.pools {
+            self.notices.send(pool, work);
+        }
     }
 
     /// Relays other instances' notices to this process's workers until `shutdown`.

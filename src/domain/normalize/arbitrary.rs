@@ -152,3 +152,30 @@ pub(crate) fn check_diffable(events: &[TrackingEvent]) -> Result<(), TestCaseErr
     prop_assert!(again.is_empty(), "the same events twice: {:?}", again);
     Ok(())
 }
+
+/// The two robustness properties every reader has, 256 cases each: any JSON built from the
+/// format's `$keys`, and `$example` (a real answer) with parts replaced, are each read or
+/// refused by `$read` (a `fn(&Value) -> Result<(), TestCaseError>` that checks what it read),
+/// never a panic.
+macro_rules! read_or_refused {
+    ($read:expr, $example:expr, $keys:expr) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_json_is_read_or_refused(
+                body in $crate::domain::normalize::arbitrary::value($keys)
+            ) {
+                $read(&body)?;
+            }
+
+            #[test]
+            fn a_real_answer_with_parts_replaced_is_read_or_refused(
+                body in $crate::domain::normalize::arbitrary::mutated($example, $keys)
+            ) {
+                $read(&body)?;
+            }
+        }
+    };
+}
+pub(crate) use read_or_refused;

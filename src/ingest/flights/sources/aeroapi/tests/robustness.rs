@@ -62,18 +62,4 @@ fn read(body: &Value) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
-    #[test]
-    fn any_json_is_read_or_refused(body in arbitrary::value(KEYS)) {
-        read(&body)?;
-    }
-
-    #[test]
-    fn an_answer_with_parts_replaced_is_read_or_refused(
-        body in arbitrary::mutated(example(), KEYS)
-    ) {
-        read(&body)?;
-    }
-}
+arbitrary::read_or_refused!(read, example(), KEYS);

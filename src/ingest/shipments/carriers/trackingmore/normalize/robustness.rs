@@ -65,18 +65,4 @@ fn read(body: &serde_json::Value) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
-    #[test]
-    fn any_json_is_read_or_refused(body in arbitrary::value(KEYS)) {
-        read(&body)?;
-    }
-
-    #[test]
-    fn seed_004_with_parts_replaced_is_read_or_refused(
-        body in arbitrary::mutated(seed_response(), KEYS)
-    ) {
-        read(&body)?;
-    }
-}
+arbitrary::read_or_refused!(read, seed_response(), KEYS);

@@ -5,22 +5,18 @@
 //! a slot for a bounded time and never stalls the claim loop. It also ends subscriptions that
 //! reached `expiresAt`, queuing their notice.
 
-use super::email::MailError;
-use super::email::render::render;
-use super::email::{Mailer, mask};
+use super::email::attempt::{group_emails, send_emails};
+use super::email::{MailError, Mailer};
 use super::guard::GuardedClients;
 use super::in_flight::{Admission, InFlight};
-use super::webhook::{AttemptReport, WebhookSender, truncate};
+use super::webhook::{AttemptReport, WebhookSender};
 use crate::clock::Clock;
 use crate::config::{DeliverySettings, Settings};
-use crate::domain::EmailAddress;
-use crate::domain::SubscriptionId;
-use crate::domain::message::{Channel, Message};
+use crate::domain::message::Channel;
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError, Work};
 use crate::telemetry::count_queued;
 use chrono::TimeDelta;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
@@ -276,7 +272,7 @@ impl Dispatcher {
         let send = async {
             match first.channel {
                 Channel::Webhook => self.webhooks.send(first, self.clock.now()).await,
-                Channel::Email => self.send_email(group).await,
+                Channel::Email => send_emails(&self.mailer, &self.public_url, group).await,
             }
         };
         let deadline = self.settings.attempt_deadline();
@@ -356,49 +352,6 @@ impl Dispatcher {
         }
     }
 
-    async fn send_email(&self, group: &[ClaimedDelivery]) -> AttemptReport {
-        let first = &group[0];
-        let failed = AttemptReport::failed;
-        let to = match EmailAddress::parse(&first.target) {
-            Ok(to) => to,
-            Err(e) => return failed(e.to_string()),
-        };
-        let messages: Result<Vec<Message>, _> = group
-            .iter()
-            .map(|d| serde_json::from_str(&d.body))
-            .collect();
-        let messages = match messages {
-            Ok(messages) => messages,
-            Err(e) => return failed(format!("unreadable queued message: {e}")),
-        };
-        let token = first.unsubscribe_token.as_deref().unwrap_or_default();
-        let unsubscribe = self
-            .public_url
-            .join(&format!("unsubscribe/{token}"))
-            .map_or_else(|_| String::new(), String::from);
-        match self
-            .mailer
-            .send(&to, &render(&messages), &unsubscribe)
-            .await
-        {
-            Ok(()) => AttemptReport {
-                attempt: Attempt::Succeeded,
-                status_code: None,
-                error: None,
-            },
-            Err(e) => {
-                let permanent = e.is_permanent();
-                tracing::warn!(to = mask(to.as_str()), error = %e, permanent, "email not sent");
-                let mut report = failed(truncate(&e.to_string(), 2048).to_owned());
-                if permanent {
-                    // An unknown mailbox stays unknown: fail now, not after days of retries.
-                    report.attempt = Attempt::Refused;
-                }
-                report
-            }
-        }
-    }
-
     async fn observe_queue(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
         let stats = self.store.queue_stats(now).await?;
         metrics::gauge!("skyhook_delivery_queue_depth").set(stats.pending as f64);
@@ -415,25 +368,4 @@ fn cut_off(deadline: Duration) -> String {
         "the attempt did not finish within {:.1}s (four fifths of delivery.lease) and was cut off",
         deadline.as_secs_f64()
     )
-}
-
-/// Webhook messages go one by one; emails to the same address of the same subscription that
-/// were claimed together (a batch window's worth) go as one email.
-fn group_emails(claimed: Vec<ClaimedDelivery>) -> Vec<Vec<ClaimedDelivery>> {
-    let mut groups = Vec::new();
-    let mut emails: BTreeMap<(SubscriptionId, String), Vec<ClaimedDelivery>> = BTreeMap::new();
-    for delivery in claimed {
-        match delivery.channel {
-            Channel::Webhook => groups.push(vec![delivery]),
-            Channel::Email => emails
-                .entry((delivery.subscription_id, delivery.target.clone()))
-                .or_default()
-                .push(delivery),
-        }
-    }
-    groups.extend(emails.into_values().map(|mut group| {
-        group.sort_by_key(|d| d.sequence);
-        group
-    }));
-    groups
 }

@@ -8,6 +8,7 @@
 //! would hand the half-spoken session to the next email. Emails are batched per address, so
 //! the extra handshake per email costs little. Recipients are masked ([`mask`]) wherever they are logged.
 
+pub mod attempt;
 pub mod render;
 
 pub use render::{EmailContent, render};

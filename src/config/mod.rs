@@ -9,8 +9,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+mod validate;
+
 /// The reference configuration, compiled in so the binary runs with no file at all.
-pub const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/default.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,152 +291,5 @@ impl Settings {
         let settings: Settings = figment.merge(env).extract().map_err(describe)?;
         settings.validate()?;
         Ok(settings)
-    }
-
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |key: &str, reason: &str| {
-            Err(ConfigError::Value {
-                key: key.to_owned(),
-                reason: reason.to_owned(),
-            })
-        };
-        if !matches!(self.server.public_url.scheme(), "http" | "https") {
-            return fail("server.public_url", "must be an http:// or https:// URL");
-        }
-        let url = &self.database.url;
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return fail(
-                "database.url",
-                "must start with sqlite:// (embedded) or postgres:// (server)",
-            );
-        }
-        if self.database.max_connections == 0 {
-            return fail("database.max_connections", "must be at least 1");
-        }
-        if self.database.outcome_connections == 0 {
-            return fail("database.outcome_connections", "must be at least 1");
-        }
-        if self.subscriptions.ttl.0 < Duration::from_secs(60) {
-            return fail("subscriptions.ttl", "must be at least one minute");
-        }
-        if self.server.request_timeout.0.is_zero() {
-            return fail("server.request_timeout", "must be greater than zero");
-        }
-        if self.server.header_timeout.0.is_zero() {
-            return fail("server.header_timeout", "must be greater than zero");
-        }
-        if self.server.max_connections == 0 {
-            return fail("server.max_connections", "must be at least 1");
-        }
-        if self.poller.min_interval.0.is_zero()
-            || self.poller.min_interval.0 > self.poller.max_interval.0
-        {
-            return fail(
-                "poller.min_interval",
-                "must be greater than zero and at most poller.max_interval",
-            );
-        }
-        if self.poller.batch_size == 0 {
-            return fail("poller.batch_size", "must be at least 1");
-        }
-        if self.poller.max_events_per_shipment == 0 {
-            return fail("poller.max_events_per_shipment", "must be at least 1");
-        }
-        if !(1024..=1 << 30).contains(&self.carriers.max_response_bytes) {
-            return fail(
-                "carriers.max_response_bytes",
-                "must be between 1024 (1 KiB) and 1073741824 (1 GiB)",
-            );
-        }
-        for (name, carrier) in self.carriers.all() {
-            if !carrier.enabled {
-                continue;
-            }
-            let key = |field: &str| format!("carriers.{name}.{field}");
-            if carrier.rate_limit.is_nan() || carrier.rate_limit <= 0.0 {
-                return fail(
-                    &key("rate_limit"),
-                    "must be a positive number of requests per second",
-                );
-            }
-            if carrier.concurrency == 0 {
-                return fail(&key("concurrency"), "must be at least 1");
-            }
-            if let Some(bad) = carrier
-                .prefixes
-                .iter()
-                .find(|p| !(*p == "*" || (p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))))
-            {
-                return Err(ConfigError::Value {
-                    key: key("prefixes"),
-                    reason: format!("has `{bad}`; prefixes are 3 digits or \"*\""),
-                });
-            }
-            // TrackingMore refuses more than 200 AWBs per request (its meta code 4020).
-            if carrier
-                .batch_size
-                .is_some_and(|size| !(1..=200).contains(&size))
-            {
-                return fail(&key("batch_size"), "must be between 1 and 200");
-            }
-            if name != "demo" && carrier.api_key.expose().is_empty() {
-                return fail(&key("api_key"), "is required when the carrier is enabled");
-            }
-        }
-        for (name, source) in self.flights.all() {
-            if !source.enabled {
-                continue;
-            }
-            let key = |field: &str| format!("flights.{name}.{field}");
-            if source.rate_limit.is_nan() || source.rate_limit <= 0.0 {
-                return fail(
-                    &key("rate_limit"),
-                    "must be a positive number of requests per second",
-                );
-            }
-            if source.concurrency == 0 {
-                return fail(&key("concurrency"), "must be at least 1");
-            }
-            if let Some(bad) = source.designators.iter().find(|d| {
-                !(*d == "*"
-                    || ((2..=3).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric())))
-            }) {
-                return Err(ConfigError::Value {
-                    key: key("designators"),
-                    reason: format!(
-                        "has `{bad}`; designators are 2-character IATA or 3-letter ICAO codes, or \"*\""
-                    ),
-                });
-            }
-            if name != "demo" && source.api_key.expose().is_empty() {
-                return fail(&key("api_key"), "is required when the source is enabled");
-            }
-        }
-        if self.delivery.concurrency == 0 || self.delivery.batch_size == 0 {
-            return fail(
-                "delivery.concurrency",
-                "and delivery.batch_size must be at least 1",
-            );
-        }
-        if self.delivery.per_host_concurrency == 0 {
-            return fail("delivery.per_host_concurrency", "must be at least 1");
-        }
-        if self.delivery.attempt_deadline() <= self.webhooks.timeout.0 {
-            return fail(
-                "delivery.lease",
-                "must be more than 1.25 × webhooks.timeout: every attempt is cut off at four \
-                 fifths of the lease, and a webhook needs its whole timeout",
-            );
-        }
-        if self.webhooks.timeout.0.is_zero() {
-            return fail("webhooks.timeout", "must be greater than zero");
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return fail("log.level", "is not a valid filter such as \"info\"");
-        }
-        Ok(())
     }
 }

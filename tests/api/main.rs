@@ -16,6 +16,7 @@ mod fake_carrier;
 mod flights;
 mod limits;
 mod lufthansa;
+mod nul;
 mod one_click;
 mod operations;
 mod restored;

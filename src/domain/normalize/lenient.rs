@@ -36,11 +36,14 @@ fn left_out(notes: &mut Vec<String>, field: &str, raw: &Value, why: &str) {
     notes.push(format!("{field} `{}`: {why}; left out", show(raw)));
 }
 
-/// Text, trimmed; numbers are accepted as written.
+/// Text, trimmed and without NUL characters (which mean nothing, and which Postgres cannot
+/// store); numbers are accepted as written.
 pub fn text(field: &str, value: Option<&Value>, notes: &mut Vec<String>) -> Option<String> {
     match value? {
         Value::Null => None,
-        Value::String(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(str::to_owned),
+        Value::String(s) => Some(s.replace('\0', ""))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
         Value::Number(n) => Some(n.to_string()),
         other => {
             left_out(notes, field, other, "expected text");

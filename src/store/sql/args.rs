@@ -140,21 +140,47 @@ impl From<JsonRows> for Arg {
     }
 }
 
+/// Text without its NUL characters. Postgres cannot store NUL in `text` or `jsonb` (a carrier
+/// answer carrying one would fail every poll of its shipment), so no backend stores them: a
+/// NUL carries no meaning in anything Skyhook keeps.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    }
+}
+
+/// [`without_nul`] for every string and key of a JSON value.
+fn json_without_nul(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(without_nul(s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(json_without_nul).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (without_nul(k), json_without_nul(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Adds `$arg` to `$args`: the same for both backends but for times, text lists and id
 /// lists, which each backend takes its own way (`$time`, `$texts`, `$uuids`).
 macro_rules! add_arg {
     ($arg:expr, $args:expr, time: $time:expr, texts: $texts:expr, uuids: $uuids:expr) => {
         match $arg {
             Arg::Uuid(v) => $args.add(v),
-            Arg::Text(v) => $args.add(v),
+            Arg::Text(v) => $args.add(v.map(without_nul)),
             Arg::I32(v) => $args.add(v),
             Arg::I64(v) => $args.add(v),
             Arg::F64(v) => $args.add(v),
             Arg::Bool(v) => $args.add(v),
             Arg::Date(v) => $args.add(v),
-            Arg::Json(v) => $args.add(v.map(Json)),
+            Arg::Json(v) => $args.add(v.map(|v| Json(json_without_nul(v)))),
             Arg::Time(v) => $args.add(v.map($time)),
-            Arg::Texts(v) => $args.add($texts(v)),
+            Arg::Texts(v) => $args.add($texts(v.into_iter().map(without_nul).collect::<Vec<_>>())),
             Arg::Uuids(v) => $args.add($uuids(v)),
         }
     };
@@ -177,5 +203,21 @@ impl Arg {
             Json(hex)
         };
         add_arg!(self, args, time: ts, texts: Json, uuids: hex)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_left_out_of_texts_and_json() {
+        assert_eq!(without_nul("FR\0A".to_owned()), "FRA");
+        assert_eq!(without_nul("FRA".to_owned()), "FRA");
+        let value = serde_json::json!({"a\u{0}": ["x\u{0}y", {"k": "\u{0}"}], "n": 1});
+        assert_eq!(
+            json_without_nul(value),
+            serde_json::json!({"a": ["xy", {"k": ""}], "n": 1})
+        );
     }
 }

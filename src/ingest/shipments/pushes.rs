@@ -144,8 +144,10 @@ impl Pushes {
             anomalies: pushed.anomalies,
         };
         let (result, _) = apply(&claim, tracking, raw, self.max_events);
+        // What subscribers hear of: a restored event that did not change is rewritten but is
+        // no news.
         let changed = match &result {
-            PollResult::Tracked { upserts, .. } => upserts.len(),
+            PollResult::Tracked { change, .. } => change.changed.len(),
             _ => 0,
         };
         let now = self.clock.now();

@@ -1,11 +1,11 @@
 //! Leases: a message claimed by a worker that died is sent once its lease expires, and two
 //! dispatchers on one Postgres never send the same message.
 
-use super::{DeliveryRig, booked, secs};
+use super::{DeliveryRig, booked, claim_as, outcome, secs};
 use crate::helpers::{Backend, on_both_backends};
 use chrono::TimeDelta;
 use serde_json::json;
-use skyhook::store::{DeliveryOutcome, Lease, NextStep};
+use skyhook::store::NextStep;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -24,20 +24,7 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
     let crashed = uuid::Uuid::new_v4();
     let now = rig.now();
     let lease = TimeDelta::from_std(rig.settings.delivery.lease.0).unwrap();
-    let claimed = rig
-        .app
-        .store
-        .claim_due_deliveries(
-            Lease {
-                owner: crashed,
-                now,
-                until: now + lease,
-            },
-            10,
-            &[],
-        )
-        .await
-        .unwrap();
+    let claimed = claim_as(&*rig.app.store, crashed, now, lease).await;
     assert_eq!(claimed.len(), 1);
 
     assert_eq!(rig.dispatch().await, 0, "leased to the dead worker");
@@ -60,14 +47,7 @@ async fn a_message_claimed_by_a_crashed_worker_is_sent_after_its_lease_expires(b
     );
 
     // The dead worker's late report changes nothing: it no longer holds the lease.
-    let late = DeliveryOutcome {
-        id: claimed[0].id,
-        lease_token: claimed[0].lease_token,
-        attempted_at: rig.now(),
-        status_code: Some(500),
-        error: Some("late".to_owned()),
-        next: NextStep::GiveUp,
-    };
+    let late = outcome(&claimed[0], rig.now(), NextStep::GiveUp);
     assert!(!rig.app.store.record_delivery(crashed, late).await.unwrap());
     let log = rig.deliveries(&sub).await;
     assert_eq!(log.len(), 1);
@@ -85,20 +65,7 @@ async fn a_manual_retry_during_a_live_attempt_is_refused_and_never_sends_twice(b
     let sending = uuid::Uuid::new_v4();
     let now = rig.now();
     let lease = TimeDelta::from_std(rig.settings.delivery.lease.0).unwrap();
-    let claimed = rig
-        .app
-        .store
-        .claim_due_deliveries(
-            Lease {
-                owner: sending,
-                now,
-                until: now + lease,
-            },
-            10,
-            &[],
-        )
-        .await
-        .unwrap();
+    let claimed = claim_as(&*rig.app.store, sending, now, lease).await;
     assert_eq!(claimed.len(), 1);
     // …when the subscriber asks for it to be sent again: refused, saying why.
     let log = rig.deliveries(&sub).await;
@@ -114,14 +81,7 @@ async fn a_manual_retry_during_a_live_attempt_is_refused_and_never_sends_twice(b
         "a message is never sent by two instances at once"
     );
     assert!(rig.receiver.posts().is_empty());
-    let done = DeliveryOutcome {
-        id: claimed[0].id,
-        lease_token: claimed[0].lease_token,
-        attempted_at: rig.now(),
-        status_code: Some(200),
-        error: None,
-        next: NextStep::Delivered,
-    };
+    let done = outcome(&claimed[0], rig.now(), NextStep::Delivered);
     assert!(
         rig.app.store.record_delivery(sending, done).await.unwrap(),
         "the sender still holds its lease and records the attempt"
@@ -152,20 +112,7 @@ async fn a_manual_retry_after_a_lapsed_lease_sends_once_and_fences_the_old_claim
     // The API stamps with the system clock, so this lease is on the system clock too.
     let crashed = uuid::Uuid::new_v4();
     let now = chrono::Utc::now();
-    let claimed = rig
-        .app
-        .store
-        .claim_due_deliveries(
-            Lease {
-                owner: crashed,
-                now,
-                until: now + TimeDelta::seconds(1),
-            },
-            10,
-            &[],
-        )
-        .await
-        .unwrap();
+    let claimed = claim_as(&*rig.app.store, crashed, now, TimeDelta::seconds(1)).await;
     assert_eq!(claimed.len(), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
@@ -173,14 +120,7 @@ async fn a_manual_retry_after_a_lapsed_lease_sends_once_and_fences_the_old_claim
     let path = format!("/v1/deliveries/{}/retry", log[0]["id"].as_str().unwrap());
     let reply = rig.app.post(&path, &rig.key, json!({})).await;
     assert_eq!(reply.status, 202, "the lease lapsed: {}", reply.body);
-    let late = DeliveryOutcome {
-        id: claimed[0].id,
-        lease_token: claimed[0].lease_token,
-        attempted_at: rig.now(),
-        status_code: Some(500),
-        error: Some("late".to_owned()),
-        next: NextStep::GiveUp,
-    };
+    let late = outcome(&claimed[0], rig.now(), NextStep::GiveUp);
     assert!(!rig.app.store.record_delivery(crashed, late).await.unwrap());
     rig.catch_up();
     assert_eq!(rig.dispatch().await, 1);

@@ -22,6 +22,7 @@ use skyhook::config::{HumanDuration, Settings};
 use skyhook::dispatch::Dispatcher;
 use skyhook::domain::{AllowNetworks, ApiKey, AwbNumber, Cidr, KeyName};
 use skyhook::ingest::shipments::Poller;
+use skyhook::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, NextStep};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -211,6 +212,35 @@ impl DeliveryRig {
 /// `127.0.0.0/8` and `::1`, where every local fake listens.
 pub fn loopback() -> AllowNetworks {
     AllowNetworks::parse(&["127.0.0.0/8", "::1/128"]).unwrap()
+}
+
+/// Claims up to ten due messages as the worker `owner` would at `now`, leased for `lease`.
+pub async fn claim_as(
+    store: &(impl DeliveryQueue + ?Sized),
+    owner: uuid::Uuid,
+    now: DateTime<Utc>,
+    lease: TimeDelta,
+) -> Vec<ClaimedDelivery> {
+    let lease = Lease {
+        owner,
+        now,
+        until: now + lease,
+    };
+    store.claim_due_deliveries(lease, 10, &[]).await.unwrap()
+}
+
+/// An attempt's outcome for `claimed`, under its claim's token: a 200 when `next` is
+/// `Delivered`, a late 500 otherwise.
+pub fn outcome(claimed: &ClaimedDelivery, at: DateTime<Utc>, next: NextStep) -> DeliveryOutcome {
+    let delivered = next == NextStep::Delivered;
+    DeliveryOutcome {
+        id: claimed.id,
+        lease_token: claimed.lease_token,
+        attempted_at: at,
+        status_code: Some(if delivered { 200 } else { 500 }),
+        error: (!delivered).then(|| "late".to_owned()),
+        next,
+    }
 }
 
 pub fn secs(s: u64) -> HumanDuration {

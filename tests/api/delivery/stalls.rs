@@ -2,12 +2,12 @@
 //! never a second copy of the message and never the other subscribers' deliveries; a late
 //! outcome of a lapsed claim cannot overwrite the claim that replaced it.
 
-use super::{DeliveryRig, booked, id, secs};
+use super::{DeliveryRig, booked, claim_as, id, outcome, secs};
 use crate::helpers::{Backend, on_both_backends, on_postgres_only};
 use crate::receiver::{Receiver, Reply};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use skyhook::store::{DeliveryOutcome, Lease, NextStep};
+use skyhook::store::NextStep;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -123,36 +123,17 @@ async fn a_late_outcome_of_a_lapsed_claim_does_not_overwrite_the_claim_after_it(
     let lease = TimeDelta::from_std(rig.settings.delivery.lease.0).unwrap();
     // One process (one owner id) claims the message twice: the first claim lapsed.
     let owner = uuid::Uuid::new_v4();
-    let claim = |now| Lease {
-        owner,
-        now,
-        until: now + lease,
-    };
-    let store = &rig.app.store;
-    let lapsed = store
-        .claim_due_deliveries(claim(rig.now()), 10, &[])
-        .await
-        .unwrap();
+    let store = &*rig.app.store;
+    let lapsed = claim_as(store, owner, rig.now(), lease).await;
     assert_eq!(lapsed.len(), 1);
     rig.advance(lease + TimeDelta::seconds(1));
-    let current = store
-        .claim_due_deliveries(claim(rig.now()), 10, &[])
-        .await
-        .unwrap();
+    let current = claim_as(store, owner, rig.now(), lease).await;
     assert_eq!(current.len(), 1);
     assert_ne!(lapsed[0].lease_token, current[0].lease_token);
 
-    let outcome = |claimed: &skyhook::store::ClaimedDelivery, next| DeliveryOutcome {
-        id: claimed.id,
-        lease_token: claimed.lease_token,
-        attempted_at: rig.now(),
-        status_code: Some(500),
-        error: Some("late".to_owned()),
-        next,
-    };
     assert!(
         !store
-            .record_delivery(owner, outcome(&lapsed[0], NextStep::GiveUp))
+            .record_delivery(owner, outcome(&lapsed[0], rig.now(), NextStep::GiveUp))
             .await
             .unwrap(),
         "the lapsed claim's outcome is refused"
@@ -162,7 +143,7 @@ async fn a_late_outcome_of_a_lapsed_claim_does_not_overwrite_the_claim_after_it(
     assert_eq!(only(&log)["attempts"], 0);
     assert!(
         store
-            .record_delivery(owner, outcome(&current[0], NextStep::Delivered))
+            .record_delivery(owner, outcome(&current[0], rig.now(), NextStep::Delivered))
             .await
             .unwrap()
     );
@@ -261,18 +242,7 @@ async fn an_outcome_is_recorded_while_every_pooled_connection_is_busy(backend: B
     let store = skyhook::store::connect(&rig.app.db.url, 1).await.unwrap();
     let owner = uuid::Uuid::new_v4();
     let now = rig.now();
-    let claimed = store
-        .claim_due_deliveries(
-            Lease {
-                owner,
-                now,
-                until: now + TimeDelta::seconds(30),
-            },
-            10,
-            &[],
-        )
-        .await
-        .unwrap();
+    let claimed = claim_as(&*store, owner, now, TimeDelta::seconds(30)).await;
     assert_eq!(claimed.len(), 2);
     let (mine, theirs): (Vec<_>, Vec<_>) = claimed
         .into_iter()
@@ -299,14 +269,7 @@ async fn an_outcome_is_recorded_while_every_pooled_connection_is_busy(backend: B
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!stuck.is_finished(), "the pooled connection is held");
 
-    let outcome = DeliveryOutcome {
-        id: mine[0].id,
-        lease_token: mine[0].lease_token,
-        attempted_at: rig.now(),
-        status_code: Some(200),
-        error: None,
-        next: NextStep::Delivered,
-    };
+    let outcome = outcome(&mine[0], rig.now(), NextStep::Delivered);
     let recorded = within(
         "recording with the pool busy",
         Duration::from_secs(3),

@@ -1,9 +1,11 @@
-//! Bearer-key authentication. The extracted [`Tenant`] is the only way a handler learns who is
-//! calling, so a handler cannot forget to scope its queries.
+//! Bearer-key authentication. The extracted [`Tenant`] (or, where a handler also needs what
+//! the key allows, [`Caller`]) is the only way a handler learns who is calling, so a handler
+//! cannot forget to scope its queries.
 
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::{ApiKeyHash, TenantId};
+use crate::store::VerifiedKey;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -16,7 +18,20 @@ use tokio::time::Instant;
 #[derive(Debug, Clone, Copy)]
 pub struct Tenant(pub TenantId);
 
+/// The request's API key as verified: its tenant and the private networks it allows.
+#[derive(Debug, Clone)]
+pub struct Caller(pub VerifiedKey);
+
 impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(key) = Caller::from_request_parts(parts, state).await?;
+        Ok(Tenant(key.tenant))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -31,29 +46,30 @@ impl FromRequestParts<AppState> for Tenant {
             .filter(|key| !key.is_empty())
             .ok_or(ApiError::Unauthorized)?;
         let hash = ApiKeyHash::of(presented);
-        let tenant = match state.keys.get(&hash) {
-            Some(tenant) => tenant,
+        let key = match state.keys.get(&hash) {
+            Some(key) => key,
             None => {
-                let tenant = state
+                let key = state
                     .store
-                    .tenant_for_key(&hash)
+                    .verify_key(&hash)
                     .await?
                     .ok_or(ApiError::Unauthorized)?;
-                state.keys.insert(hash, tenant);
-                tenant
+                state.keys.insert(hash, key.clone());
+                key
             }
         };
-        tracing::Span::current().record("tenant", tracing::field::display(tenant));
-        Ok(Tenant(tenant))
+        tracing::Span::current().record("tenant", tracing::field::display(key.tenant));
+        Ok(Caller(key))
     }
 }
 
 /// Keys verified within the last `server.auth_cache_ttl`, so a busy client costs no key lookup
-/// per request. The price: a revoked key keeps working for at most that long on each instance.
+/// per request. The price: a revoked key keeps working, and a key's changed networks take
+/// effect, at most that much later on each instance.
 /// Unknown keys are never cached, so a new key works at once.
 pub struct KeyCache {
     ttl: Duration,
-    entries: Mutex<HashMap<ApiKeyHash, (TenantId, Instant)>>,
+    entries: Mutex<HashMap<ApiKeyHash, (VerifiedKey, Instant)>>,
 }
 
 /// Beyond this many distinct keys the cache starts over rather than growing without bound.
@@ -67,15 +83,15 @@ impl KeyCache {
         }
     }
 
-    pub fn get(&self, hash: &ApiKeyHash) -> Option<TenantId> {
+    pub fn get(&self, hash: &ApiKeyHash) -> Option<VerifiedKey> {
         let entries = self.entries.lock().expect("key cache lock");
         entries
             .get(hash)
             .filter(|(_, verified)| verified.elapsed() < self.ttl)
-            .map(|(tenant, _)| *tenant)
+            .map(|(key, _)| key.clone())
     }
 
-    pub fn insert(&self, hash: ApiKeyHash, tenant: TenantId) {
+    pub fn insert(&self, hash: ApiKeyHash, key: VerifiedKey) {
         if self.ttl.is_zero() {
             return;
         }
@@ -83,7 +99,7 @@ impl KeyCache {
         if entries.len() >= MAX_CACHED_KEYS {
             entries.clear();
         }
-        entries.insert(hash, (tenant, Instant::now()));
+        entries.insert(hash, (key, Instant::now()));
     }
 }
 
@@ -91,13 +107,20 @@ impl KeyCache {
 mod tests {
     use super::*;
 
+    fn verified() -> VerifiedKey {
+        VerifiedKey {
+            tenant: TenantId::new_random(),
+            allow_networks: Default::default(),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_verified_key_is_remembered_for_the_ttl_only() {
         let cache = KeyCache::new(Duration::from_secs(10));
-        let (hash, tenant) = (ApiKeyHash::of("sk_a"), TenantId::new_random());
+        let (hash, key) = (ApiKeyHash::of("sk_a"), verified());
         assert_eq!(cache.get(&hash), None);
-        cache.insert(hash.clone(), tenant);
-        assert_eq!(cache.get(&hash), Some(tenant));
+        cache.insert(hash.clone(), key.clone());
+        assert_eq!(cache.get(&hash), Some(key));
         assert_eq!(cache.get(&ApiKeyHash::of("sk_b")), None);
         tokio::time::advance(Duration::from_secs(10)).await;
         assert_eq!(cache.get(&hash), None, "expired after the ttl");
@@ -107,7 +130,7 @@ mod tests {
     async fn a_zero_ttl_disables_the_cache() {
         let cache = KeyCache::new(Duration::ZERO);
         let hash = ApiKeyHash::of("sk_a");
-        cache.insert(hash.clone(), TenantId::new_random());
+        cache.insert(hash.clone(), verified());
         assert_eq!(cache.get(&hash), None);
     }
 
@@ -115,7 +138,7 @@ mod tests {
     async fn the_cache_never_holds_more_than_its_bound() {
         let cache = KeyCache::new(Duration::from_secs(10));
         for n in 0..=MAX_CACHED_KEYS {
-            cache.insert(ApiKeyHash::of(&format!("sk_{n}")), TenantId::new_random());
+            cache.insert(ApiKeyHash::of(&format!("sk_{n}")), verified());
         }
         assert!(cache.entries.lock().unwrap().len() <= MAX_CACHED_KEYS);
         assert!(

@@ -57,6 +57,24 @@ pub struct Tracking {
     pub anomalies: Vec<String>,
 }
 
+impl Tracking {
+    /// A shipment known only by its events, as a push reports it: everything else is derived
+    /// or kept from what is stored.
+    pub fn of_events(awb: AwbNumber, events: Vec<TrackingEvent>, anomalies: Vec<String>) -> Self {
+        Self {
+            awb,
+            origin: None,
+            destination: None,
+            pieces: None,
+            weight: None,
+            volume: None,
+            status: None,
+            events,
+            anomalies,
+        }
+    }
+}
+
 /// What is known of a shipment as a whole: its route, its totals and its summary status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

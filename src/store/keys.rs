@@ -3,8 +3,8 @@
 
 use super::rows::{API_KEY_COLUMNS, ApiKeyRow, stored_networks};
 use super::sql::sql;
-use super::{ApiKeyInfo, ApiKeys, SqlStore, StoreError};
-use crate::domain::{AllowNetworks, ApiKeyHash, KeyName, TenantId};
+use super::{ApiKeyInfo, ApiKeys, SqlStore, StoreError, VerifiedKey};
+use crate::domain::{AllowNetworks, ApiKeyHash, KeyName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -54,13 +54,20 @@ impl ApiKeys for SqlStore {
         Ok(revoked > 0)
     }
 
-    async fn tenant_for_key(&self, hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError> {
-        let row: Option<(Uuid,)> =
-            sql("SELECT id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-                .bind(hash.as_str())
-                .fetch_optional(&mut self.reader().await?)
-                .await?;
-        Ok(row.map(|(id,)| id.into()))
+    async fn verify_key(&self, hash: &ApiKeyHash) -> Result<Option<VerifiedKey>, StoreError> {
+        let row: Option<(Uuid, Json<Vec<String>>)> = sql(
+            "SELECT id, allow_networks FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&mut self.reader().await?)
+        .await?;
+        row.map(|(id, networks)| {
+            Ok(VerifiedKey {
+                tenant: id.into(),
+                allow_networks: stored_networks(&networks.0)?,
+            })
+        })
+        .transpose()
     }
 
     async fn set_allowed_networks(
@@ -75,17 +82,5 @@ impl ApiKeys for SqlStore {
                 .execute(&mut self.writer().await?)
                 .await?;
         Ok(changed > 0)
-    }
-
-    async fn allowed_networks(&self, tenant: TenantId) -> Result<AllowNetworks, StoreError> {
-        let row: Option<(Json<Vec<String>>,)> =
-            sql("SELECT allow_networks FROM api_keys WHERE id = $1")
-                .bind(tenant)
-                .fetch_optional(&mut self.reader().await?)
-                .await?;
-        row.map_or_else(
-            || Ok(AllowNetworks::default()),
-            |(n,)| stored_networks(&n.0),
-        )
     }
 }

@@ -85,6 +85,14 @@ pub struct ApiKeyInfo {
     pub allow_networks: AllowNetworks,
 }
 
+/// What an unrevoked API key grants its caller: its tenant, and the private networks its
+/// callbacks may reach besides the operator's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedKey {
+    pub tenant: TenantId,
+    pub allow_networks: AllowNetworks,
+}
+
 /// Everything needed to insert a subscription; channels are resolved against existing
 /// subscriptions inside the store, atomically with the insert.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use super::{
     DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
     PollRecord, PoolState, QueueStats, Queued, RefClaim, Retry, Saved, ShipmentView,
     StaleRegistration, StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget,
-    UnsubscribeReport,
+    UnsubscribeReport, VerifiedKey,
 };
 use crate::domain::{
     AllowNetworks, ApiKeyHash, AwbNumber, Destination, EmailAddress, FlightKey, FlightNumber,
@@ -71,8 +71,8 @@ pub trait ApiKeys: Send + Sync + 'static {
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError>;
     /// Returns false when no unrevoked key has that name.
     async fn revoke_api_key(&self, name: &KeyName, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// The tenant of an unrevoked key.
-    async fn tenant_for_key(&self, hash: &ApiKeyHash) -> Result<Option<TenantId>, StoreError>;
+    /// What an unrevoked key grants; `None` for an unknown or revoked key.
+    async fn verify_key(&self, hash: &ApiKeyHash) -> Result<Option<VerifiedKey>, StoreError>;
     /// Replaces the private networks an unrevoked key's callbacks may reach; false when no
     /// unrevoked key has that name.
     async fn set_allowed_networks(
@@ -80,8 +80,6 @@ pub trait ApiKeys: Send + Sync + 'static {
         name: &KeyName,
         networks: &AllowNetworks,
     ) -> Result<bool, StoreError>;
-    /// The private networks a tenant's callbacks may reach (empty for an unknown tenant).
-    async fn allowed_networks(&self, tenant: TenantId) -> Result<AllowNetworks, StoreError>;
 }
 
 /// Making and reading subscriptions (the API).

@@ -77,15 +77,15 @@ async fn api_keys_are_unique_by_name_and_stop_working_when_revoked(backend: Back
             .await,
         Err(StoreError::KeyNameTaken(n)) if n == "acme"
     ));
+    let verified = store.verify_key(&key.hash()).await.unwrap().unwrap();
+    assert_eq!(verified.tenant, info.id);
+    assert!(verified.allow_networks.is_empty(), "public only by default");
+    let networks = skyhook::domain::AllowNetworks::parse(&["10.20.0.0/16"]).unwrap();
+    assert!(store.set_allowed_networks(&name, &networks).await.unwrap());
+    let verified = store.verify_key(&key.hash()).await.unwrap().unwrap();
+    assert_eq!(verified.allow_networks, networks);
     assert_eq!(
-        store.tenant_for_key(&key.hash()).await.unwrap(),
-        Some(info.id)
-    );
-    assert_eq!(
-        store
-            .tenant_for_key(&ApiKey::generate().hash())
-            .await
-            .unwrap(),
+        store.verify_key(&ApiKey::generate().hash()).await.unwrap(),
         None
     );
     let listed = store.list_api_keys().await.unwrap();
@@ -93,7 +93,7 @@ async fn api_keys_are_unique_by_name_and_stop_working_when_revoked(backend: Back
     assert!(listed[0].revoked_at.is_none());
     assert!(store.revoke_api_key(&name, Utc::now()).await.unwrap());
     assert!(!store.revoke_api_key(&name, Utc::now()).await.unwrap());
-    assert_eq!(store.tenant_for_key(&key.hash()).await.unwrap(), None);
+    assert_eq!(store.verify_key(&key.hash()).await.unwrap(), None);
     assert!(store.list_api_keys().await.unwrap()[0].revoked_at.is_some());
 }
 

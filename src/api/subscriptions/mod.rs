@@ -4,7 +4,7 @@ pub mod dto;
 pub mod unsubscribe;
 
 use super::AppState;
-use super::auth::Tenant;
+use super::auth::{Caller, Tenant};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use crate::domain::{
@@ -42,9 +42,10 @@ const MAX_FLIGHT_AGE_DAYS: i64 = 3;
         (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
+    Caller(key): Caller,
     ApiJson(body): ApiJson<CreateSubscriptionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let tenant = key.tenant;
     let now = state.clock.now();
     let target = resolve_target(&state, body.target(), now).await?;
     let channels = RequestedChannels::parse(
@@ -89,7 +90,7 @@ pub async fn create(
     };
     // Last, after everything that needs no network: the guard and the preflight.
     if let Some(url) = &new.channels.url {
-        vet_callback(&state, tenant, url).await?;
+        state.callbacks.vet(url, &key.allow_networks).await?;
     }
     let secret = new.signing_secret.expose().to_owned();
     let saved = state.store.create_subscription(new).await?;
@@ -196,10 +197,11 @@ pub async fn list(
         (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
 pub async fn replace(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
+    Caller(key): Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateSubscriptionRequest>,
 ) -> Result<Json<SavedSubscriptionResponse>, ApiError> {
+    let tenant = key.tenant;
     let id = parse_id(&id)?;
     let update = SubscriptionUpdate {
         channels: RequestedChannels::parse(
@@ -212,7 +214,7 @@ pub async fn replace(
         now: state.clock.now(),
     };
     if let Some(url) = &update.channels.url {
-        vet_callback(&state, tenant, url).await?;
+        state.callbacks.vet(url, &key.allow_networks).await?;
     }
     let saved = state
         .store
@@ -369,14 +371,4 @@ fn decode_cursor(cursor: &str) -> Result<PageAfter, ApiError> {
             .ok_or_else(invalid)?,
         id: Uuid::parse_str(id).map_err(|_| invalid())?.into(),
     })
-}
-
-/// The guard and the preflight, with the networks the tenant's key allows.
-async fn vet_callback(
-    state: &AppState,
-    tenant: crate::domain::TenantId,
-    url: &crate::domain::CallbackUrl,
-) -> Result<(), ApiError> {
-    let networks = state.store.allowed_networks(tenant).await?;
-    state.callbacks.vet(url, &networks).await
 }

@@ -106,17 +106,11 @@ mod tests {
                 TrackingEvent::new(format!("E{i}"), date)
             })
             .collect();
-        Tracking {
-            awb: AwbNumber::parse("020-08002050").unwrap(),
-            origin: None,
-            destination: None,
-            pieces: None,
-            weight: None,
-            volume: None,
-            status: None,
+        Tracking::of_events(
+            AwbNumber::parse("020-08002050").unwrap(),
             events,
-            anomalies: Vec::new(),
-        }
+            Vec::new(),
+        )
     }
 
     fn codes(tracking: &Tracking) -> Vec<&str> {

@@ -132,17 +132,7 @@ impl Pushes {
             .map(|stored| stored.event.clone())
             .collect();
         events.push(pushed.event);
-        let tracking = Tracking {
-            awb: claim.awb.clone(),
-            origin: None,
-            destination: None,
-            pieces: None,
-            weight: None,
-            volume: None,
-            status: None,
-            events,
-            anomalies: pushed.anomalies,
-        };
+        let tracking = Tracking::of_events(claim.awb.clone(), events, pushed.anomalies);
         let (result, _) = apply(&claim, tracking, raw, self.max_events);
         // What subscribers hear of: a restored event that did not change is rewritten but is
         // no news.

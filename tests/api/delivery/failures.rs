@@ -167,9 +167,9 @@ async fn retry_after_as_an_http_date_is_honoured(backend: Backend) {
     );
 }
 
-async fn gone_disables_the_url_and_parks_its_messages_until_a_put_brings_them_back(
-    backend: Backend,
-) {
+/// A subscription by URL and email whose receiver answers its first update `410 Gone`; that
+/// update has been sent to both channels.
+async fn gone_at_the_first_update(backend: Backend) -> (DeliveryRig, Value) {
     let rig = DeliveryRig::new(backend).await;
     let sub = rig
         .subscribe(json!({"url": rig.receiver.url("/hook"), "emails": ["ops@example.com"]}))
@@ -177,6 +177,13 @@ async fn gone_disables_the_url_and_parks_its_messages_until_a_put_brings_them_ba
     rig.receiver.script([Reply::Status(410)]);
     rig.poll(vec![booked()]).await;
     assert_eq!(rig.dispatch().await, 2);
+    (rig, sub)
+}
+
+async fn gone_disables_the_url_and_parks_its_messages_until_a_put_brings_them_back(
+    backend: Backend,
+) {
+    let (rig, sub) = gone_at_the_first_update(backend).await;
 
     let webhooks = |log: &[Value]| -> Vec<(i64, String, i64)> {
         log.iter()
@@ -243,13 +250,7 @@ async fn gone_disables_the_url_and_parks_its_messages_until_a_put_brings_them_ba
 }
 
 async fn a_put_without_the_url_fails_its_parked_messages_saying_why(backend: Backend) {
-    let rig = DeliveryRig::new(backend).await;
-    let sub = rig
-        .subscribe(json!({"url": rig.receiver.url("/hook"), "emails": ["ops@example.com"]}))
-        .await;
-    rig.receiver.script([Reply::Status(410)]);
-    rig.poll(vec![booked()]).await;
-    assert_eq!(rig.dispatch().await, 2);
+    let (rig, sub) = gone_at_the_first_update(backend).await;
 
     let path = format!("/v1/subscriptions/{}", super::id(&sub));
     let put = rig

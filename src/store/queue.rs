@@ -190,6 +190,13 @@ pub(super) async fn insert_messages(
             ("body", Col::Text),
         ],
     );
+    // Postgres takes any JSON rows for 100 of them, so a join with `subscriptions` on `u`
+    // alone plans as a scan of every subscription; naming the ids as a list as well lets both
+    // statements look them up by key (204 pages read per statement at 10,000 subscriptions
+    // against 8).
+    let subscriptions = dialect.in_uuids(4);
+    let next = next_sequences(messages);
+    let ids: Vec<SubscriptionId> = next.iter().map(|(id, _)| *id).collect();
     // An email joins the batch already waiting for the same address, if there is one. A
     // message for a disabled URL is parked until the URL is re-enabled.
     sql(format!(
@@ -198,7 +205,8 @@ pub(super) async fn insert_messages(
          SELECT u.id, u.message_id, u.subscription_id, u.type, u.channel, u.target, \
              u.destination, u.sequence, u.body, \
              CASE WHEN u.channel = 'webhook' AND EXISTS (SELECT 1 FROM subscriptions s \
-                      WHERE s.id = u.subscription_id AND s.url_disabled_at IS NOT NULL) \
+                      WHERE s.id = u.subscription_id AND s.id {subscriptions} \
+                        AND s.url_disabled_at IS NOT NULL) \
                   THEN 'parked' ELSE 'pending' END, \
              CASE WHEN u.channel = 'email' THEN COALESCE( \
                  (SELECT min(d.next_attempt_at) FROM deliveries d \
@@ -210,18 +218,21 @@ pub(super) async fn insert_messages(
     .bind(now)
     .bind(now + queueing.email_batch_window)
     .bind(rows)
+    .bind(ids.clone())
     .execute(conn)
     .await?;
     let mut sequences = JsonRows::default();
-    for (id, next) in next_sequences(messages) {
+    for (id, next) in next {
         sequences.push(serde_json::json!({ "id": id, "next": next }));
     }
     let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
     sql(format!(
         "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
-         WHERE subscriptions.id = u.id"
+         WHERE subscriptions.id = u.id AND subscriptions.id {}",
+        dialect.in_uuids(2)
     ))
     .bind(sequences)
+    .bind(ids)
     .execute(conn)
     .await?;
     queueing.queued.add(messages);

@@ -189,7 +189,19 @@ pub trait ShipmentLeases: WorkSignals {
         &self,
         owner: Uuid,
         record: PollRecord,
-    ) -> Result<Option<Queued>, StoreError>;
+    ) -> Result<Option<Queued>, StoreError> {
+        let mut recorded = self.record_polls(owner, vec![record]).await?;
+        Ok(recorded.pop().flatten())
+    }
+    /// [`Self::record_poll`] for several polls, in one transaction where it can: each is
+    /// fenced by its own claim, and one whose claim was lost is left out (`None`) without
+    /// failing the others. One result per record, in their order. A poll that cannot be
+    /// written at all fails the call, but only after every other one is written.
+    async fn record_polls(
+        &self,
+        owner: Uuid,
+        records: Vec<PollRecord>,
+    ) -> Result<Vec<Option<Queued>>, StoreError>;
     /// Claims the shipment a push carrier knows as `carrier_ref`, whatever its subscriptions, so
     /// that a push is applied under the same lease as a poll; write it back with `record_poll`
     /// or give it up with `release_shipment`.

@@ -5,7 +5,7 @@
 use super::flight_reports::apply_flight_reports;
 use super::queue::{Queueing, queue_shipment_messages};
 use super::rows::{ClaimRow, EventColumns, EventRow};
-use super::sql::{Claim, Col, Conn, JsonRows, sql};
+use super::sql::{Claim, Col, Conn, JsonRows, Tx, sql};
 use super::{
     ClaimedShipment, Lease, PollRecord, PollResult, Queued, RefClaim, ShipmentLeases, SqlStore,
     StaleRegistration, StoreError,
@@ -13,7 +13,7 @@ use super::{
 use crate::domain::AwbNumber;
 use crate::domain::flight_state::reports::ReportOrigin;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -54,89 +54,35 @@ impl ShipmentLeases for SqlStore {
             .collect()
     }
 
-    async fn record_poll(
+    async fn record_polls(
         &self,
         owner: Uuid,
-        record: PollRecord,
-    ) -> Result<Option<Queued>, StoreError> {
-        let mut tx = self.begin().await?;
-        let (summary, raw, anomalies, error) = record.result.columns();
-        let carrier_ref = record.result.carrier_ref();
-        // Fields a poll did not learn keep their value: a carrier that omits the weight today
-        // has not made the shipment weightless.
-        let owned = sql(
-            "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL, \
-                 carrier = $3, last_checked_at = $4, next_poll_at = $5, poll_failures = $6, \
-                 last_error = $7, updated_at = $4, \
-                 origin = COALESCE($8, origin), destination = COALESCE($9, destination), \
-                 pieces = COALESCE($10, pieces), weight = COALESCE($11, weight), \
-                 volume = COALESCE($12, volume), status = COALESCE($13, status), \
-                 raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies), \
-                 carrier_ref = CASE WHEN $16 THEN $17 ELSE carrier_ref END \
-             WHERE awb = $1 AND lease_owner = $2",
-        )
-        .bind(record.awb.as_str())
-        .bind(owner)
-        .bind(record.carrier)
-        .bind(record.checked_at)
-        .bind(record.next_poll_at)
-        .bind(i32::try_from(record.poll_failures).unwrap_or(i32::MAX))
-        .bind(error)
-        .bind(summary.and_then(|s| s.origin.as_deref()))
-        .bind(summary.and_then(|s| s.destination.as_deref()))
-        .bind(
-            summary
-                .and_then(|s| s.pieces)
-                .and_then(|p| i32::try_from(p).ok()),
-        )
-        .bind(summary.and_then(|s| s.weight))
-        .bind(summary.and_then(|s| s.volume))
-        .bind(summary.map(|s| s.status.as_str()))
-        .bind(raw.map(Json))
-        .bind(anomalies.map(Json))
-        .bind(carrier_ref.is_some())
-        .bind(carrier_ref.flatten())
-        .execute(&mut tx)
-        .await?;
-        if owned == 0 {
-            // The lease expired and another instance took the shipment over: its answer wins.
-            return Ok(None);
-        }
-        let mut queueing = Queueing::new(record.checked_at, self.email_batch_window);
-        if let PollResult::Tracked {
-            upserts,
-            withdrawn,
-            change,
-            ..
-        } = &record.result
-        {
-            upsert_events(&mut tx, &record.awb, upserts, record.checked_at).await?;
-            if !withdrawn.is_empty() {
-                sql(format!(
-                    "UPDATE events SET withdrawn_at = $3, updated_at = $3 \
-                     WHERE awb = $1 AND fingerprint {} AND withdrawn_at IS NULL",
-                    self.dialect().in_texts(2)
-                ))
-                .bind(record.awb.as_str())
-                .bind(withdrawn.clone())
-                .bind(record.checked_at)
-                .execute(&mut tx)
-                .await?;
+        records: Vec<PollRecord>,
+    ) -> Result<Vec<Option<Queued>>, StoreError> {
+        if records.len() > 1 {
+            match self.write_polls(owner, &records).await {
+                Ok(recorded) => return Ok(recorded),
+                // A deadlock with another writer on a shared flight, say: each alone then, so
+                // that one poll's trouble is not the others'.
+                Err(err) => tracing::warn!(
+                    error = format!("{:#}", anyhow::Error::from(err)),
+                    polls = records.len(),
+                    "recording polls together failed; recording them one by one"
+                ),
             }
-            queue_shipment_messages(&mut tx, change, &mut queueing).await?;
-            apply_flight_reports(
-                &mut tx,
-                &change.flight_reports(),
-                ReportOrigin::Shipment {
-                    carrier: record.carrier,
-                    awb: &record.awb,
-                },
-                &mut queueing,
-            )
-            .await?;
         }
-        self.commit_waking(tx, queueing.queued.work()).await?;
-        Ok(Some(queueing.queued))
+        // Every poll that can be written is; the first error is reported after them.
+        let mut recorded = Vec::with_capacity(records.len());
+        let mut failed = None;
+        for record in records {
+            match self.write_polls(owner, std::slice::from_ref(&record)).await {
+                Ok(one) => recorded.extend(one),
+                Err(err) => {
+                    failed.get_or_insert(err);
+                }
+            }
+        }
+        failed.map_or(Ok(recorded), Err)
     }
 
     async fn claim_by_carrier_ref(
@@ -223,6 +169,109 @@ impl ShipmentLeases for SqlStore {
         .await?;
         Ok(())
     }
+}
+
+impl SqlStore {
+    /// Records polls in one transaction; see [`ShipmentLeases::record_polls`].
+    async fn write_polls(
+        &self,
+        owner: Uuid,
+        records: &[PollRecord],
+    ) -> Result<Vec<Option<Queued>>, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut recorded = Vec::with_capacity(records.len());
+        for record in records {
+            recorded.push(write_poll(&mut tx, owner, record, self.email_batch_window).await?);
+        }
+        let work = recorded.iter().flatten().find_map(Queued::work);
+        self.commit_waking(tx, work).await?;
+        Ok(recorded)
+    }
+}
+
+/// Writes one poll inside `tx`, if `owner` still holds its claim.
+async fn write_poll(
+    tx: &mut Tx,
+    owner: Uuid,
+    record: &PollRecord,
+    email_batch_window: TimeDelta,
+) -> Result<Option<Queued>, StoreError> {
+    let (summary, raw, anomalies, error) = record.result.columns();
+    let carrier_ref = record.result.carrier_ref();
+    // Fields a poll did not learn keep their value: a carrier that omits the weight today
+    // has not made the shipment weightless.
+    let owned = sql(
+        "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL, \
+                 carrier = $3, last_checked_at = $4, next_poll_at = $5, poll_failures = $6, \
+                 last_error = $7, updated_at = $4, \
+                 origin = COALESCE($8, origin), destination = COALESCE($9, destination), \
+                 pieces = COALESCE($10, pieces), weight = COALESCE($11, weight), \
+                 volume = COALESCE($12, volume), status = COALESCE($13, status), \
+                 raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies), \
+                 carrier_ref = CASE WHEN $16 THEN $17 ELSE carrier_ref END \
+             WHERE awb = $1 AND lease_owner = $2",
+    )
+    .bind(record.awb.as_str())
+    .bind(owner)
+    .bind(record.carrier)
+    .bind(record.checked_at)
+    .bind(record.next_poll_at)
+    .bind(i32::try_from(record.poll_failures).unwrap_or(i32::MAX))
+    .bind(error)
+    .bind(summary.and_then(|s| s.origin.as_deref()))
+    .bind(summary.and_then(|s| s.destination.as_deref()))
+    .bind(
+        summary
+            .and_then(|s| s.pieces)
+            .and_then(|p| i32::try_from(p).ok()),
+    )
+    .bind(summary.and_then(|s| s.weight))
+    .bind(summary.and_then(|s| s.volume))
+    .bind(summary.map(|s| s.status.as_str()))
+    .bind(raw.map(Json))
+    .bind(anomalies.map(Json))
+    .bind(carrier_ref.is_some())
+    .bind(carrier_ref.flatten())
+    .execute(tx)
+    .await?;
+    if owned == 0 {
+        // The lease expired and another instance took the shipment over: its answer wins.
+        return Ok(None);
+    }
+    let mut queueing = Queueing::new(record.checked_at, email_batch_window);
+    if let PollResult::Tracked {
+        upserts,
+        withdrawn,
+        change,
+        ..
+    } = &record.result
+    {
+        upsert_events(&mut *tx, &record.awb, upserts, record.checked_at).await?;
+        if !withdrawn.is_empty() {
+            sql(format!(
+                "UPDATE events SET withdrawn_at = $3, updated_at = $3 \
+                     WHERE awb = $1 AND fingerprint {} AND withdrawn_at IS NULL",
+                tx.backend().in_texts(2)
+            ))
+            .bind(record.awb.as_str())
+            .bind(withdrawn.clone())
+            .bind(record.checked_at)
+            .execute(tx)
+            .await?;
+        }
+        queue_shipment_messages(&mut *tx, change, &mut queueing).await?;
+        apply_flight_reports(
+            &mut *tx,
+            &change.flight_reports(),
+            ReportOrigin::Shipment {
+                carrier: record.carrier,
+                awb: &record.awb,
+            },
+            &mut queueing,
+        )
+        .await?;
+    }
+    Ok(Some(queueing.queued))
 }
 
 /// Every stored event of these shipments, oldest first.

@@ -99,3 +99,72 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
         .unwrap();
     assert!(unwanted.is_empty());
 }
+
+on_both_backends!(polls_recorded_together_are_each_fenced_by_their_own_claim);
+
+async fn polls_recorded_together_are_each_fenced_by_their_own_claim(backend: Backend) {
+    use skyhook::store::{Lease, PollRecord, PollResult};
+    let (store, _db) = fresh_store(&backend).await;
+    let alice = tenant(&*store, "alice").await;
+    let awbs = ["020-08002050", "020-08002061", "020-08002072"];
+    let mut now = None;
+    for awb in awbs {
+        let new = new_subscription(alice, awb, Some("https://a.example/h"), &[]);
+        now = Some(new.created_at); // the last, when all three are due
+        store.create_subscription(new).await.unwrap();
+    }
+    let now = now.unwrap();
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    let lease = TimeDelta::minutes(2);
+    let lease_at = |owner, now| Lease {
+        owner,
+        now,
+        until: now + lease,
+    };
+    assert_eq!(
+        store
+            .claim_due_shipments(lease_at(first, now), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    // The first instance stalls past its lease; the second takes one of the three over.
+    let later = now + lease + TimeDelta::seconds(1);
+    let taken = store
+        .claim_due_shipments(lease_at(second, later), 1)
+        .await
+        .unwrap();
+    let [taken] = taken.as_slice() else {
+        panic!("one claim taken over, got {}", taken.len())
+    };
+    let record = |awb: &str| PollRecord {
+        awb: AwbNumber::parse(awb).unwrap(),
+        carrier: "cargoai",
+        checked_at: later,
+        next_poll_at: later + TimeDelta::minutes(5),
+        poll_failures: 0,
+        result: PollResult::NotFound,
+    };
+    let recorded = store
+        .record_polls(first, awbs.iter().map(|a| record(a)).collect())
+        .await
+        .unwrap();
+    let written: Vec<bool> = recorded.iter().map(Option::is_some).collect();
+    let expected: Vec<bool> = awbs.iter().map(|a| *a != taken.awb.as_str()).collect();
+    assert_eq!(written, expected, "only the claim taken over is left out");
+    // The two written are released and not due; the one taken over is still the second's.
+    let due_again = store
+        .claim_due_shipments(lease_at(first, later), 10)
+        .await
+        .unwrap();
+    assert!(due_again.is_empty(), "{due_again:?}");
+    assert!(
+        store
+            .record_poll(second, record(taken.awb.as_str()))
+            .await
+            .unwrap()
+            .is_some(),
+        "the second instance's claim survived the first one's late batch"
+    );
+}

@@ -1,7 +1,9 @@
 //! The poller: claims due shipments, fetches each once from its carrier (however many
 //! subscriptions point at it), normalises, diffs against what is stored, and writes the
 //! outcome back with the next poll time — all under a lease, so several instances can share
-//! one database without fetching a shipment twice at once.
+//! one database without fetching a shipment twice at once. A round's outcomes are written as
+//! they come by a few writers, together when several are waiting: a round of first polls is a
+//! few transactions, not one per shipment, and a lone answer is still written at once.
 
 use super::apply::apply;
 use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
@@ -18,8 +20,17 @@ use crate::telemetry::count_queued;
 use chrono::TimeDelta;
 use std::collections::HashMap;
 use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+/// At most this many polls are recorded in one transaction: enough to share a commit among a
+/// round's answers, few enough that no transaction holds its shipments' rows for long.
+const POLLS_PER_TRANSACTION: usize = 50;
+/// Writers per round: a few transactions in flight keep the database busy while each waits on
+/// its round trips, and leave the rest of `database.max_connections` (10) to the API and the
+/// dispatcher.
+const WRITERS: usize = 3;
 
 pub struct Poller {
     store: Arc<dyn ShipmentLeases>,
@@ -58,6 +69,13 @@ impl Poller {
             .claim_due_shipments(lease, self.rounds.settings.batch_size)
             .await?;
         let claimed = claims.len();
+        // Room for every claim's record, so that no fetch waits for the writer.
+        let (records, pending) = mpsc::channel(claimed.max(1));
+        let pending = Arc::new(Mutex::new(pending));
+        let mut writers = JoinSet::new();
+        for _ in 0..WRITERS.min(claimed.max(1)) {
+            writers.spawn(self.clone().record_all(pending.clone()));
+        }
         let mut by_carrier: HashMap<&'static str, (Arc<CarrierEntry>, Vec<ClaimedShipment>)> =
             HashMap::new();
         for claim in claims {
@@ -74,7 +92,9 @@ impl Poller {
                         claim.awb.prefix()
                     );
                     let failed = SourceId::carrier("none").malformed(error);
-                    self.record(claim, "none", Err(failed)).await?;
+                    let record = self.poll_record(claim, "none", Err(failed));
+                    // Only fails once the writer has stopped, whose error ends the round.
+                    let _ = records.send(record).await;
                 }
             }
         }
@@ -84,10 +104,15 @@ impl Poller {
             let mut claims = claims.into_iter().peekable();
             while claims.peek().is_some() {
                 let batch: Vec<ClaimedShipment> = claims.by_ref().take(size).collect();
-                tasks.spawn(self.clone().fetch_batch(entry.clone(), batch));
+                tasks.spawn(
+                    self.clone()
+                        .fetch_batch(entry.clone(), batch, records.clone()),
+                );
             }
         }
+        drop(records);
         join_all(tasks, "poll").await?;
+        join_all(writers, "poll writer").await?;
         let unregistered = self.unregister_stale(lease).await?;
         Ok(claimed + unregistered)
     }
@@ -159,15 +184,38 @@ impl Poller {
             poll_failures: failures,
             result,
         };
-        self.write_back(record, "unregistration").await
+        self.write_back(vec![record], "unregistration").await
     }
 
-    /// Writes a poll's record back under this instance's lease.
-    async fn write_back(&self, record: PollRecord, what: &str) -> Result<(), StoreError> {
-        let awb = record.awb.clone();
-        match self.store.record_poll(self.rounds.owner, record).await? {
-            Some(queued) => count_queued(queued),
-            None => tracing::warn!(%awb, "lease lost before the {what} was recorded; dropped"),
+    /// Writes the round's poll records as they arrive, those waiting together, until every
+    /// fetch of the round is done.
+    async fn record_all(
+        self: Arc<Self>,
+        pending: Arc<Mutex<mpsc::Receiver<PollRecord>>>,
+    ) -> Result<(), StoreError> {
+        let mut batch = Vec::with_capacity(POLLS_PER_TRANSACTION);
+        loop {
+            let taken = pending
+                .lock()
+                .await
+                .recv_many(&mut batch, POLLS_PER_TRANSACTION)
+                .await;
+            if taken == 0 {
+                return Ok(());
+            }
+            self.write_back(std::mem::take(&mut batch), "poll").await?;
+        }
+    }
+
+    /// Writes records back under this instance's lease.
+    async fn write_back(&self, records: Vec<PollRecord>, what: &str) -> Result<(), StoreError> {
+        let awbs: Vec<_> = records.iter().map(|r| r.awb.clone()).collect();
+        let recorded = self.store.record_polls(self.rounds.owner, records).await?;
+        for (awb, queued) in awbs.iter().zip(recorded) {
+            match queued {
+                Some(queued) => count_queued(queued),
+                None => tracing::warn!(%awb, "lease lost before the {what} was recorded; dropped"),
+            }
         }
         Ok(())
     }
@@ -176,6 +224,7 @@ impl Poller {
         self: Arc<Self>,
         entry: Arc<CarrierEntry>,
         batch: Vec<ClaimedShipment>,
+        records: mpsc::Sender<PollRecord>,
     ) -> Result<(), StoreError> {
         let requests: Vec<FetchRequest> = batch
             .iter()
@@ -192,17 +241,24 @@ impl Poller {
         let carrier = entry.source.name();
         for (claim, result) in batch.into_iter().zip(results) {
             self.carriers.note_answer(carrier, &result);
-            self.record(claim, carrier, result).await?;
+            if records
+                .send(self.poll_record(claim, carrier, result))
+                .await
+                .is_err()
+            {
+                break; // The writer has stopped; its error ends the round.
+            }
         }
         Ok(())
     }
 
-    async fn record(
+    /// What an answer means for the claimed shipment, and when to ask again.
+    fn poll_record(
         &self,
         claim: ClaimedShipment,
         carrier: &'static str,
         result: Result<Fetched, SourceError>,
-    ) -> Result<(), StoreError> {
+    ) -> PollRecord {
         let now = self.rounds.clock.now();
         let bounds = self.bounds(carrier);
         let awb = claim.awb.clone();
@@ -248,15 +304,14 @@ impl Poller {
         };
         metrics::counter!("skyhook_polls_total", "carrier" => carrier, "outcome" => outcome)
             .increment(1);
-        let record = PollRecord {
+        PollRecord {
             awb,
             carrier,
             checked_at: now,
             next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,
             result,
-        };
-        self.write_back(record, "poll").await
+        }
     }
 
     fn bounds(&self, carrier: &str) -> Bounds {

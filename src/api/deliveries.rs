@@ -92,7 +92,6 @@ pub struct RotatedSecret {
 
 /// Every message of a subscription, with its delivery state (at most 1000, oldest first).
 #[utoipa::path(get, path = "/v1/subscriptions/{id}/deliveries", tag = "deliveries",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 200, body = DeliveryList),
@@ -117,7 +116,6 @@ pub async fn list(
 /// While an attempt of the message is running, the answer is `409 ErrDeliveryInFlight`: ask
 /// again once the delivery log shows its outcome (a message is never sent twice at once).
 #[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Delivery id (from the delivery log)")),
     responses(
         (status = 202, body = QueuedResponse),
@@ -160,7 +158,6 @@ pub async fn retry(
 
 /// Queue a `subscription.test` message to every channel of an active subscription.
 #[utoipa::path(post, path = "/v1/subscriptions/{id}/test", tag = "deliveries",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 202, body = QueuedResponse),
@@ -189,7 +186,6 @@ pub async fn test(
 
 /// Replace the signing secret. For 24 hours messages carry both signatures.
 #[utoipa::path(post, path = "/v1/subscriptions/{id}/rotate-secret", tag = "deliveries",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 200, body = RotatedSecret),

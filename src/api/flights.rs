@@ -102,12 +102,9 @@ impl From<FlightView> for FlightResponse {
 /// learned of it yet.
 #[utoipa::path(get, path = "/v1/flights", tag = "flights",
     params(FlightQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, body = FlightList),
-        (status = 400, description = "ErrInvalidQuery or ErrInvalidFlightNumber", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 400, description = "ErrInvalidQuery or ErrInvalidFlightNumber", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -125,12 +122,9 @@ pub async fn list(
 /// One flight by its `flightUUID`.
 #[utoipa::path(get, path = "/v1/flights/{flightUUID}", tag = "flights",
     params(("flightUUID" = Uuid, Path, description = "The flight's id")),
-    security(("bearer" = [])),
     responses(
         (status = 200, body = FlightResponse),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 404, description = "ErrFlightNotFound", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 404, description = "ErrFlightNotFound", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -10,6 +10,7 @@ pub mod flights;
 mod health;
 mod middleware;
 mod one_click;
+mod openapi;
 pub mod serve;
 pub mod shipments;
 pub mod subscriptions;
@@ -22,10 +23,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use error::ApiError;
 use metrics_exporter_prometheus::PrometheusHandle;
+use openapi::{BearerAuth, V1Routes};
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// What every handler can reach.
@@ -104,7 +105,7 @@ impl CallbackCheck {
         health::readyz,
         health::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &V1Routes),
     tags(
         (name = "subscriptions", description = "Subscribe AWBs and flights to tracking updates"),
         (name = "shipments", description = "Current tracking of subscribed AWBs"),
@@ -114,23 +115,6 @@ impl CallbackCheck {
     )
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key from `skyhook keys create NAME`"))
-                    .build(),
-            ),
-        );
-    }
-}
 
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let v1 = Router::new()

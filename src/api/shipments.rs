@@ -52,13 +52,10 @@ pub struct ShipmentEvent {
 /// Current tracking of an AWB you have (or had) a subscription for.
 #[utoipa::path(get, path = "/v1/shipments/{awb}", tag = "shipments",
     params(("awb" = String, Path, description = "AWB, `NNN-NNNNNNNN` or 11 digits")),
-    security(("bearer" = [])),
     responses(
         (status = 200, body = ShipmentResponse),
         (status = 400, description = "ErrInvalidAWB, ErrInvalidAWBLength or ErrInvalidAWBCheckDigit", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 404, description = "ErrShipmentNotFound: you have no subscription for this AWB", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 404, description = "ErrShipmentNotFound: you have no subscription for this AWB", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

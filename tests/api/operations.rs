@@ -96,6 +96,30 @@ async fn openapi_lists_every_route_and_its_errors(backend: Backend) {
             }
         }
     }
+    // Every /v1 operation, listed above or not, needs the key and says so.
+    let v1 = paths
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/v1/"));
+    let mut operations = 0;
+    for (path, item) in v1 {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            for status in ["401", "500"] {
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            assert_eq!(
+                operation["security"],
+                json!([{"bearer": []}]),
+                "{method} {path}"
+            );
+        }
+    }
+    assert!(operations >= 13, "only {operations} /v1 operations");
     let docs = app
         .client
         .get(format!("{}/docs/", app.address))

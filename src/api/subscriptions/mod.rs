@@ -33,13 +33,10 @@ const MAX_FLIGHT_AGE_DAYS: i64 = 3;
 /// Create a subscription to an AWB or a flight.
 #[utoipa::path(post, path = "/v1/subscriptions", tag = "subscriptions",
     request_body = CreateSubscriptionRequest,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `signingSecret` is shown only here", body = SavedSubscriptionResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrNoCarrier, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge (body over 64 KiB)", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 413, description = "ErrPayloadTooLarge (body over 64 KiB)", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(key): Caller,
@@ -105,12 +102,9 @@ pub async fn create(
 /// Read one of your subscriptions.
 #[utoipa::path(get, path = "/v1/subscriptions/{id}", tag = "subscriptions",
     params(("id" = Uuid, Path, description = "Subscription id")),
-    security(("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionResponse),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -128,12 +122,9 @@ pub async fn get(
 /// List your subscriptions, newest first, a page at a time.
 #[utoipa::path(get, path = "/v1/subscriptions", tag = "subscriptions",
     params(ListQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, body = SubscriptionPage),
-        (status = 400, description = "ErrInvalidQuery, or an AWB error for `awb`", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 400, description = "ErrInvalidQuery, or an AWB error for `awb`", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -186,15 +177,12 @@ pub async fn list(
 #[utoipa::path(put, path = "/v1/subscriptions/{id}", tag = "subscriptions",
     params(("id" = Uuid, Path, description = "Subscription id")),
     request_body = UpdateSubscriptionRequest,
-    security(("bearer" = [])),
     responses(
         (status = 200, body = SavedSubscriptionResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
         (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
         (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 413, description = "ErrPayloadTooLarge", body = ErrorBody)))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(key): Caller,
@@ -227,12 +215,9 @@ pub async fn replace(
 /// End a subscription: it becomes `unsubscribed` and nothing more is sent.
 #[utoipa::path(delete, path = "/v1/subscriptions/{id}", tag = "subscriptions",
     params(("id" = Uuid, Path, description = "Subscription id")),
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Ended (or had already ended)"),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -18,14 +18,11 @@ use std::collections::BTreeMap;
 /// A subscription left with no channel becomes `unsubscribed`.
 #[utoipa::path(post, path = "/v1/unsubscribe", tag = "subscriptions",
     request_body = UnsubscribeRequest,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "What was removed", body = UnsubscribeResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, an AWB or flight error, ErrInvalidEmail or ErrInvalidUrl", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
         (status = 404, description = "ErrSubscriptionNotFound: none of your active subscriptions of the target has that URL or those emails", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 413, description = "ErrPayloadTooLarge", body = ErrorBody)))]
 pub async fn unsubscribe(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -12,11 +12,13 @@ use super::in_flight::{Admission, InFlight};
 use super::webhook::{AttemptReport, WebhookSender};
 use crate::clock::Clock;
 use crate::config::{DeliverySettings, Settings};
+use crate::domain::Destination;
 use crate::domain::message::Channel;
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError, Work};
 use crate::telemetry::count_queued;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
@@ -54,6 +56,8 @@ pub struct Dispatcher {
     room: Notify,
     /// This instance's identity on the leases it takes.
     owner: Uuid,
+    /// When expiries and the queue gauges were last seen to.
+    housekept: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Dispatcher {
@@ -103,6 +107,7 @@ impl Dispatcher {
             settings: settings.delivery.clone(),
             public_url: settings.server.public_url.clone(),
             owner: Uuid::new_v4(),
+            housekept: std::sync::Mutex::new(None),
         }))
     }
 
@@ -151,12 +156,14 @@ impl Dispatcher {
         in_flight: &mut JoinSet<()>,
     ) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
-        if expired.subscriptions > 0 {
-            tracing::info!(expired = expired.subscriptions, "subscriptions expired");
-            count_queued(expired.queued);
+        if self.housekeeping_due(now) {
+            let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
+            if expired.subscriptions > 0 {
+                tracing::info!(expired = expired.subscriptions, "subscriptions expired");
+                count_queued(expired.queued);
+            }
+            self.observe_queue(now).await?;
         }
-        self.observe_queue(now).await?;
         // Wait for at least one free slot, so a backlog of slow receivers is not over-claimed.
         let first = self
             .slots
@@ -178,24 +185,13 @@ impl Dispatcher {
             .await?;
         let count = claimed.len();
         let mut permit = Some(first);
+        let mut held: HashMap<Destination, Vec<Uuid>> = HashMap::new();
         for group in group_emails(claimed) {
             let group = match self.sending.admit(group) {
                 Admission::Send(group) => group,
                 Admission::AlreadySending => continue,
                 Admission::Hold(destination, ids) => {
-                    // Not sent now, so not attempted: due again as soon as there is room.
-                    if let Err(err) = self
-                        .store
-                        .release_deliveries(self.owner, &destination, ids)
-                        .await
-                    {
-                        tracing::warn!(
-                            destination = destination.as_str(),
-                            error = format!("{:#}", anyhow::Error::from(err)),
-                            "cannot give back messages held for a busy destination; \
-                             they go after their lease"
-                        );
-                    }
+                    held.entry(destination).or_default().extend(ids);
                     continue;
                 }
             };
@@ -217,7 +213,27 @@ impl Dispatcher {
                 drop(permit);
             });
         }
+        self.give_back(held).await;
         Ok(count)
+    }
+
+    /// Gives back what a round claimed for destinations that had no room left, one statement
+    /// per destination: not sent, so not attempted, and due again as soon as there is room.
+    async fn give_back(&self, held: HashMap<Destination, Vec<Uuid>>) {
+        for (destination, ids) in held {
+            if let Err(err) = self
+                .store
+                .release_deliveries(self.owner, &destination, ids)
+                .await
+            {
+                tracing::warn!(
+                    destination = destination.as_str(),
+                    error = format!("{:#}", anyhow::Error::from(err)),
+                    "cannot give back messages held for a busy destination; \
+                     they go after their lease"
+                );
+            }
+        }
     }
 
     /// Sends one webhook message, or one email carrying every message in the group, and
@@ -352,7 +368,19 @@ impl Dispatcher {
         }
     }
 
-    async fn observe_queue(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+    /// Whether a second has passed since expiries and the queue gauges were last seen to.
+    /// They follow the clock, not the queue: a backlog drained round after round would
+    /// otherwise pay for both each time (a count over every pending message among them).
+    fn housekeeping_due(&self, now: DateTime<Utc>) -> bool {
+        let mut last = self.housekept.lock().expect("never poisoned");
+        let due = last.is_none_or(|at| now - at >= TimeDelta::seconds(1) || now < at);
+        if due {
+            *last = Some(now);
+        }
+        due
+    }
+
+    async fn observe_queue(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let stats = self.store.queue_stats(now).await?;
         metrics::gauge!("skyhook_delivery_queue_depth").set(stats.pending as f64);
         let age = stats.oldest_due_at.map_or(0.0, |at| {

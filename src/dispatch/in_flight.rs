@@ -1,14 +1,21 @@
 //! What this process is sending right now: the lease token of each message's latest claim,
-//! and how many attempts are in flight per destination.
+//! how many attempts are in flight per destination, and the claimed messages waiting here for
+//! room at theirs.
 //!
 //! The database fences claims across processes; this registry covers what the database cannot
 //! see. A claim whose lease lapsed while its attempt was still running (a record delayed past
 //! the lease, a clock jump) can be taken again by this very process: the message must not be
 //! sent a second time, and the running attempt must record under the newer claim's token.
+//!
+//! A claim can bring more messages for a destination than it has room for. They wait here, and
+//! each attempt that finishes there hands its slot to the next: given back to the queue
+//! instead, they were claimed again and given back again by every round, many times over for
+//! each message sent when one busy receiver had the whole backlog.
 
 use crate::domain::Destination;
 use crate::store::{ClaimedDelivery, LeaseToken};
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use uuid::Uuid;
 
@@ -17,8 +24,9 @@ use uuid::Uuid;
 pub(super) enum Admission {
     /// Send it: its destination had room, and its attempt now counts against it.
     Send(Vec<ClaimedDelivery>),
-    /// Give it back: its destination has its share in flight.
-    Hold(Destination, Vec<Uuid>),
+    /// Nothing to do now: its destination has its share in flight, so it waits for the next
+    /// of those attempts to finish ([`Finished::next`]).
+    Wait,
     /// Nothing to do: every message of it is being sent by this process already.
     AlreadySending,
 }
@@ -32,6 +40,26 @@ pub(super) struct InFlight {
 struct State {
     tokens: HashMap<Uuid, LeaseToken>,
     attempts: HashMap<Destination, usize>,
+    waiting: HashMap<Destination, VecDeque<Waiting>>,
+}
+
+/// A group waiting for room at its destination, and the last moment its claim still leaves a
+/// whole attempt and its record inside the lease.
+struct Waiting {
+    group: Vec<ClaimedDelivery>,
+    start_by: DateTime<Utc>,
+}
+
+/// What follows an attempt that finished.
+#[derive(Debug, Default)]
+pub(super) struct Finished {
+    /// The next group that waited for this destination, now counted in flight: it takes the
+    /// finished attempt's slot.
+    pub next: Option<Vec<ClaimedDelivery>>,
+    /// Messages that waited past their start-by: not sent, to be given back.
+    pub lapsed: Vec<Uuid>,
+    /// The destination had its share in flight and has room now: claims may take it again.
+    pub room: bool,
 }
 
 impl InFlight {
@@ -53,10 +81,10 @@ impl InFlight {
             .collect()
     }
 
-    /// Sorts a claimed group. Messages this process is already sending are taken out, their
-    /// running attempt adopting this claim's token; the rest is sent if its destination has
-    /// room, and held back otherwise.
-    pub fn admit(&self, mut group: Vec<ClaimedDelivery>) -> Admission {
+    /// Sorts a claimed group. Messages this process is already sending (or holding) are taken
+    /// out, adopting this claim's token; the rest is sent if its destination has room, and
+    /// waits otherwise, if need be until `start_by`.
+    pub fn admit(&self, mut group: Vec<ClaimedDelivery>, start_by: DateTime<Utc>) -> Admission {
         let mut state = self.lock();
         group.retain(|delivery| match state.tokens.get_mut(&delivery.id) {
             Some(token) => {
@@ -68,15 +96,21 @@ impl InFlight {
         let Some(first) = group.first() else {
             return Admission::AlreadySending;
         };
+        for delivery in &group {
+            state.tokens.insert(delivery.id, delivery.lease_token);
+        }
         if let Some(destination) = first.destination.clone() {
             let attempts = state.attempts.entry(destination.clone()).or_default();
             if *attempts >= self.per_destination_limit {
-                return Admission::Hold(destination, group.iter().map(|d| d.id).collect());
+                let waiting = Waiting { group, start_by };
+                state
+                    .waiting
+                    .entry(destination)
+                    .or_default()
+                    .push_back(waiting);
+                return Admission::Wait;
             }
             *attempts += 1;
-        }
-        for delivery in &group {
-            state.tokens.insert(delivery.id, delivery.lease_token);
         }
         Admission::Send(group)
     }
@@ -86,25 +120,44 @@ impl InFlight {
         self.lock().tokens.get(&id).copied()
     }
 
-    /// The attempt of `group` is over and recorded. Returns true when its destination had been
-    /// saturated: messages held back for it may go now.
-    pub fn finish(&self, group: &[ClaimedDelivery]) -> bool {
+    /// The attempt of `group` is over and recorded, at `now`: its slot goes to the next group
+    /// waiting for the destination that can still start, or is freed.
+    pub fn finish(&self, group: &[ClaimedDelivery], now: DateTime<Utc>) -> Finished {
         let mut state = self.lock();
         for delivery in group {
             state.tokens.remove(&delivery.id);
         }
+        let mut finished = Finished::default();
         let Some(destination) = group.first().and_then(|d| d.destination.as_ref()) else {
-            return false;
+            return finished;
         };
+        if let Some(queue) = state.waiting.get_mut(destination) {
+            while let Some(waiting) = queue.pop_front() {
+                if waiting.start_by >= now {
+                    finished.next = Some(waiting.group);
+                    break;
+                }
+                finished.lapsed.extend(waiting.group.iter().map(|d| d.id));
+            }
+            if queue.is_empty() {
+                state.waiting.remove(destination);
+            }
+        }
+        for id in &finished.lapsed {
+            state.tokens.remove(id);
+        }
+        if finished.next.is_some() {
+            return finished; // the slot is handed over: the count stays
+        }
         let Some(attempts) = state.attempts.get_mut(destination) else {
-            return false;
+            return finished;
         };
-        let was_saturated = *attempts >= self.per_destination_limit;
+        finished.room = *attempts >= self.per_destination_limit;
         *attempts = attempts.saturating_sub(1);
         if *attempts == 0 {
             state.attempts.remove(destination);
         }
-        was_saturated
+        finished
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -151,36 +204,92 @@ mod tests {
         }
     }
 
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + seconds, 0).unwrap()
+    }
+
+    fn ids(group: &[ClaimedDelivery]) -> Vec<Uuid> {
+        group.iter().map(|d| d.id).collect()
+    }
+
     #[test]
-    fn a_destination_with_its_share_in_flight_is_saturated_until_one_finishes() {
+    fn a_message_for_a_saturated_destination_waits_and_takes_the_next_free_slot_there() {
         let sending = InFlight::new(2);
-        let a = sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")]));
-        sent(sending.admit(vec![claimed(2, 1, "https://slow.example/2")]));
-        sent(sending.admit(vec![claimed(3, 1, "https://fast.example/1")]));
+        let a = sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")], at(10)));
+        let b = sent(sending.admit(vec![claimed(2, 1, "https://slow.example/2")], at(10)));
+        sent(sending.admit(vec![claimed(3, 1, "https://fast.example/1")], at(10)));
         let slow = Destination::of(Channel::Webhook, "https://slow.example/").unwrap();
         assert_eq!(sending.saturated(), vec![slow.clone()]);
-        match sending.admit(vec![claimed(4, 1, "https://slow.example/3")]) {
-            Admission::Hold(destination, ids) => {
-                assert_eq!(destination, slow);
-                assert_eq!(ids, vec![Uuid::from_u128(4)]);
-            }
-            other => panic!("expected Hold, got {other:?}"),
+        for id in [4, 5] {
+            let admission = sending.admit(vec![claimed(id, 1, "https://slow.example/3")], at(10));
+            assert!(matches!(admission, Admission::Wait), "{admission:?}");
         }
-        assert!(sending.finish(&a), "the slow host had been saturated");
+        // Each finished attempt hands its slot to the next waiting message, in claim order.
+        let next = sending.finish(&a, at(5));
+        assert_eq!(ids(next.next.as_deref().unwrap()), [Uuid::from_u128(4)]);
+        assert!(!next.room && next.lapsed.is_empty());
+        assert_eq!(
+            sending.saturated(),
+            vec![slow.clone()],
+            "still two in flight"
+        );
+        let last = sending.finish(&b, at(6));
+        assert_eq!(ids(last.next.as_deref().unwrap()), [Uuid::from_u128(5)]);
+        // With nothing left waiting, a finished attempt frees its slot.
+        let freed = sending.finish(&last.next.unwrap(), at(7));
+        assert!(freed.next.is_none() && freed.room);
         assert!(sending.saturated().is_empty());
-        sent(sending.admit(vec![claimed(4, 2, "https://slow.example/3")]));
+    }
+
+    #[test]
+    fn a_message_that_waited_past_its_start_by_is_given_back_unsent() {
+        let sending = InFlight::new(1);
+        let a = sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")], at(10)));
+        assert!(matches!(
+            sending.admit(vec![claimed(2, 1, "https://slow.example/2")], at(10)),
+            Admission::Wait
+        ));
+        assert!(matches!(
+            sending.admit(vec![claimed(3, 1, "https://slow.example/3")], at(30)),
+            Admission::Wait
+        ));
+        let finished = sending.finish(&a, at(20));
+        assert_eq!(finished.lapsed, [Uuid::from_u128(2)]);
+        assert_eq!(ids(finished.next.as_deref().unwrap()), [Uuid::from_u128(3)]);
+        assert_eq!(
+            sending.token(Uuid::from_u128(2)),
+            None,
+            "no longer this process's"
+        );
+    }
+
+    #[test]
+    fn a_waiting_message_claimed_again_is_not_queued_twice() {
+        let sending = InFlight::new(1);
+        let a = sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")], at(10)));
+        assert!(matches!(
+            sending.admit(vec![claimed(2, 1, "https://slow.example/2")], at(10)),
+            Admission::Wait
+        ));
+        assert!(matches!(
+            sending.admit(vec![claimed(2, 2, "https://slow.example/2")], at(10)),
+            Admission::AlreadySending
+        ));
+        assert_eq!(sending.token(Uuid::from_u128(2)), Some(LeaseToken(2)));
+        let next = sending.finish(&a, at(5)).next.unwrap();
+        assert!(sending.finish(&next, at(6)).next.is_none());
     }
 
     #[test]
     fn a_message_claimed_again_while_being_sent_is_not_sent_twice_and_takes_the_new_token() {
         let sending = InFlight::new(16);
-        let first = sent(sending.admit(vec![claimed(1, 1, "https://tms.example/")]));
+        let first = sent(sending.admit(vec![claimed(1, 1, "https://tms.example/")], at(10)));
         assert!(matches!(
-            sending.admit(vec![claimed(1, 2, "https://tms.example/")]),
+            sending.admit(vec![claimed(1, 2, "https://tms.example/")], at(10)),
             Admission::AlreadySending
         ));
         assert_eq!(sending.token(Uuid::from_u128(1)), Some(LeaseToken(2)));
-        assert!(!sending.finish(&first));
+        assert!(!sending.finish(&first, at(5)).room);
         assert_eq!(sending.token(Uuid::from_u128(1)), None);
     }
 
@@ -188,7 +297,7 @@ mod tests {
     fn a_target_without_a_host_is_not_counted() {
         let sending = InFlight::new(1);
         for id in 1..=3 {
-            sent(sending.admit(vec![claimed(id, 1, "not a url")]));
+            sent(sending.admit(vec![claimed(id, 1, "not a url")], at(10)));
         }
         assert!(sending.saturated().is_empty());
     }

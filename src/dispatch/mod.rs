@@ -14,6 +14,7 @@
 
 pub mod email;
 pub mod guard;
+mod housekeeping;
 mod in_flight;
 pub mod preflight;
 pub mod webhook;

@@ -8,17 +8,15 @@
 use super::email::attempt::{group_emails, send_emails};
 use super::email::{MailError, Mailer};
 use super::guard::GuardedClients;
+use super::housekeeping::Housekeeping;
 use super::in_flight::{Admission, InFlight};
 use super::webhook::{AttemptReport, WebhookSender};
 use crate::clock::Clock;
 use crate::config::{DeliverySettings, Settings};
-use crate::domain::Destination;
 use crate::domain::message::Channel;
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError, Work};
-use crate::telemetry::count_queued;
-use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::HashMap;
+use chrono::TimeDelta;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
@@ -37,9 +35,6 @@ pub enum DispatchSetupError {
 /// How webhooks and preflights introduce themselves.
 pub const USER_AGENT: &str = concat!("Skyhook-Webhooks/", env!("CARGO_PKG_VERSION"));
 
-/// Subscriptions expired per sweep; the sweep repeats every round until none are left.
-const EXPIRE_BATCH: u32 = 100;
-
 pub struct Dispatcher {
     store: Arc<dyn DeliveryQueue>,
     clock: Arc<dyn Clock>,
@@ -56,8 +51,7 @@ pub struct Dispatcher {
     room: Notify,
     /// This instance's identity on the leases it takes.
     owner: Uuid,
-    /// When expiries and the queue gauges were last seen to.
-    housekept: std::sync::Mutex<Option<DateTime<Utc>>>,
+    housekeeping: Housekeeping,
 }
 
 impl Dispatcher {
@@ -96,6 +90,7 @@ impl Dispatcher {
             disable_after: settings.webhooks.disable_after.0,
         };
         Ok(Arc::new(Self {
+            housekeeping: Housekeeping::new(store.clone()),
             store,
             clock,
             webhooks: WebhookSender::new(clients, settings.webhooks.timeout.0),
@@ -107,7 +102,6 @@ impl Dispatcher {
             settings: settings.delivery.clone(),
             public_url: settings.server.public_url.clone(),
             owner: Uuid::new_v4(),
-            housekept: std::sync::Mutex::new(None),
         }))
     }
 
@@ -156,14 +150,7 @@ impl Dispatcher {
         in_flight: &mut JoinSet<()>,
     ) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        if self.housekeeping_due(now) {
-            let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
-            if expired.subscriptions > 0 {
-                tracing::info!(expired = expired.subscriptions, "subscriptions expired");
-                count_queued(expired.queued);
-            }
-            self.observe_queue(now).await?;
-        }
+        self.housekeeping.run(now).await?;
         // Wait for at least one free slot, so a backlog of slow receivers is not over-claimed.
         let first = self
             .slots
@@ -184,16 +171,14 @@ impl Dispatcher {
             .claim_due_deliveries(lease, free as u32, &self.sending.saturated())
             .await?;
         let count = claimed.len();
+        // An attempt may take four fifths of the lease and its record wants time after it: a
+        // message waiting for room at its destination starts within a tenth, or goes back.
+        let start_by = now + (lease.until - now) / 10;
         let mut permit = Some(first);
-        let mut held: HashMap<Destination, Vec<Uuid>> = HashMap::new();
         for group in group_emails(claimed) {
-            let group = match self.sending.admit(group) {
+            let group = match self.sending.admit(group, start_by) {
                 Admission::Send(group) => group,
-                Admission::AlreadySending => continue,
-                Admission::Hold(destination, ids) => {
-                    held.entry(destination).or_default().extend(ids);
-                    continue;
-                }
+                Admission::AlreadySending | Admission::Wait => continue,
             };
             let permit = match permit.take() {
                 Some(p) => p,
@@ -206,33 +191,48 @@ impl Dispatcher {
             };
             let this = self.clone();
             in_flight.spawn(async move {
-                this.deliver(&group).await;
-                if this.sending.finish(&group) {
-                    this.room.notify_one();
-                }
+                this.deliver_in_turn(group).await;
                 drop(permit);
             });
         }
-        self.give_back(held).await;
         Ok(count)
     }
 
-    /// Gives back what a round claimed for destinations that had no room left, one statement
-    /// per destination: not sent, so not attempted, and due again as soon as there is room.
-    async fn give_back(&self, held: HashMap<Destination, Vec<Uuid>>) {
-        for (destination, ids) in held {
-            if let Err(err) = self
-                .store
-                .release_deliveries(self.owner, &destination, ids)
-                .await
-            {
-                tracing::warn!(
-                    destination = destination.as_str(),
-                    error = format!("{:#}", anyhow::Error::from(err)),
-                    "cannot give back messages held for a busy destination; \
-                     they go after their lease"
-                );
+    /// Sends `group`, then in the same slot whatever waited for its destination meanwhile.
+    async fn deliver_in_turn(&self, mut group: Vec<ClaimedDelivery>) {
+        loop {
+            self.deliver(&group).await;
+            let finished = self.sending.finish(&group, self.clock.now());
+            if !finished.lapsed.is_empty() {
+                self.give_back(&group, finished.lapsed).await;
             }
+            if finished.room {
+                self.room.notify_one();
+            }
+            match finished.next {
+                Some(next) => group = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Gives back messages that waited too long for room at the destination of `group`: not
+    /// sent, so not attempted, and due again at once.
+    async fn give_back(&self, group: &[ClaimedDelivery], ids: Vec<Uuid>) {
+        let Some(destination) = group.first().and_then(|d| d.destination.as_ref()) else {
+            return;
+        };
+        if let Err(err) = self
+            .store
+            .release_deliveries(self.owner, destination, ids)
+            .await
+        {
+            tracing::warn!(
+                destination = destination.as_str(),
+                error = format!("{:#}", anyhow::Error::from(err)),
+                "cannot give back messages held for a busy destination; \
+                 they go after their lease"
+            );
         }
     }
 
@@ -366,28 +366,6 @@ impl Dispatcher {
             error: report.error.clone(),
             next,
         }
-    }
-
-    /// Whether a second has passed since expiries and the queue gauges were last seen to.
-    /// They follow the clock, not the queue: a backlog drained round after round would
-    /// otherwise pay for both each time (a count over every pending message among them).
-    fn housekeeping_due(&self, now: DateTime<Utc>) -> bool {
-        let mut last = self.housekept.lock().expect("never poisoned");
-        let due = last.is_none_or(|at| now - at >= TimeDelta::seconds(1) || now < at);
-        if due {
-            *last = Some(now);
-        }
-        due
-    }
-
-    async fn observe_queue(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let stats = self.store.queue_stats(now).await?;
-        metrics::gauge!("skyhook_delivery_queue_depth").set(stats.pending as f64);
-        let age = stats.oldest_due_at.map_or(0.0, |at| {
-            (now - at).num_milliseconds().max(0) as f64 / 1000.0
-        });
-        metrics::gauge!("skyhook_delivery_oldest_due_seconds").set(age);
-        Ok(())
     }
 }
 

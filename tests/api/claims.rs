@@ -47,6 +47,7 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
     let record = |at| PollRecord {
         awb: AwbNumber::parse("020-08002050").unwrap(),
         carrier: "cargoai",
+        claimed_at: at,
         checked_at: at,
         next_poll_at: at + TimeDelta::minutes(5),
         poll_failures: 0,

@@ -174,7 +174,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .options(carrier_callbacks::lufthansa_preflight),
         )
         .route(
-            &format!("{}/{{token}}", crate::ingest::shipments::LUFTHANSA_CALLBACK_PATH),
+            &format!(
+                "{}/{{token}}",
+                crate::ingest::shipments::LUFTHANSA_CALLBACK_PATH
+            ),
             post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
         )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))

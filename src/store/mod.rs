@@ -37,9 +37,7 @@ pub use outbox::{
     ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, LeaseToken, NextStep, QueueStats,
     Queued, Retry,
 };
-pub use poll::{
-    ClaimedShipment, PollRecord, PollResult, ShipmentView, StaleRegistration,
-};
+pub use poll::{ClaimedShipment, PollRecord, PollResult, ShipmentView, StaleRegistration};
 pub use ports::{
     ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, PushRegistrations,
     ShipmentLeases, Store, SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,

@@ -3,17 +3,18 @@
 //! uses, so that what it may touch in storage is visible in its type.
 
 use super::Wakeups;
+use super::push_registrations::PushTarget;
 use super::{
     ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
     DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
-    PollRecord, PoolState, QueueStats, Queued, Retry, Saved, ShipmentView,
-    StaleRegistration, StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget,
-    UnsubscribeReport, VerifiedKey,
+    PollRecord, PoolState, QueueStats, Queued, Retry, Saved, ShipmentView, StaleRegistration,
+    StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
+    VerifiedKey,
 };
-use super::push_registrations::PushTarget;
 use crate::domain::{
-    AllowNetworks, ApiKeyHash, AwbNumber, CallbackTokenHash, Destination, EmailAddress, FlightKey, FlightNumber,
-    FlightTarget, KeyName, SigningSecret, Subscription, SubscriptionId, Target, TenantId,
+    AllowNetworks, ApiKeyHash, AwbNumber, CallbackTokenHash, Destination, EmailAddress, FlightKey,
+    FlightNumber, FlightTarget, KeyName, SigningSecret, Subscription, SubscriptionId, Target,
+    TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -68,10 +68,8 @@ impl PushRegistrations for SqlStore {
         awb: &AwbNumber,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let updated = sql(
-            "UPDATE shipments SET registration_checked_at = $3 \
-             WHERE awb = $1 AND lease_owner = $2",
-        )
+        let updated = sql("UPDATE shipments SET registration_checked_at = $3 \
+             WHERE awb = $1 AND lease_owner = $2")
         .bind(awb.as_str())
         .bind(owner)
         .bind(now)
@@ -85,10 +83,8 @@ impl PushRegistrations for SqlStore {
         carrier: &str,
         token: &CallbackTokenHash,
     ) -> Result<Option<PushTarget>, StoreError> {
-        let row: Option<(String, Option<String>)> = sql(
-            "SELECT awb, carrier_ref FROM shipments \
-             WHERE carrier = $1 AND callback_token_hash = $2",
-        )
+        let row: Option<(String, Option<String>)> = sql("SELECT awb, carrier_ref FROM shipments \
+             WHERE carrier = $1 AND callback_token_hash = $2")
         .bind(carrier)
         .bind(token.as_str())
         .fetch_optional(&mut self.reader().await?)

@@ -98,9 +98,7 @@ impl Pushes {
             .await?
             .ok_or(PushError::UnknownCallback)?;
         let push = LufthansaPush::parse(body)?;
-        let carrier_ref = target
-            .carrier_ref
-            .ok_or(PushError::RegistrationPending)?;
+        let carrier_ref = target.carrier_ref.ok_or(PushError::RegistrationPending)?;
         if push.subscription_id != carrier_ref {
             return Err(PushError::WrongSubscription);
         }

@@ -41,10 +41,30 @@ pub const DEPARTED_AT: &str = "2026-11-25T14:20:00+01:00";
 pub fn status(step: Step) -> Value {
     let at = |reached: Step, time: &'static str| (step >= reached).then_some(time);
     let milestones = [
-        milestone("RCS", "FRA", "2026-11-24T18:00:00+01:00", at(Step::Received, "2026-11-24T16:42:00+01:00")),
-        milestone("DEP", "FRA", "2026-11-25T14:05:00+01:00", at(Step::Departed, DEPARTED_AT)),
-        milestone("ARR", "ORD", "2026-11-25T16:35:00-06:00", at(Step::Arrived, "2026-11-25T16:41:00-06:00")),
-        milestone("DLV", "ORD", "2026-11-26T10:00:00-06:00", at(Step::Delivered, "2026-11-26T09:30:00-06:00")),
+        milestone(
+            "RCS",
+            "FRA",
+            "2026-11-24T18:00:00+01:00",
+            at(Step::Received, "2026-11-24T16:42:00+01:00"),
+        ),
+        milestone(
+            "DEP",
+            "FRA",
+            "2026-11-25T14:05:00+01:00",
+            at(Step::Departed, DEPARTED_AT),
+        ),
+        milestone(
+            "ARR",
+            "ORD",
+            "2026-11-25T16:35:00-06:00",
+            at(Step::Arrived, "2026-11-25T16:41:00-06:00"),
+        ),
+        milestone(
+            "DLV",
+            "ORD",
+            "2026-11-26T10:00:00-06:00",
+            at(Step::Delivered, "2026-11-26T09:30:00-06:00"),
+        ),
     ];
     let code = match step {
         Step::Received => "RCS",

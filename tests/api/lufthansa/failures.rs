@@ -28,16 +28,18 @@ impl Rig {
     }
 }
 
-async fn the_tracking_api_refusing_or_failing_backs_off_like_the_other_carriers(
-    backend: Backend,
-) {
+async fn the_tracking_api_refusing_or_failing_backs_off_like_the_other_carriers(backend: Backend) {
     let rig = Rig::new(backend).await;
     let min = TimeDelta::from_std(rig.settings.poller.min_interval.0).unwrap();
     rig.fake.track(AWB, super::answers::status(Step::Received));
     rig.subscribe(1).await;
     rig.fake.fail(Api::Tracking, 401, None);
     assert_eq!(rig.poll().await, 1);
-    assert_eq!(rig.fake.calls(Api::Subscribe), 1, "registered; the fetch was refused");
+    assert_eq!(
+        rig.fake.calls(Api::Subscribe),
+        1,
+        "registered; the fetch was refused"
+    );
     let (wait, error) = rig.next_check().await;
     assert_eq!(wait, TimeDelta::hours(2), "the longest wait");
     assert!(error.unwrap().contains("carriers.lufthansa.api_key"));
@@ -77,7 +79,11 @@ async fn refused_credentials_at_registration_are_not_hammered(backend: Backend) 
     rig.fake.fail(Api::Subscribe, 401, None);
     assert_eq!(rig.poll().await, 1);
     assert_eq!(rig.auth_failures(), 1.0);
-    assert_eq!(rig.fake.calls(Api::Tracking), 0, "nothing fetched unregistered");
+    assert_eq!(
+        rig.fake.calls(Api::Tracking),
+        0,
+        "nothing fetched unregistered"
+    );
     assert_eq!(rig.next_check().await.0, TimeDelta::hours(2));
     rig.advance(30 * 60);
     assert_eq!(rig.poll().await, 0);

@@ -74,8 +74,8 @@ struct Lufthansa {
     failures: HashMap<Api, VecDeque<(u16, Option<String>)>>,
     push_on_register: Option<(PushOnRegister, String)>,
     replies: Vec<PushReply>,
-    /// Holds each DELETE until a permit is added.
-    delete_gate: Option<Arc<Semaphore>>,
+    /// Requests held until a permit is added, per operation.
+    gates: HashMap<Api, Arc<Semaphore>>,
 }
 
 #[derive(Clone)]
@@ -203,13 +203,13 @@ impl FakeLufthansa {
         panic!("no answer to the push sent on registering");
     }
 
-    /// Holds every DELETE until [`FakeLufthansa::release_delete`]; returns once one is held.
-    pub fn hold_deletes(&self) {
-        self.with(|s| s.delete_gate = Some(Arc::new(Semaphore::new(0))));
+    /// Holds every request to `api` until [`FakeLufthansa::release`] lets one through.
+    pub fn hold(&self, api: Api) {
+        self.with(|s| s.gates.insert(api, Arc::new(Semaphore::new(0))));
     }
 
-    pub fn release_delete(&self) {
-        if let Some(gate) = self.with(|s| s.delete_gate.clone()) {
+    pub fn release(&self, api: Api) {
+        if let Some(gate) = self.with(|s| s.gates.get(&api).cloned()) {
             gate.add_permits(1);
         }
     }
@@ -243,7 +243,10 @@ fn api_of(method: &str, path: &str) -> Option<Api> {
 }
 
 fn status(code: u16, retry_after: Option<String>) -> Response {
-    let mut response = (StatusCode::from_u16(code).unwrap(), axum::Json(json!({"error": code})))
+    let mut response = (
+        StatusCode::from_u16(code).unwrap(),
+        axum::Json(json!({"error": code})),
+    )
         .into_response();
     if let Some(wait) = retry_after {
         response
@@ -276,27 +279,37 @@ async fn answer(State(fake): State<FakeLufthansa>, request: Request) -> Response
         });
         api.and_then(|api| s.failures.get_mut(&api)?.pop_front())
     });
+    let gate = api.and_then(|api| fake.with(|s| s.gates.get(&api).cloned()));
+    if let Some(gate) = gate {
+        gate.acquire().await.unwrap().forget();
+    }
     if let Some((code, retry_after)) = failure {
         return status(code, retry_after);
     }
     let id = path.rsplit('/').next().unwrap_or_default().to_owned();
     match api {
         Some(Api::Subscribe) => subscribe(&fake, body).await,
-        Some(Api::Check) => match fake.with(|s| s.subscriptions.iter().find(|x| x.id == id && x.live).cloned()) {
+        Some(Api::Check) => match fake.with(|s| {
+            s.subscriptions
+                .iter()
+                .find(|x| x.id == id && x.live)
+                .cloned()
+        }) {
             Some(sub) => axum::Json(json!({"subscriptionId": sub.id, "AWB": sub.awb,
                                            "Callback": sub.callback, "States": "*"}))
             .into_response(),
             None => status(404, None),
         },
         Some(Api::Unsubscribe) => {
-            if let Some(gate) = fake.with(|s| s.delete_gate.clone()) {
-                gate.acquire().await.unwrap().forget();
-            }
             let found = fake.with(|s| {
                 let sub = s.subscriptions.iter_mut().find(|x| x.id == id && x.live);
                 sub.map(|sub| sub.live = false).is_some()
             });
-            if found { StatusCode::NO_CONTENT.into_response() } else { status(404, None) }
+            if found {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                status(404, None)
+            }
         }
         Some(Api::Tracking) => {
             let query = parts.uri.query().unwrap_or_default();
@@ -344,7 +357,9 @@ async fn subscribe(fake: &FakeLufthansa, body: Value) -> Response {
         }
         None => {}
     }
-    axum::Json(json!({"subscriptionId": sub.id, "AWB": sub.awb, "Callback": sub.callback,
-                      "States": body["States"]}))
+    axum::Json(
+        json!({"subscriptionId": sub.id, "AWB": sub.awb, "Callback": sub.callback,
+                      "States": body["States"]}),
+    )
     .into_response()
 }

@@ -38,9 +38,10 @@ async fn serving(backend: Backend, fetch_delay: Duration) -> (TestApp, FakeLufth
 async fn departed_webhook_queued(app: &TestApp, key: &str) {
     for _ in 0..500 {
         let shipment = app.get("/v1/shipments/02008002050", key).await.body;
-        let departed = shipment["events"]
-            .as_array()
-            .is_some_and(|e| e.iter().any(|e| e["code"] == "DEP" && e["isPlanned"] == false));
+        let departed = shipment["events"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["code"] == "DEP" && e["isPlanned"] == false)
+        });
         if departed {
             return;
         }

@@ -54,7 +54,10 @@ impl Lufthansa {
             .http
             .client()
             .get(self.tracking_url.clone())
-            .query(&[("aWBPrefix", awb.prefix()), ("aWBNumber", &awb.as_str()[4..])])
+            .query(&[
+                ("aWBPrefix", awb.prefix()),
+                ("aWBNumber", &awb.as_str()[4..]),
+            ])
             .header("apikey", &self.api_key)
             .send()
             .await

@@ -84,9 +84,15 @@ mod tests {
         // Seed 002 writes the AWB with its dash too; a push without one is taken to be ours.
         let dashed = json!({"subscriptionId": "6f1c", "AWB": "020-08002050", "State": "TOA",
                             "toaTimestamp": "2026-11-26T09:00:00Z"});
-        assert_eq!(LufthansaPush::parse(&dashed).unwrap().check_awb(&awb()), Ok(()));
+        assert_eq!(
+            LufthansaPush::parse(&dashed).unwrap().check_awb(&awb()),
+            Ok(())
+        );
         let bare = json!({"subscriptionId": "6f1c", "State": "RCS"});
-        assert_eq!(LufthansaPush::parse(&bare).unwrap().check_awb(&awb()), Ok(()));
+        assert_eq!(
+            LufthansaPush::parse(&bare).unwrap().check_awb(&awb()),
+            Ok(())
+        );
     }
 
     #[test]

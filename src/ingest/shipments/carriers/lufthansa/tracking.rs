@@ -45,8 +45,11 @@ pub fn from_lufthansa(awb: &AwbNumber, body: &Value) -> Result<Tracking, Normali
     let empty = Map::new();
     let booking = object("booking", status.get("booking"), &mut notes).unwrap_or(&empty);
     let origin = lenient::airport("booking.origin", booking.get("origin"), &mut notes);
-    let destination =
-        lenient::airport("booking.destination", booking.get("destination"), &mut notes);
+    let destination = lenient::airport(
+        "booking.destination",
+        booking.get("destination"),
+        &mut notes,
+    );
     let totals = object("booking.totals", booking.get("totals"), &mut notes);
     let (pieces, weight) = totals.map_or((None, None), |t| total("booking.totals", t, &mut notes));
 
@@ -131,12 +134,7 @@ struct Milestone {
 }
 
 impl Milestone {
-    fn read(
-        path: &str,
-        item: &Value,
-        times: &mut Times,
-        notes: &mut Vec<String>,
-    ) -> Option<Self> {
+    fn read(path: &str, item: &Value, times: &mut Times, notes: &mut Vec<String>) -> Option<Self> {
         let m = lenient::event_object(path, item, notes)?;
         let field = |name: &str| format!("{path}.{name}");
         let code = lenient::status_code(&field("type"), m.get("type"), notes);
@@ -207,9 +205,17 @@ fn actual_totals(
 }
 
 /// `noOfPieces` (documented as text) and `weight` of a totals object.
-fn total(path: &str, totals: &Map<String, Value>, notes: &mut Vec<String>) -> (Option<u32>, Option<f64>) {
+fn total(
+    path: &str,
+    totals: &Map<String, Value>,
+    notes: &mut Vec<String>,
+) -> (Option<u32>, Option<f64>) {
     (
-        lenient::count(&format!("{path}.noOfPieces"), totals.get("noOfPieces"), notes),
+        lenient::count(
+            &format!("{path}.noOfPieces"),
+            totals.get("noOfPieces"),
+            notes,
+        ),
         lenient::weight_kg(&format!("{path}.weight"), totals.get("weight"), notes),
     )
 }
@@ -226,7 +232,10 @@ fn extra_event(
     let field = |name: &str| format!("{path}.{name}");
     let code = lenient::status_code(&field("type"), e.get("type"), notes);
     let station = lenient::airport(&field("station"), e.get("station"), notes);
-    if milestones.iter().any(|m| m.code == code && m.station == station) {
+    if milestones
+        .iter()
+        .any(|m| m.code == code && m.station == station)
+    {
         return None;
     }
     let at = times.read(&field("actualTime"), e.get("actualTime"), notes);

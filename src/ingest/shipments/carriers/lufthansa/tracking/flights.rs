@@ -52,8 +52,11 @@ fn flight_number(path: &str, f: &Map<String, Value>, notes: &mut Vec<String>) ->
         notes,
     )
     .unwrap_or_default();
-    let number =
-        lenient::flight_number(&format!("{path}.flightNumber"), f.get("flightNumber"), notes)?;
+    let number = lenient::flight_number(
+        &format!("{path}.flightNumber"),
+        f.get("flightNumber"),
+        notes,
+    )?;
     Some(if number.starts_with(&code) {
         number
     } else {

@@ -132,7 +132,11 @@ fn a_planned_delivery_is_not_a_delivery() {
         dlv.event_date.unwrap().to_rfc3339(),
         "2026-11-26T10:00:00-06:00"
     );
-    assert_eq!(dlv.pieces, Some(10), "pieces of a plan are its plannedTotals");
+    assert_eq!(
+        dlv.pieces,
+        Some(10),
+        "pieces of a plan are its plannedTotals"
+    );
     let status = summary_status(
         &tracking.events,
         tracking.destination.as_deref(),
@@ -157,7 +161,12 @@ fn an_actual_arrival_at_the_destination_and_the_delivery_in_parts() {
     let arr = &tracking.events[2];
     assert!(!arr.is_planned);
     assert_eq!(
-        arr.flight.as_ref().unwrap().actual_arrival.unwrap().to_rfc3339(),
+        arr.flight
+            .as_ref()
+            .unwrap()
+            .actual_arrival
+            .unwrap()
+            .to_rfc3339(),
         "2026-11-25T16:41:00-06:00"
     );
     let dlv = &tracking.events[3];

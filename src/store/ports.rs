@@ -201,8 +201,6 @@ pub trait ShipmentLeases: WorkSignals {
         lease: Lease,
         limit: u32,
     ) -> Result<Vec<StaleRegistration>, StoreError>;
-    /// Gives a claim up without writing anything.
-    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError>;
 }
 
 /// Push carriers' registrations (Lufthansa) and their pushes (see `push_registrations.rs`).

@@ -182,18 +182,6 @@ impl ShipmentLeases for SqlStore {
             })
             .collect()
     }
-
-    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError> {
-        sql(
-            "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL \
-             WHERE awb = $1 AND lease_owner = $2",
-        )
-        .bind(awb.as_str())
-        .bind(owner)
-        .execute(&mut self.writer().await?)
-        .await?;
-        Ok(())
-    }
 }
 
 /// Every stored event of these shipments, oldest first.

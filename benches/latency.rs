@@ -7,9 +7,12 @@
 //! - **test → webhook**: `POST /v1/subscriptions/{id}/test` sent → that message (matched by
 //!   `webhook-id`) reaches the local receiver.
 //! - **push → webhook**: a Lufthansa push (seed 002: `{subscriptionId, AWB, State,
-//!   toaTimestamp, timestamp}`) sent to `/carriers/lufthansa/callback` → the `tracking.updated`
-//!   webhook of that AWB's subscription reaches the receiver. Every push is a state the AWB has
-//!   not had (eight per AWB, none of them a delivery), so each one is a new event and a webhook.
+//!   toaTimestamp, timestamp}`) sent to the AWB's callback URL (`/carriers/lufthansa/callback/
+//!   {token}`) → the poller's fetch of the Shipment Tracking API, which the push only asks for →
+//!   the `tracking.updated` webhook of that AWB's subscription reaches the receiver. Every push
+//!   announces a milestone the fake's tracking answer has just gained (eight per AWB, none of
+//!   them a delivery), so each one is a new event and a webhook. The server runs with
+//!   `carriers.lufthansa.fetch_delay = "0s"`: the default 10s would be in every sample.
 //! - **subscription → carrier**: `POST /v1/subscriptions` for a new Lufthansa AWB sent → the
 //!   poller's registration of it (`POST /lh/handling/shipment/subscribe`) reaches the local fake
 //!   Lufthansa. This is the same path as a pull carrier's first poll (the new subscription makes
@@ -28,7 +31,8 @@
 //! Server settings: the defaults, plus `127.0.0.0/8` in `webhooks.allow_networks` (the SSRF
 //! guard would refuse the local receiver), `webhooks.preflight = "off"` (the create then times
 //! Skyhook, not an OPTIONS round trip to the receiver) and Lufthansa enabled against the fake
-//! with `rate_limit = 1000` (the default 5/s would throttle back-to-back registrations).
+//! with `rate_limit = 1000` (the default 5/s would throttle back-to-back registrations) and
+//! `fetch_delay = "0s"`.
 //!
 //! Run with `cargo bench --bench latency`. Environment: `BENCH_SAMPLES` (200 per figure),
 //! `BENCH_BACKENDS` (`sqlite,tcp,socket`), `SKYHOOK_BENCH_DATABASE_URL` (the Postgres URL of
@@ -45,9 +49,10 @@ mod stats;
 use anyhow::{Context, bail, ensure};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, post};
+use axum::routing::{delete, get, post};
 use bench_database::BenchDatabase;
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
@@ -215,7 +220,8 @@ impl Bench {
                 .env("SKYHOOK_CARRIERS__LUFTHANSA__ENABLED", "true")
                 .env("SKYHOOK_CARRIERS__LUFTHANSA__BASE_URL", lufthansa_url)
                 .env("SKYHOOK_CARRIERS__LUFTHANSA__API_KEY", LUFTHANSA_KEY)
-                .env("SKYHOOK_CARRIERS__LUFTHANSA__RATE_LIMIT", "1000");
+                .env("SKYHOOK_CARRIERS__LUFTHANSA__RATE_LIMIT", "1000")
+                .env("SKYHOOK_CARRIERS__LUFTHANSA__FETCH_DELAY", "0s");
         })
         .await?;
         let api = Api {
@@ -340,6 +346,7 @@ impl Bench {
                 id,
                 awb,
                 carrier_ref: registered.subscription_id,
+                callback_path: registered.callback_path,
             });
             tokio::time::sleep(PAUSE).await;
         }
@@ -382,14 +389,15 @@ impl Bench {
                 "toaTimestamp": null,
                 "timestamp": timestamp.to_rfc3339(),
             });
+            // Lufthansa's tracking has the milestone before it pushes.
+            self.lufthansa
+                .reached(&subscription.awb, state, &timestamp.to_rfc3339());
             let sent = Instant::now();
-            let receipt = api
-                .post("/carriers/lufthansa/callback", Some(&body))
-                .await?;
+            let receipt = api.post(&subscription.callback_path, Some(&body)).await?;
             let answered = sent.elapsed();
             ensure!(
-                receipt["changed"] == 1,
-                "push {state} for {} changed nothing: {receipt}",
+                receipt["fetchAt"].is_string(),
+                "push {state} for {} scheduled no fetch: {receipt}",
                 subscription.awb
             );
             let arrived = self
@@ -419,6 +427,8 @@ struct Subscribed {
     awb: String,
     /// Lufthansa's subscription id for the AWB, which its pushes name.
     carrier_ref: String,
+    /// Where Lufthansa pushes for the AWB: the path of its registration's callback URL.
+    callback_path: String,
 }
 
 /// The server's API with the run's key.
@@ -535,20 +545,28 @@ impl Receiver {
 struct Registration {
     at: Instant,
     subscription_id: String,
+    callback_path: String,
 }
 
+/// Milestones reached, by AWB (11 digits): what the Shipment Tracking API answers.
+type Reached = Arc<Mutex<HashMap<String, Vec<Value>>>>;
+
 /// Lufthansa's subscribe API (seed 002): `POST /lh/handling/shipment/subscribe` answers a new
-/// `subscriptionId`; `DELETE …/subscribe/{id}` answers 204.
+/// `subscriptionId`; `DELETE …/subscribe/{id}` answers 204. Its Shipment Tracking API
+/// (`GET /lh/handling/shipment?aWBPrefix=&aWBNumber=`) answers the milestones the AWB has
+/// reached ([`FakeLufthansa::reached`]), 404 before the first.
 struct FakeLufthansa {
     base_url: String,
     registrations: Arc<Mutex<HashMap<String, Registration>>>,
     registered: Arc<tokio::sync::Notify>,
+    reached: Reached,
 }
 
 #[derive(Clone)]
 struct FakeState {
     registrations: Arc<Mutex<HashMap<String, Registration>>>,
     registered: Arc<tokio::sync::Notify>,
+    reached: Reached,
 }
 
 impl FakeLufthansa {
@@ -567,11 +585,18 @@ impl FakeLufthansa {
                 return (StatusCode::BAD_REQUEST, axum::Json(Value::Null));
             };
             let subscription_id = Uuid::new_v4().to_string();
+            let callback = body["Callback"]
+                .as_str()
+                .and_then(|c| url::Url::parse(c).ok());
+            let Some(callback) = callback else {
+                return (StatusCode::BAD_REQUEST, axum::Json(Value::Null));
+            };
             state.registrations.lock().expect("not poisoned").insert(
                 awb.to_owned(),
                 Registration {
                     at,
                     subscription_id: subscription_id.clone(),
+                    callback_path: callback.path().to_owned(),
                 },
             );
             state.registered.notify_waiters();
@@ -586,14 +611,35 @@ impl FakeLufthansa {
         async fn unsubscribe(Path(_id): Path<String>) -> StatusCode {
             StatusCode::NO_CONTENT
         }
+        async fn track(
+            State(state): State<FakeState>,
+            Query(query): Query<HashMap<String, String>>,
+        ) -> (StatusCode, axum::Json<Value>) {
+            let prefix = query.get("aWBPrefix").cloned().unwrap_or_default();
+            let number = query.get("aWBNumber").cloned().unwrap_or_default();
+            let reached = state.reached.lock().expect("not poisoned");
+            let Some(milestones) = reached.get(&format!("{prefix}{number}")) else {
+                return (StatusCode::NOT_FOUND, axum::Json(Value::Null));
+            };
+            let status = json!({"shipmentTrackingStatus": {
+                "shipment": {"shipmentId": {"carrierNumericCode": prefix, "aWBNumber": number}},
+                "booking": {"origin": "FRA", "destination": "ORD",
+                            "totals": {"noOfPieces": "12", "weight": 1981.0}},
+                "milestonePlan": {"version": "1", "milestones": {"milestone": milestones}},
+            }});
+            (StatusCode::OK, axum::Json(status))
+        }
         let registrations = Arc::new(Mutex::new(HashMap::new()));
         let registered = Arc::new(tokio::sync::Notify::new());
+        let reached = Reached::default();
         let app = Router::new()
+            .route("/lh/handling/shipment", get(track))
             .route("/lh/handling/shipment/subscribe", post(subscribe))
             .route("/lh/handling/shipment/subscribe/{id}", delete(unsubscribe))
             .with_state(FakeState {
                 registrations: registrations.clone(),
                 registered: registered.clone(),
+                reached: reached.clone(),
             });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}/", listener.local_addr()?);
@@ -602,7 +648,17 @@ impl FakeLufthansa {
             base_url,
             registrations,
             registered,
+            reached,
         })
+    }
+
+    /// The AWB has reached a milestone, at `at`, which its tracking answers from now on.
+    fn reached(&self, awb: &str, state: &str, at: &str) {
+        let key: String = awb.chars().filter(char::is_ascii_digit).collect();
+        let milestone = json!({"type": state, "station": "FRA", "actualTime": at,
+                               "actualTotals": [{"noOfPieces": "12", "weight": 1981.0}]});
+        let mut reached = self.reached.lock().expect("not poisoned");
+        reached.entry(key).or_default().push(milestone);
     }
 
     /// Waits until `awb` has been registered.

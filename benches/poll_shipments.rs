@@ -341,6 +341,7 @@ async fn run(spec: &RunSpec) -> anyhow::Result<RunReport> {
     let carriers = Carriers::from_settings(&settings.carriers, http, clock.clone())?;
     let poller = Poller::new(
         store.clone(),
+        store.clone(),
         Arc::new(carriers),
         clock.clone(),
         settings.poller.clone(),

@@ -100,6 +100,7 @@ impl Application {
         let poller = settings.poller.enabled.then(|| {
             Poller::new(
                 store.clone(),
+                store.clone(),
                 carriers.clone(),
                 clock.clone(),
                 settings.poller.clone(),
@@ -120,12 +121,11 @@ impl Application {
         preflight_clients
             .for_tenant(&Default::default())
             .context("cannot build the preflight HTTP client")?;
+        let fetch_delay = settings.carriers.lufthansa.fetch_delay;
         let pushes = Arc::new(Pushes::new(
             store.clone(),
             clock.clone(),
-            settings.poller.lease.0,
-            settings.poller.max_interval.0,
-            settings.poller.max_events_per_shipment as usize,
+            fetch_delay.map_or(Duration::from_secs(10), |d| d.0),
         ));
         let state = AppState {
             store: store.clone(),

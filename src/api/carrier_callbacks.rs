@@ -1,24 +1,26 @@
-//! Routes carriers call, not tenants: Lufthansa's preflight and pushes at
-//! `/carriers/lufthansa/callback` (seed 002).
+//! Routes carriers call, not tenants: Lufthansa's preflight and pushes (seed 002) at
+//! `/carriers/lufthansa/callback/{token}`, the callback URL of one registration.
 //!
 //! Lufthansa first sends `OPTIONS` and requires an `Allow` header that includes POST; then it
 //! POSTs `{subscriptionId, AWB, State, toaTimestamp, timestamp}` for every new status. There is
-//! no API key on these requests: a push is accepted only when its `subscriptionId` is one
-//! Skyhook registered (see [`crate::ingest::shipments::Pushes`]), so anything else is refused and logged. Bodies
-//! are bounded like every other request.
+//! no API key on these requests: the token in the URL is the credential, and a push only asks
+//! for a fetch of the Shipment Tracking API (see [`crate::ingest::shipments::Pushes`]). A push
+//! without a valid token (the bare route included) is refused with 404 and triggers nothing;
+//! neither the token nor the subscription id is logged. Bodies are bounded like every other
+//! request.
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::ApiJson;
-use crate::ingest::shipments::{LufthansaPush, PushError};
+use crate::ingest::shipments::PushError;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-const LUFTHANSA: &str = "lufthansa";
 const ALLOWED: &str = "OPTIONS, POST";
 
 /// What Skyhook answers a push it accepted.
@@ -26,11 +28,12 @@ const ALLOWED: &str = "OPTIONS, POST";
 #[serde(rename_all = "camelCase")]
 pub struct PushReceipt {
     pub awb: String,
-    /// Events added or updated by this push; 0 when it repeated what was known.
-    pub changed: usize,
+    /// When Skyhook fetches the AWB's status from the Shipment Tracking API.
+    pub fetch_at: DateTime<Utc>,
 }
 
-/// `OPTIONS /carriers/lufthansa/callback`: Lufthansa's check before it creates a subscription.
+/// `OPTIONS /carriers/lufthansa/callback/{token}`: Lufthansa's check before it creates a
+/// subscription.
 pub async fn lufthansa_preflight() -> Response {
     let mut response = StatusCode::OK.into_response();
     response
@@ -39,55 +42,56 @@ pub async fn lufthansa_preflight() -> Response {
     response
 }
 
-/// `POST /carriers/lufthansa/callback`: one push, merged into the shipment's events.
+/// `POST /carriers/lufthansa/callback/{token}`: one push, which schedules a fetch.
 pub async fn lufthansa_push(
     State(state): State<AppState>,
+    Path(token): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<PushReceipt>, ApiError> {
-    let push = LufthansaPush::parse(&body).map_err(|e| {
-        tracing::warn!(error = %e, "Lufthansa push refused: unreadable");
-        refused("invalid");
-        ApiError::InvalidBody(format!("not a Lufthansa push: {e}"))
-    })?;
     let outcome = state
         .pushes
-        .accept(
-            LUFTHANSA,
-            &push.subscription_id,
-            |awb| push.event_for(awb),
-            body.clone(),
-        )
+        .accept(&token, &body)
         .await
         .map_err(|e| match e {
-            PushError::UnknownReference { .. } => {
-                tracing::warn!(
-                    subscription_id = push.subscription_id,
-                    "Lufthansa push refused: unknown subscription id"
-                );
-                refused("unknown");
+            PushError::UnknownCallback => {
+                tracing::warn!("Lufthansa push refused: no registration has its callback URL");
+                unknown_callback()
+            }
+            PushError::RegistrationPending => ApiError::Busy(e.to_string()),
+            PushError::WrongSubscription => {
+                tracing::warn!("Lufthansa push refused: {e}");
                 ApiError::UnknownCarrierSubscription(e.to_string())
             }
             PushError::Invalid(_) => {
                 tracing::warn!(error = %e, "Lufthansa push refused");
-                refused("invalid");
                 ApiError::InvalidBody(e.to_string())
             }
-            PushError::Busy => ApiError::Busy(e.to_string()),
             PushError::Store(err) => err.into(),
         })?;
     tracing::info!(
         awb = %outcome.awb,
-        changed = outcome.changed,
-        subscription_id = push.subscription_id,
-        "Lufthansa push applied"
+        state = outcome.state,
+        fetch_at = %outcome.fetch_at,
+        joined = outcome.joined,
+        "Lufthansa push: fetch scheduled"
     );
     Ok(Json(PushReceipt {
         awb: outcome.awb.to_string(),
-        changed: outcome.changed,
+        fetch_at: outcome.fetch_at,
     }))
 }
 
-fn refused(outcome: &'static str) {
-    metrics::counter!("skyhook_carrier_pushes_total", "carrier" => LUFTHANSA, "outcome" => outcome)
+/// `POST /carriers/lufthansa/callback`: the URL of no registration (registrations made before
+/// callback tokens pushed here; they are replaced).
+pub async fn lufthansa_push_without_token() -> ApiError {
+    tracing::warn!("Lufthansa push refused: its callback URL has no token");
+    metrics::counter!("skyhook_carrier_pushes_total", "carrier" => "lufthansa", "outcome" => "unknown")
         .increment(1);
+    unknown_callback()
+}
+
+fn unknown_callback() -> ApiError {
+    ApiError::UnknownCarrierSubscription(
+        "no Lufthansa registration has this callback URL".to_owned(),
+    )
 }

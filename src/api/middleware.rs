@@ -14,8 +14,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 /// The layers around every route, outermost first: assign a request id, open the request span
-/// (method, route, id — never headers, so `Authorization` stays out of logs), echo the id,
-/// record metrics, and bound the request's time.
+/// (method, path, id — never headers, so `Authorization` stays out of logs, and for a route
+/// with a `{token}` its template, so no token is logged), echo the id, record metrics, and
+/// bound the request's time.
 pub fn apply(router: Router, request_timeout: Duration) -> Router {
     router.layer(
         ServiceBuilder::new()
@@ -31,7 +32,7 @@ pub fn apply(router: Router, request_timeout: Duration) -> Router {
                         tracing::info_span!(
                             "request",
                             method = %req.method(),
-                            path = %req.uri().path(),
+                            path = loggable_path(req),
                             request_id,
                             tenant = tracing::field::Empty,
                         )
@@ -44,6 +45,15 @@ pub fn apply(router: Router, request_timeout: Duration) -> Router {
                 timeout(request_timeout, req, next)
             })),
     )
+}
+
+/// The request's path, or the template of its route when the path carries a secret (a
+/// carrier's callback token, an unsubscribe token).
+fn loggable_path(req: &Request) -> &str {
+    match req.extensions().get::<MatchedPath>() {
+        Some(route) if route.as_str().contains("{token}") => route.as_str(),
+        _ => req.uri().path(),
+    }
 }
 
 async fn timeout(limit: Duration, req: Request, next: Next) -> Response {

@@ -154,6 +154,14 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/metrics", get(health::metrics))
         .route(
             crate::ingest::shipments::LUFTHANSA_CALLBACK_PATH,
+            post(carrier_callbacks::lufthansa_push_without_token)
+                .options(carrier_callbacks::lufthansa_preflight),
+        )
+        .route(
+            &format!(
+                "{}/{{token}}",
+                crate::ingest::shipments::LUFTHANSA_CALLBACK_PATH
+            ),
             post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
         )
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))

@@ -39,6 +39,10 @@ pub struct ShipmentResponse {
     pub last_error: Option<String>,
     /// Oddities in the carrier's data and how they were handled.
     pub anomalies: Vec<String>,
+    /// Pushes a push carrier (Lufthansa) sent for this AWB, each of which asked for a fetch
+    /// (`lastCheckedAt` is the last fetch); 0 for a polled carrier.
+    pub pushes_received: u32,
+    pub last_push_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,5 +98,7 @@ pub async fn get(
         next_check_at: view.next_poll_at,
         last_error: view.last_error,
         anomalies: view.anomalies,
+        pushes_received: view.push_count,
+        last_push_at: view.last_push_at,
     }))
 }

@@ -133,8 +133,8 @@ pub struct CarriersSettings {
     pub lufthansa: CarrierSettings,
 }
 
-/// One carrier or aggregator. `step` is the demo carrier's, `batch_size` TrackingMore's and
-/// `callback_url` Lufthansa's.
+/// One carrier or aggregator. `step` is the demo carrier's, `batch_size` TrackingMore's,
+/// `callback_url`, `tracking_path` and `fetch_delay` Lufthansa's.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierSettings {
@@ -150,9 +150,16 @@ pub struct CarrierSettings {
     pub step: Option<HumanDuration>,
     #[serde(default)]
     pub batch_size: Option<u32>,
-    /// Lufthansa's: where it pushes to; unset = `{server.public_url}/carriers/lufthansa/callback`.
+    /// Lufthansa's: the base its pushes go to, each registration's token appended; unset =
+    /// `{server.public_url}/carriers/lufthansa/callback`.
     #[serde(default)]
     pub callback_url: Option<url::Url>,
+    /// Lufthansa's Shipment Tracking API under `base_url`; unset = `lh/handling/shipment`.
+    #[serde(default)]
+    pub tracking_path: Option<String>,
+    /// Lufthansa's: how long after a push its fetch waits (seed 002 advises 10s).
+    #[serde(default)]
+    pub fetch_delay: Option<HumanDuration>,
 }
 
 /// Flight-status sources, polled for subscribed flights by the same adaptive schedule.

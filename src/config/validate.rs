@@ -97,6 +97,15 @@ impl Settings {
             if name != "demo" && carrier.api_key.expose().is_empty() {
                 return fail(&key("api_key"), "is required when the carrier is enabled");
             }
+            if carrier.tracking_path.as_deref().is_some_and(|path| {
+                let path = path.trim_matches('/');
+                path.is_empty() || path.contains(['?', '#', ' ']) || path.contains("://")
+            }) {
+                return fail(
+                    &key("tracking_path"),
+                    "must be a path under base_url, such as \"lh/handling/shipment\"",
+                );
+            }
         }
         for (name, source) in self.flights.all() {
             if !source.enabled {

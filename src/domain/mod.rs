@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod awb;
+pub mod callback_token;
 pub mod channels;
 pub mod destination;
 pub mod diff;
@@ -26,6 +27,7 @@ pub mod url;
 
 pub use api_key::{ApiKey, ApiKeyHash, KeyName, KeyNameError, TenantId};
 pub use awb::{AwbError, AwbNumber};
+pub use callback_token::{CallbackToken, CallbackTokenHash};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
 pub use destination::Destination;
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};

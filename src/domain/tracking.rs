@@ -58,8 +58,8 @@ pub struct Tracking {
 }
 
 impl Tracking {
-    /// A shipment known only by its events, as a push reports it: everything else is derived
-    /// or kept from what is stored.
+    /// A shipment known only by its events: everything else is derived or kept from what is
+    /// stored.
     pub fn of_events(awb: AwbNumber, events: Vec<TrackingEvent>, anomalies: Vec<String>) -> Self {
         Self {
             awb,

@@ -20,6 +20,7 @@ mod outbox;
 mod poll;
 mod ports;
 mod postgres;
+mod push_registrations;
 mod queue;
 mod rows;
 mod shipment_leases;
@@ -36,13 +37,12 @@ pub use outbox::{
     ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, LeaseToken, NextStep, QueueStats,
     Queued, Retry,
 };
-pub use poll::{
-    ClaimedShipment, PollRecord, PollResult, RefClaim, ShipmentView, StaleRegistration,
-};
+pub use poll::{ClaimedShipment, PollRecord, PollResult, ShipmentView, StaleRegistration};
 pub use ports::{
-    ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, ShipmentLeases, Store,
-    SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,
+    ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, PushRegistrations,
+    ShipmentLeases, Store, SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,
 };
+pub use push_registrations::PushTarget;
 pub use wake::{Wakeups, Work};
 
 use crate::domain::{

@@ -17,16 +17,9 @@ pub struct ClaimedShipment {
     pub events: Vec<StoredEvent>,
     /// What a push carrier calls this shipment (Lufthansa's subscription id), once registered.
     pub carrier_ref: Option<String>,
-}
-
-/// [`super::ShipmentLeases::claim_by_carrier_ref`]'s answer.
-#[derive(Debug, Clone)]
-pub enum RefClaim {
-    Claimed(ClaimedShipment),
-    /// Another instance or task holds the shipment right now.
-    Busy,
-    /// No shipment is registered under that reference.
-    Unknown,
+    /// When the push carrier last confirmed the registration; `None` with a `carrier_ref` for a
+    /// registration made before callback tokens.
+    pub registration_checked_at: Option<DateTime<Utc>>,
 }
 
 /// A shipment still registered with a push carrier that no active subscription needs any more.
@@ -43,6 +36,9 @@ pub struct StaleRegistration {
 pub struct PollRecord {
     pub awb: AwbNumber,
     pub carrier: &'static str,
+    /// When the claim this record closes was taken: a fetch a push asked for after it is still
+    /// due, since this poll may have asked too early to see what the push announced.
+    pub claimed_at: DateTime<Utc>,
     pub checked_at: DateTime<Utc>,
     pub next_poll_at: DateTime<Utc>,
     /// Consecutive failed polls, including this one (0 after a success).
@@ -67,11 +63,8 @@ pub enum PollResult {
     Failed {
         error: String,
     },
-    /// A push carrier registered the shipment under `carrier_ref` (or confirmed it is).
-    Registered {
-        carrier_ref: String,
-    },
-    /// The push carrier's registration was removed; `carrier_ref` is cleared.
+    /// The push carrier's registration was removed; `carrier_ref` and its callback token are
+    /// cleared.
     Unregistered,
 }
 
@@ -93,20 +86,14 @@ impl PollResult {
                 anomalies,
                 ..
             } => (Some(summary), Some(raw), Some(anomalies), None),
-            Self::NotFound | Self::Registered { .. } | Self::Unregistered => {
-                (None, None, None, None)
-            }
+            Self::NotFound | Self::Unregistered => (None, None, None, None),
             Self::Failed { error } => (None, None, None, Some(error.as_str())),
         }
     }
 
-    /// `Some(new value)` when the poll changes the shipment's `carrier_ref`.
-    pub(super) fn carrier_ref(&self) -> Option<Option<&str>> {
-        match self {
-            Self::Registered { carrier_ref } => Some(Some(carrier_ref.as_str())),
-            Self::Unregistered => Some(None),
-            _ => None,
-        }
+    /// Whether the poll ends the shipment's push registration.
+    pub(super) fn unregisters(&self) -> bool {
+        matches!(self, Self::Unregistered)
     }
 }
 
@@ -123,4 +110,7 @@ pub struct ShipmentView {
     pub next_poll_at: DateTime<Utc>,
     /// Why the last poll failed; `None` once one succeeds.
     pub last_error: Option<String>,
+    /// Pushes a push carrier sent for it (0 for a polled carrier), and when the last came.
+    pub push_count: u32,
+    pub last_push_at: Option<DateTime<Utc>>,
 }

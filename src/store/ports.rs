@@ -3,16 +3,18 @@
 //! uses, so that what it may touch in storage is visible in its type.
 
 use super::Wakeups;
+use super::push_registrations::PushTarget;
 use super::{
     ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
     DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
-    PollRecord, PoolState, QueueStats, Queued, RefClaim, Retry, Saved, ShipmentView,
-    StaleRegistration, StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget,
-    UnsubscribeReport, VerifiedKey,
+    PollRecord, PoolState, QueueStats, Queued, Retry, Saved, ShipmentView, StaleRegistration,
+    StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
+    VerifiedKey,
 };
 use crate::domain::{
-    AllowNetworks, ApiKeyHash, AwbNumber, Destination, EmailAddress, FlightKey, FlightNumber,
-    FlightTarget, KeyName, SigningSecret, Subscription, SubscriptionId, Target, TenantId,
+    AllowNetworks, ApiKeyHash, AwbNumber, CallbackTokenHash, Destination, EmailAddress, FlightKey,
+    FlightNumber, FlightTarget, KeyName, SigningSecret, Subscription, SubscriptionId, Target,
+    TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -30,6 +32,7 @@ pub trait Store:
     + EmailTokens
     + TrackingViews
     + ShipmentLeases
+    + PushRegistrations
     + FlightChecks
     + DeliveryQueue
     + DeliveryLog
@@ -173,7 +176,7 @@ pub trait TrackingViews: Send + Sync + 'static {
     ) -> Result<Vec<FlightView>, StoreError>;
 }
 
-/// The shipment poller's and the pushes' side: shipments under lease, and what a poll found.
+/// The shipment poller's side: shipments under lease, and what a poll found.
 #[async_trait]
 pub trait ShipmentLeases: WorkSignals {
     /// Claims up to `limit` due shipments that have an active subscription and no live claim;
@@ -202,15 +205,6 @@ pub trait ShipmentLeases: WorkSignals {
         owner: Uuid,
         records: Vec<PollRecord>,
     ) -> Result<Vec<Option<Queued>>, StoreError>;
-    /// Claims the shipment a push carrier knows as `carrier_ref`, whatever its subscriptions, so
-    /// that a push is applied under the same lease as a poll; write it back with `record_poll`
-    /// or give it up with `release_shipment`.
-    async fn claim_by_carrier_ref(
-        &self,
-        lease: Lease,
-        carrier: &str,
-        carrier_ref: &str,
-    ) -> Result<RefClaim, StoreError>;
     /// Claims up to `limit` shipments still registered with a push carrier (`carrier_ref` set)
     /// that no active subscription points at; each is unregistered, then recorded with
     /// `record_poll` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
@@ -219,8 +213,55 @@ pub trait ShipmentLeases: WorkSignals {
         lease: Lease,
         limit: u32,
     ) -> Result<Vec<StaleRegistration>, StoreError>;
-    /// Gives a claim up without writing anything.
-    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError>;
+}
+
+/// Push carriers' registrations (Lufthansa) and their pushes (see `push_registrations.rs`).
+#[async_trait]
+pub trait PushRegistrations: WorkSignals {
+    /// Under `owner`'s claim: the callback token of the shipment's next registration with
+    /// `carrier`, written before the registration is sent; the previous one is forgotten.
+    /// False when the claim was lost.
+    async fn begin_registration(
+        &self,
+        owner: Uuid,
+        awb: &AwbNumber,
+        carrier: &str,
+        token: &CallbackTokenHash,
+    ) -> Result<bool, StoreError>;
+    /// Under `owner`'s claim: the carrier's id of the registration, the moment it answered.
+    async fn complete_registration(
+        &self,
+        owner: Uuid,
+        awb: &AwbNumber,
+        carrier_ref: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Under `owner`'s claim: the carrier confirmed that it still has the registration.
+    async fn confirm_registration(
+        &self,
+        owner: Uuid,
+        awb: &AwbNumber,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The registration whose callback URL carries the token of this hash, if any.
+    async fn find_registration(
+        &self,
+        carrier: &str,
+        token: &CallbackTokenHash,
+    ) -> Result<Option<PushTarget>, StoreError>;
+    /// Counts a push to the registration and makes a fetch due no later than `due`; returns
+    /// when the fetch is due (an earlier push's time, if one is pending), or `None` when the
+    /// registration is no longer that one. A fetch due already wakes the pollers.
+    async fn record_push(
+        &self,
+        carrier: &str,
+        token: &CallbackTokenHash,
+        carrier_ref: &str,
+        now: DateTime<Utc>,
+        due: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Wakes the shipment pollers of every instance: a fetch a push asked for is due now.
+    fn wake_pollers(&self);
 }
 
 /// The flight poller's side: subscribed flights' checks under lease.

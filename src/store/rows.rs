@@ -191,6 +191,7 @@ pub(super) struct ClaimRow {
     pub status: String,
     pub poll_failures: i32,
     pub carrier_ref: Option<String>,
+    pub registration_checked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -225,6 +226,8 @@ pub(super) struct ShipmentRow {
     last_checked_at: Option<DateTime<Utc>>,
     next_poll_at: DateTime<Utc>,
     last_error: Option<String>,
+    push_count: i32,
+    last_push_at: Option<DateTime<Utc>>,
 }
 
 pub(super) fn summary_status(text: &str) -> Result<SummaryStatus, StoreError> {
@@ -249,6 +252,8 @@ impl ShipmentRow {
             last_checked_at: self.last_checked_at,
             next_poll_at: self.next_poll_at,
             last_error: self.last_error,
+            push_count: u32::try_from(self.push_count).unwrap_or(0),
+            last_push_at: self.last_push_at,
         })
     }
 }
@@ -267,6 +272,7 @@ impl ClaimRow {
             poll_failures: u32::try_from(self.poll_failures).unwrap_or(0),
             events: mine,
             carrier_ref: self.carrier_ref,
+            registration_checked_at: self.registration_checked_at,
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The poller's and the pushes' side of shipments: claims with leases (so no shipment is
+//! The poller's side of shipments: claims with leases (so no shipment is
 //! polled by two instances at once) and writing back what a poll found, with the messages it
 //! means, in one transaction.
 
@@ -7,7 +7,7 @@ use super::queue::{Queueing, queue_shipment_messages};
 use super::rows::{ClaimRow, EventColumns, EventRow};
 use super::sql::{Claim, Col, Conn, JsonRows, Tx, sql};
 use super::{
-    ClaimedShipment, Lease, PollRecord, PollResult, Queued, RefClaim, ShipmentLeases, SqlStore,
+    ClaimedShipment, Lease, PollRecord, PollResult, Queued, ShipmentLeases, SqlStore,
     StaleRegistration, StoreError,
 };
 use crate::domain::AwbNumber;
@@ -23,6 +23,7 @@ const CLAIM_COLUMNS: &[&str] = &[
     "status",
     "poll_failures",
     "carrier_ref",
+    "registration_checked_at",
 ];
 
 #[async_trait]
@@ -85,46 +86,6 @@ impl ShipmentLeases for SqlStore {
         failed.map_or(Ok(recorded), Err)
     }
 
-    async fn claim_by_carrier_ref(
-        &self,
-        lease: Lease,
-        carrier: &str,
-        carrier_ref: &str,
-    ) -> Result<RefClaim, StoreError> {
-        let mut conn = self.writer().await?;
-        // A plain UPDATE waits for a concurrent claim of the row and then re-checks the lease.
-        let claim: Option<ClaimRow> = sql(format!(
-            "UPDATE shipments SET lease_owner = $1, lease_expires_at = $5 \
-             WHERE carrier = $2 AND carrier_ref = $3 \
-               AND (lease_expires_at IS NULL OR lease_expires_at < $4) \
-             RETURNING {}",
-            CLAIM_COLUMNS.join(", ")
-        ))
-        .bind(lease.owner)
-        .bind(carrier)
-        .bind(carrier_ref)
-        .bind(lease.now)
-        .bind(lease.until)
-        .fetch_optional(&mut conn)
-        .await?;
-        let Some(claim) = claim else {
-            let (known,): (bool,) = sql(
-                "SELECT EXISTS (SELECT 1 FROM shipments WHERE carrier = $1 AND carrier_ref = $2)",
-            )
-            .bind(carrier)
-            .bind(carrier_ref)
-            .fetch_one(&mut conn)
-            .await?;
-            return Ok(if known {
-                RefClaim::Busy
-            } else {
-                RefClaim::Unknown
-            });
-        };
-        let mut events = load_events(&mut conn, vec![claim.awb.clone()]).await?;
-        claim.into_claim(&mut events).map(RefClaim::Claimed)
-    }
-
     async fn claim_stale_registrations(
         &self,
         lease: Lease,
@@ -157,18 +118,6 @@ impl ShipmentLeases for SqlStore {
             })
             .collect()
     }
-
-    async fn release_shipment(&self, owner: Uuid, awb: &AwbNumber) -> Result<(), StoreError> {
-        sql(
-            "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL \
-             WHERE awb = $1 AND lease_owner = $2",
-        )
-        .bind(awb.as_str())
-        .bind(owner)
-        .execute(&mut self.writer().await?)
-        .await?;
-        Ok(())
-    }
 }
 
 impl SqlStore {
@@ -197,19 +146,29 @@ async fn write_poll(
     email_batch_window: TimeDelta,
 ) -> Result<Option<Queued>, StoreError> {
     let (summary, raw, anomalies, error) = record.result.columns();
-    let carrier_ref = record.result.carrier_ref();
     // Fields a poll did not learn keep their value: a carrier that omits the weight today
-    // has not made the shipment weightless.
+    // has not made the shipment weightless. A fetch a push asked for after this poll was
+    // claimed stays due ($17); an unregistration forgets the registration, and if a new
+    // subscription came in meanwhile the shipment is due at once, to be registered again.
     let owned = sql(
         "UPDATE shipments SET lease_owner = NULL, lease_expires_at = NULL, \
-                 carrier = $3, last_checked_at = $4, next_poll_at = $5, poll_failures = $6, \
-                 last_error = $7, updated_at = $4, \
-                 origin = COALESCE($8, origin), destination = COALESCE($9, destination), \
-                 pieces = COALESCE($10, pieces), weight = COALESCE($11, weight), \
-                 volume = COALESCE($12, volume), status = COALESCE($13, status), \
-                 raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies), \
-                 carrier_ref = CASE WHEN $16 THEN $17 ELSE carrier_ref END \
-             WHERE awb = $1 AND lease_owner = $2",
+             carrier = $3, last_checked_at = $4, poll_failures = $6, \
+             last_error = $7, updated_at = $4, \
+             origin = COALESCE($8, origin), destination = COALESCE($9, destination), \
+             pieces = COALESCE($10, pieces), weight = COALESCE($11, weight), \
+             volume = COALESCE($12, volume), status = COALESCE($13, status), \
+             raw_payload = COALESCE($14, raw_payload), anomalies = COALESCE($15, anomalies), \
+             next_poll_at = CASE \
+                 WHEN $16 AND EXISTS (SELECT 1 FROM subscriptions sub \
+                     WHERE sub.awb = $1 AND sub.status = 'active') THEN $4 \
+                 WHEN NOT $16 AND push_due_at > $17 AND push_due_at < $5 THEN push_due_at \
+                 ELSE $5 END, \
+             push_due_at = CASE WHEN NOT $16 AND push_due_at > $17 THEN push_due_at END, \
+             carrier_ref = CASE WHEN $16 THEN NULL ELSE carrier_ref END, \
+             callback_token_hash = CASE WHEN $16 THEN NULL ELSE callback_token_hash END, \
+             registration_checked_at = \
+                 CASE WHEN $16 THEN NULL ELSE registration_checked_at END \
+         WHERE awb = $1 AND lease_owner = $2",
     )
     .bind(record.awb.as_str())
     .bind(owner)
@@ -230,9 +189,9 @@ async fn write_poll(
     .bind(summary.map(|s| s.status.as_str()))
     .bind(raw.map(Json))
     .bind(anomalies.map(Json))
-    .bind(carrier_ref.is_some())
-    .bind(carrier_ref.flatten())
-    .execute(tx)
+    .bind(record.result.unregisters())
+    .bind(record.claimed_at)
+    .execute(&mut *tx)
     .await?;
     if owned == 0 {
         // The lease expired and another instance took the shipment over: its answer wins.
@@ -250,13 +209,13 @@ async fn write_poll(
         if !withdrawn.is_empty() {
             sql(format!(
                 "UPDATE events SET withdrawn_at = $3, updated_at = $3 \
-                     WHERE awb = $1 AND fingerprint {} AND withdrawn_at IS NULL",
+                 WHERE awb = $1 AND fingerprint {} AND withdrawn_at IS NULL",
                 tx.backend().in_texts(2)
             ))
             .bind(record.awb.as_str())
             .bind(withdrawn.clone())
             .bind(record.checked_at)
-            .execute(tx)
+            .execute(&mut *tx)
             .await?;
         }
         queue_shipment_messages(&mut *tx, change, &mut queueing).await?;

@@ -23,7 +23,8 @@ impl TrackingViews for SqlStore {
         let mut conn = self.reader().await?;
         let row: Option<ShipmentRow> = sql(
             "SELECT awb, carrier, origin, destination, pieces, weight, volume, status, \
-                 anomalies, last_checked_at, next_poll_at, last_error \
+                 anomalies, last_checked_at, next_poll_at, last_error, push_count, \
+                 last_push_at \
              FROM shipments sh WHERE sh.awb = $2 \
                AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.tenant_id = $1 AND s.awb = $2)",
         )

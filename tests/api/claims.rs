@@ -47,6 +47,7 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
     let record = |at| PollRecord {
         awb: AwbNumber::parse("020-08002050").unwrap(),
         carrier: "cargoai",
+        claimed_at: at,
         checked_at: at,
         next_poll_at: at + TimeDelta::minutes(5),
         poll_failures: 0,
@@ -141,6 +142,7 @@ async fn polls_recorded_together_are_each_fenced_by_their_own_claim(backend: Bac
     let record = |awb: &str| PollRecord {
         awb: AwbNumber::parse(awb).unwrap(),
         carrier: "cargoai",
+        claimed_at: now,
         checked_at: later,
         next_poll_at: later + TimeDelta::minutes(5),
         poll_failures: 0,

@@ -24,6 +24,17 @@ pub async fn count(url: &str, sql: &'static str) -> i64 {
     }
 }
 
+/// The texts one column of a query returns, in its order.
+pub async fn texts(url: &str, sql: &'static str) -> Vec<String> {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+    }
+}
+
 /// Records a flight as if Skyhook had learned of it, returning its `flightUUID`.
 pub async fn insert_flight(url: &str, number: &str, date: &str, origin: &str) -> Uuid {
     let id = Uuid::new_v4();

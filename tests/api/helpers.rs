@@ -175,6 +175,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like [`spawn_app`], with the test settings adjusted first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on_clock(backend, Arc::new(SystemClock), adjust).await
+}
+
+/// Like [`spawn_app_with`], the server moved by `clock` (a test's manual clock).
+pub async fn spawn_app_on_clock(
+    backend: Backend,
+    clock: Arc<dyn skyhook::clock::Clock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     skyhook::telemetry::install_crypto_provider();
     let db = TestDb::create(&backend).await;
     let mut settings = test_settings(&db.url);
@@ -182,7 +191,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let store = skyhook::app::open_store(&settings)
         .await
         .expect("open store");
-    let app = Application::build_with(settings, store.clone(), Arc::new(SystemClock))
+    let app = Application::build_with(settings, store.clone(), clock)
         .await
         .expect("build app");
     let address = format!("http://{}", app.local_addr());
@@ -214,6 +223,7 @@ pub fn poller(
     )
     .unwrap();
     skyhook::ingest::shipments::Poller::new(
+        store.clone(),
         store,
         Arc::new(carriers),
         clock,

@@ -7,6 +7,9 @@
 #[cfg(test)]
 pub(crate) mod arbitrary;
 pub mod lenient;
+mod times;
+
+pub use times::Times;
 
 use super::AwbNumber;
 

@@ -1,23 +1,26 @@
 //! The poller: claims due shipments, fetches each once from its carrier (however many
 //! subscriptions point at it), normalises, diffs against what is stored, and writes the
 //! outcome back with the next poll time — all under a lease, so several instances can share
-//! one database without fetching a shipment twice at once. A round's outcomes are written as
-//! they come by a few writers, together when several are waiting: a round of first polls is a
-//! few transactions, not one per shipment, and a lone answer is still written at once.
+//! one database without fetching a shipment twice at once. A push carrier's shipment is
+//! registered (or its registration checked) first, see `registrations.rs`. A round's
+//! outcomes are written as they come by a few writers, together when several are waiting:
+//! a round of first polls is a few transactions, not one per shipment, and a lone answer
+//! is still written at once.
 
 use super::apply::apply;
 use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
+use super::registrations::{Prepared, Registrations};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
 use crate::ingest::round::{Rounds, join_all, time_delta};
 use crate::ingest::{SourceError, SourceId};
 use crate::store::{
-    ClaimedShipment, Lease, PollRecord, PollResult, ShipmentLeases, StaleRegistration, StoreError,
-    Work,
+    ClaimedShipment, Lease, PollRecord, PollResult, PushRegistrations, ShipmentLeases,
+    StaleRegistration, StoreError, Work,
 };
 use crate::telemetry::count_queued;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc};
@@ -35,17 +38,21 @@ const WRITERS: usize = 3;
 pub struct Poller {
     store: Arc<dyn ShipmentLeases>,
     carriers: Arc<Carriers>,
+    registrations: Registrations,
     rounds: Rounds,
 }
 
 impl Poller {
     pub fn new(
         store: Arc<dyn ShipmentLeases>,
+        registrations: Arc<dyn PushRegistrations>,
         carriers: Arc<Carriers>,
         clock: Arc<dyn Clock>,
         settings: PollerSettings,
     ) -> Arc<Self> {
+        let check_every = time_delta(settings.max_interval.0);
         Arc::new(Self {
+            registrations: Registrations::new(registrations, clock.clone(), check_every),
             rounds: Rounds::new(clock, settings, store.wakeups(), Work::Shipments),
             store,
             carriers,
@@ -92,7 +99,7 @@ impl Poller {
                         claim.awb.prefix()
                     );
                     let failed = SourceId::carrier("none").malformed(error);
-                    let record = self.poll_record(claim, "none", Err(failed));
+                    let record = self.poll_record(claim, "none", lease.now, Err(failed));
                     // Only fails once the writer has stopped, whose error ends the round.
                     let _ = records.send(record).await;
                 }
@@ -104,10 +111,12 @@ impl Poller {
             let mut claims = claims.into_iter().peekable();
             while claims.peek().is_some() {
                 let batch: Vec<ClaimedShipment> = claims.by_ref().take(size).collect();
-                tasks.spawn(
-                    self.clone()
-                        .fetch_batch(entry.clone(), batch, records.clone()),
-                );
+                tasks.spawn(self.clone().fetch_batch(
+                    entry.clone(),
+                    batch,
+                    lease.now,
+                    records.clone(),
+                ));
             }
         }
         drop(records);
@@ -135,7 +144,7 @@ impl Poller {
                 );
                 continue;
             };
-            tasks.spawn(self.clone().unregister(entry, registration));
+            tasks.spawn(self.clone().unregister(entry, registration, lease.now));
         }
         join_all(tasks, "unregister").await?;
         Ok(claimed)
@@ -145,6 +154,7 @@ impl Poller {
         self: Arc<Self>,
         entry: Arc<CarrierEntry>,
         registration: StaleRegistration,
+        claimed_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let result = {
             let _permit = entry.throttle.acquire().await;
@@ -179,6 +189,7 @@ impl Poller {
         let record = PollRecord {
             awb: registration.awb.clone(),
             carrier,
+            claimed_at,
             checked_at: now,
             next_poll_at: next,
             poll_failures: failures,
@@ -224,25 +235,55 @@ impl Poller {
         self: Arc<Self>,
         entry: Arc<CarrierEntry>,
         batch: Vec<ClaimedShipment>,
+        claimed_at: DateTime<Utc>,
         records: mpsc::Sender<PollRecord>,
     ) -> Result<(), StoreError> {
+        let carrier = entry.source.name();
+        let batch = match entry.source.registrar() {
+            Some(registrar) => {
+                let mut ready = Vec::with_capacity(batch.len());
+                for claim in batch {
+                    let owner = self.rounds.owner;
+                    match self
+                        .registrations
+                        .prepare(&entry, registrar, &claim, owner)
+                        .await?
+                    {
+                        Prepared::Ready => ready.push(claim),
+                        Prepared::Failed(err) => {
+                            let failed = Err(err);
+                            self.carriers.note_answer(carrier, &failed);
+                            let record = self.poll_record(claim, carrier, claimed_at, failed);
+                            // Only fails once the writers have stopped, whose error ends the round.
+                            let _ = records.send(record).await;
+                        }
+                        Prepared::LeaseLost => {
+                            tracing::warn!(awb = %claim.awb, "lease lost while registering; dropped");
+                        }
+                    }
+                }
+                ready
+            }
+            None => batch,
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
         let requests: Vec<FetchRequest> = batch
             .iter()
             .map(|c| FetchRequest {
                 awb: c.awb.clone(),
                 first_seen: c.created_at,
-                carrier_ref: c.carrier_ref.clone(),
             })
             .collect();
         let results = {
             let _permit = entry.throttle.acquire().await;
             entry.source.fetch(&requests).await
         };
-        let carrier = entry.source.name();
         for (claim, result) in batch.into_iter().zip(results) {
             self.carriers.note_answer(carrier, &result);
             if records
-                .send(self.poll_record(claim, carrier, result))
+                .send(self.poll_record(claim, carrier, claimed_at, result))
                 .await
                 .is_err()
             {
@@ -257,6 +298,7 @@ impl Poller {
         &self,
         claim: ClaimedShipment,
         carrier: &'static str,
+        claimed_at: DateTime<Utc>,
         result: Result<Fetched, SourceError>,
     ) -> PollRecord {
         let now = self.rounds.clock.now();
@@ -272,12 +314,6 @@ impl Poller {
                 (result, last, 0)
             }
             Ok(Fetched::NotFound) => (PollResult::NotFound, LastPoll::NotFound, 0),
-            // Pushes bring the news; the registration is only looked at again this late.
-            Ok(Fetched::Registered { carrier_ref }) => (
-                PollResult::Registered { carrier_ref },
-                LastPoll::NotFound,
-                0,
-            ),
             Err(err) => {
                 let failures = claim.poll_failures + 1;
                 tracing::warn!(%awb, carrier, failures, error = %err, "fetch failed");
@@ -299,7 +335,6 @@ impl Poller {
             (PollResult::Tracked { .. }, _) => "unchanged",
             (PollResult::NotFound, _) => "not_found",
             (PollResult::Failed { .. }, _) => "failed",
-            (PollResult::Registered { .. }, _) => "registered",
             (PollResult::Unregistered, _) => "unregistered",
         };
         metrics::counter!("skyhook_polls_total", "carrier" => carrier, "outcome" => outcome)
@@ -307,6 +342,7 @@ impl Poller {
         PollRecord {
             awb,
             carrier,
+            claimed_at,
             checked_at: now,
             next_poll_at: schedule::next_poll(now, bounds, &known, last),
             poll_failures: failures,

@@ -1,166 +1,136 @@
-//! Carrier pushes: news a push carrier sends to Skyhook instead of being polled (Lufthansa).
+//! Carrier pushes: Lufthansa's notice that an AWB has news (seed 002: "Then you should call the
+//! ShipmentTracking API to get full shipment status"). A push is a trigger, never an event: it
+//! makes a fetch of the AWB due `carriers.lufthansa.fetch_delay` later, in the database (so
+//! several pushes within the delay share one fetch, and every instance agrees), and what that
+//! fetch returns goes through the poller's diff and outbox like any poll. A forged push can
+//! therefore cost one fetch at most, never a false event.
 //!
-//! A push is applied like a poll's answer, under the same rules: the shipment is claimed under a
-//! lease (so a poll, an unregistration or another push of the same shipment cannot interleave),
-//! the pushed event is merged into the stored events and diffed exactly as a fetched history is,
-//! and the new events and their outbox messages are written in one transaction through
-//! [`ShipmentLeases::record_poll`]. The carrier's reference (its subscription id) is what authenticates a
-//! push: one naming no registered shipment is refused.
+//! A push is heard only at the callback URL of a live registration: the token in the URL names
+//! it (see [`crate::domain::CallbackToken`]), and the push must name the same subscription id
+//! and AWB. A fetch due at once wakes the pollers when it is committed; a later one is woken by
+//! a timer here, with the database's due time as the fallback should this instance stop.
 
-use super::apply::apply;
-use super::carriers::PushedEvent;
+use super::carriers::LufthansaPush;
 use crate::clock::Clock;
-use crate::domain::AwbNumber;
 use crate::domain::normalize::NormalizeError;
-use crate::domain::{Tracking, TrackingEvent};
+use crate::domain::{AwbNumber, CallbackTokenHash};
 use crate::ingest::round::time_delta;
-use crate::store::{Lease, PollRecord, PollResult, RefClaim, ShipmentLeases, StoreError};
-use crate::telemetry::count_queued;
-use chrono::TimeDelta;
+use crate::store::{PushRegistrations, StoreError};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
-/// How often, and how long apart, a push retries a shipment someone else holds.
-const CLAIM_ATTEMPTS: u32 = 20;
-const CLAIM_PAUSE: Duration = Duration::from_millis(100);
+const LUFTHANSA: &str = "lufthansa";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
-    #[error("no shipment is registered with {carrier} under subscription id `{carrier_ref}`")]
-    UnknownReference {
-        carrier: &'static str,
-        carrier_ref: String,
-    },
+    /// A wrong token, or one of a registration since replaced or removed.
+    #[error("no registration has this callback URL")]
+    UnknownCallback,
+    /// Lufthansa's answer to the registration is not stored yet; the push should come again.
+    #[error("the registration is being completed; send the push again shortly")]
+    RegistrationPending,
+    /// The token is valid, but the push names another of Lufthansa's subscriptions.
+    #[error("the push names a subscription id this callback URL was not registered for")]
+    WrongSubscription,
     #[error("the push cannot be used: {0}")]
     Invalid(#[from] NormalizeError),
-    /// The shipment stayed claimed elsewhere; the carrier should send the push again later.
-    #[error("the shipment is being updated; try again shortly")]
-    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// What a push changed.
+/// What a push led to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushOutcome {
     pub awb: AwbNumber,
-    /// Events added or updated (0 when the push repeated what was known).
-    pub changed: usize,
+    /// The state the push announced (for the log; it is not stored).
+    pub state: String,
+    /// When the AWB is fetched.
+    pub fetch_at: DateTime<Utc>,
+    /// The fetch was already due for an earlier push within the delay.
+    pub joined: bool,
 }
 
 pub struct Pushes {
-    store: Arc<dyn ShipmentLeases>,
+    store: Arc<dyn PushRegistrations>,
     clock: Arc<dyn Clock>,
-    lease: TimeDelta,
-    /// When a pushed shipment is looked at by the poller again (`poller.max_interval`).
-    quiet: TimeDelta,
-    /// Events kept per shipment (`poller.max_events_per_shipment`), as for polls.
-    max_events: usize,
+    /// How long after a push its fetch waits (`carriers.lufthansa.fetch_delay`).
+    fetch_delay: Duration,
 }
 
 impl Pushes {
     pub fn new(
-        store: Arc<dyn ShipmentLeases>,
+        store: Arc<dyn PushRegistrations>,
         clock: Arc<dyn Clock>,
-        lease: Duration,
-        quiet: Duration,
-        max_events: usize,
+        fetch_delay: Duration,
     ) -> Self {
         Self {
             store,
             clock,
-            lease: time_delta(lease),
-            quiet: time_delta(quiet),
-            max_events,
+            fetch_delay,
         }
     }
 
-    /// Applies one push to the shipment `carrier` registered as `carrier_ref`; `event_for`
-    /// turns the push into an event for that shipment's AWB.
-    #[tracing::instrument(name = "push.accept", skip(self, event_for, raw))]
-    pub async fn accept(
-        &self,
-        carrier: &'static str,
-        carrier_ref: &str,
-        event_for: impl FnOnce(&AwbNumber) -> Result<PushedEvent, NormalizeError>,
-        raw: serde_json::Value,
-    ) -> Result<PushOutcome, PushError> {
-        let owner = Uuid::new_v4();
-        let mut attempts = 0;
-        let claim = loop {
-            let now = self.clock.now();
-            let lease = Lease {
-                owner,
-                now,
-                until: now + self.lease,
-            };
-            let claimed = self
-                .store
-                .claim_by_carrier_ref(lease, carrier, carrier_ref)
-                .await?;
-            match claimed {
-                RefClaim::Claimed(claim) => break claim,
-                RefClaim::Unknown => {
-                    return Err(PushError::UnknownReference {
-                        carrier,
-                        carrier_ref: carrier_ref.to_owned(),
-                    });
-                }
-                RefClaim::Busy if attempts + 1 >= CLAIM_ATTEMPTS => return Err(PushError::Busy),
-                RefClaim::Busy => {
-                    attempts += 1;
-                    tokio::time::sleep(CLAIM_PAUSE).await;
-                }
-            }
+    /// Accepts a Lufthansa push that came to the callback URL with `token`.
+    #[tracing::instrument(name = "push.accept", skip_all)]
+    pub async fn accept(&self, token: &str, body: &Value) -> Result<PushOutcome, PushError> {
+        let outcome = self.schedule(token, body).await;
+        let label = match &outcome {
+            Ok(done) if done.joined => "joined",
+            Ok(_) => "scheduled",
+            Err(PushError::UnknownCallback) => "unknown",
+            Err(PushError::RegistrationPending) => "pending",
+            Err(PushError::WrongSubscription) => "mismatch",
+            Err(PushError::Invalid(_)) => "invalid",
+            Err(PushError::Store(_)) => "failed",
         };
-        let pushed = match event_for(&claim.awb) {
-            Ok(pushed) => pushed,
-            Err(err) => {
-                self.store.release_shipment(owner, &claim.awb).await?;
-                return Err(err.into());
-            }
-        };
-        // A push is one event; the diff compares whole histories, so the push is laid over
-        // what is stored (withdrawn events stay withdrawn, a replaced TOA gives way).
-        let replaced = pushed.replaces_previous.then(|| pushed.event.code.clone());
-        let mut events: Vec<TrackingEvent> = claim
-            .events
-            .iter()
-            .filter(|stored| !stored.withdrawn)
-            .filter(|stored| replaced.as_deref() != Some(stored.event.code.as_str()))
-            .map(|stored| stored.event.clone())
-            .collect();
-        events.push(pushed.event);
-        let tracking = Tracking::of_events(claim.awb.clone(), events, pushed.anomalies);
-        let (result, _) = apply(&claim, tracking, raw, self.max_events);
-        // What subscribers hear of: a restored event that did not change is rewritten but is
-        // no news.
-        let changed = match &result {
-            PollResult::Tracked { change, .. } => change.changed.len(),
-            _ => 0,
-        };
-        let now = self.clock.now();
-        let record = PollRecord {
-            awb: claim.awb.clone(),
-            carrier,
-            checked_at: now,
-            next_poll_at: now + self.quiet,
-            poll_failures: 0,
-            result,
-        };
-        let queued = self
-            .store
-            .record_poll(owner, record)
-            .await?
-            .ok_or(PushError::Busy)?;
-        count_queued(queued);
-        let outcome = if changed > 0 { "changed" } else { "unchanged" };
-        metrics::counter!("skyhook_carrier_pushes_total", "carrier" => carrier, "outcome" => outcome)
+        metrics::counter!("skyhook_carrier_pushes_total", "carrier" => LUFTHANSA, "outcome" => label)
             .increment(1);
+        outcome
+    }
+
+    async fn schedule(&self, token: &str, body: &Value) -> Result<PushOutcome, PushError> {
+        let token = CallbackTokenHash::of(token);
+        let target = self
+            .store
+            .find_registration(LUFTHANSA, &token)
+            .await?
+            .ok_or(PushError::UnknownCallback)?;
+        let push = LufthansaPush::parse(body)?;
+        let carrier_ref = target.carrier_ref.ok_or(PushError::RegistrationPending)?;
+        if push.subscription_id != carrier_ref {
+            return Err(PushError::WrongSubscription);
+        }
+        push.check_awb(&target.awb)?;
+        let now = self.clock.now();
+        let due = now + time_delta(self.fetch_delay);
+        let fetch_at = self
+            .store
+            .record_push(LUFTHANSA, &token, &carrier_ref, now, due)
+            .await?
+            // Registered anew between the two statements: this push was for the old one.
+            .ok_or(PushError::UnknownCallback)?;
+        // An earlier push's fetch is pending (the store keeps times to the microsecond).
+        let joined = due - fetch_at > TimeDelta::milliseconds(1);
+        if !joined && fetch_at > now {
+            self.wake_at(fetch_at - now);
+        }
         Ok(PushOutcome {
-            awb: claim.awb,
-            changed,
+            awb: target.awb,
+            state: push.state,
+            fetch_at,
+            joined,
         })
+    }
+
+    /// Wakes the pollers when the fetch falls due, so it is not left for their `idle_wait`.
+    fn wake_at(&self, after: TimeDelta) {
+        let store = self.store.clone();
+        let after = after.to_std().unwrap_or_default();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            store.wake_pollers();
+        });
     }
 }

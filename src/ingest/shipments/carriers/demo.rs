@@ -304,7 +304,6 @@ mod tests {
             FetchRequest {
                 awb,
                 first_seen: start,
-                carrier_ref: None,
             },
             start,
         )

@@ -1,6 +1,8 @@
 //! Tracking sources: one [`Carrier`] per airline or aggregator, chosen per AWB prefix by the
 //! [`Carriers`] registry, each behind its own rate limit and concurrency bound. Adapters turn
-//! HTTP answers into the domain's [`Tracking`]; they never touch storage.
+//! HTTP answers into the domain's [`Tracking`]; they never touch storage. A carrier that also
+//! pushes (Lufthansa) offers a [`Registrar`]; what is stored around a registration is the
+//! poller's business (`registrations.rs`).
 
 mod cargoai;
 mod demo;
@@ -8,11 +10,11 @@ mod lufthansa;
 mod trackingmore;
 
 pub use lufthansa::CALLBACK_PATH as LUFTHANSA_CALLBACK_PATH;
-pub use lufthansa::normalize::{LufthansaPush, PushedEvent};
+pub use lufthansa::normalize::LufthansaPush;
 
 use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
-use crate::domain::{AwbNumber, Tracking};
+use crate::domain::{AwbNumber, CallbackToken, Tracking};
 use crate::ingest::{
     Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, Throttle,
 };
@@ -27,8 +29,6 @@ pub struct FetchRequest {
     pub awb: AwbNumber,
     /// When Skyhook started tracking it (the demo carrier scripts from here).
     pub first_seen: DateTime<Utc>,
-    /// What a push carrier already calls this shipment (its subscription id), if registered.
-    pub carrier_ref: Option<String>,
 }
 
 /// A carrier's answer for one AWB.
@@ -41,9 +41,20 @@ pub enum Fetched {
     },
     /// The carrier does not know the AWB (yet): keep trying, slowly.
     NotFound,
-    /// A push carrier will send news of the AWB to Skyhook's callback, under `carrier_ref`
-    /// (its subscription id): nothing to fetch until the registration is no longer needed.
-    Registered { carrier_ref: String },
+}
+
+/// A push carrier's side of its registrations: each AWB is registered once with a callback URL
+/// carrying a [`CallbackToken`], checked now and then, and removed with
+/// [`Carrier::unregister`].
+#[async_trait]
+pub trait Registrar: Send + Sync {
+    /// Registers the AWB with the callback URL for `token`; returns the carrier's id of the
+    /// registration.
+    async fn register(&self, awb: &AwbNumber, token: &CallbackToken)
+    -> Result<String, SourceError>;
+
+    /// Whether the carrier still has the registration `carrier_ref` (false: it dropped it).
+    async fn is_registered(&self, carrier_ref: &str) -> Result<bool, SourceError>;
 }
 
 #[async_trait]
@@ -56,8 +67,13 @@ pub trait Carrier: Source {
     /// Looks the AWBs up; one result per request, in the same order.
     async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>>;
 
-    /// Removes a push registration ([`Fetched::Registered`]) once no subscription needs it; an
-    /// already gone registration is not an error. Pull carriers register nothing.
+    /// Its registrations, for a carrier that also pushes; `None` for one that is only polled.
+    fn registrar(&self) -> Option<&dyn Registrar> {
+        None
+    }
+
+    /// Removes a push registration once no subscription needs it; an already gone registration
+    /// is not an error. Pull carriers register nothing.
     async fn unregister(&self, _awb: &AwbNumber, _carrier_ref: &str) -> Result<(), SourceError> {
         Ok(())
     }
@@ -135,8 +151,8 @@ impl Carriers {
     }
 }
 
-/// Where Lufthansa pushes to when `carriers.lufthansa.callback_url` is not set: the route
-/// Skyhook serves under its public URL.
+/// The base of Lufthansa's callback URLs when `carriers.lufthansa.callback_url` is not set: the
+/// route Skyhook serves under its public URL (each registration appends its token).
 pub fn lufthansa_callback(public_url: &url::Url) -> url::Url {
     join(public_url, LUFTHANSA_CALLBACK_PATH.trim_start_matches('/'))
 }

@@ -256,7 +256,6 @@ mod tests {
         FetchRequest {
             awb: AwbNumber::parse(awb).unwrap(),
             first_seen: chrono::Utc::now(),
-            carrier_ref: None,
         }
     }
 
@@ -270,7 +269,6 @@ mod tests {
         match result {
             Ok(Fetched::Found { .. }) => "found",
             Ok(Fetched::NotFound) => "not found",
-            Ok(Fetched::Registered { .. }) => "registered",
             Err(SourceError::Malformed { .. }) => "malformed",
             Err(SourceError::Unauthorized { .. }) => "unauthorized",
             Err(SourceError::Unavailable { .. }) => "unavailable",

@@ -5,9 +5,8 @@
 //! flight number), which is joined back onto each milestone. TrackingMore writes every time
 //! without an offset: they are read as UTC and noted once per entry.
 
-use crate::domain::normalize::{NormalizeError, lenient};
+use crate::domain::normalize::{NormalizeError, Times, lenient};
 use crate::domain::{AwbNumber, EventFlight, Tracking, TrackingEvent};
-use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -110,41 +109,6 @@ pub fn from_trackingmore(awb: &AwbNumber, item: &Value) -> Result<Tracking, Norm
         events,
         anomalies: notes,
     })
-}
-
-/// Reads TrackingMore's times, counting the offset-less ones for a single note: one per value
-/// would bury everything else, since it is every value.
-#[derive(Default)]
-struct Times {
-    offset_missing: usize,
-    example: Option<String>,
-}
-
-impl Times {
-    fn read(
-        &mut self,
-        field: &str,
-        value: Option<&Value>,
-        notes: &mut Vec<String>,
-    ) -> Option<DateTime<FixedOffset>> {
-        let (time, offset_missing) = lenient::timestamp_parts(field, value, notes)?;
-        if offset_missing {
-            self.offset_missing += 1;
-            self.example.get_or_insert_with(|| {
-                format!("{field} `{}`", value.map(lenient::show).unwrap_or_default())
-            });
-        }
-        Some(time)
-    }
-
-    fn report(self, notes: &mut Vec<String>) {
-        if let Some(example) = self.example {
-            notes.push(format!(
-                "{} time(s) had no UTC offset (e.g. {example}); read as UTC (+00:00)",
-                self.offset_missing
-            ));
-        }
-    }
 }
 
 /// `flight_info` by normalised flight number, each flight checked once for inverted legs.

@@ -44,7 +44,6 @@ fn request() -> FetchRequest {
     FetchRequest {
         awb: cargolux(),
         first_seen: chrono::Utc::now(),
-        carrier_ref: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tests for the TrackingMore normaliser, on seed 004's example.
 
 use super::*;
+use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 
 /// Seed 004's response with the braces and brackets its scraped excerpt lost put back.

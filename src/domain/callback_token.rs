@@ -1,0 +1,77 @@
+//! The secret in a push carrier's callback URL (`…/carriers/lufthansa/callback/{token}`): a push
+//! is only heard when it comes to the URL of a live registration. Like API keys, only a SHA-256
+//! hash of a token is stored, and a presented token is looked up by its hash, so no comparison
+//! ever runs on the token itself and the time a lookup takes says nothing about it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Random bytes per token: 256 bits, well past the 128 a guess would have to beat.
+const TOKEN_BYTES: usize = 32;
+
+/// A fresh token, put into one registration's callback URL and then known only by its hash.
+pub struct CallbackToken(String);
+
+/// The stored form of a token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CallbackTokenHash(String);
+
+impl CallbackToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The token as it goes into the callback URL (URL-safe base64, no padding).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> CallbackTokenHash {
+        CallbackTokenHash::of(&self.0)
+    }
+}
+
+impl fmt::Debug for CallbackToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallbackToken(<redacted>)")
+    }
+}
+
+impl CallbackTokenHash {
+    /// Hashes whatever a caller presented; a wrong token hashes to something not stored.
+    pub fn of(presented: &str) -> Self {
+        let digest = Sha256::digest(presented.as_bytes());
+        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_url_safe_distinct_and_hash_stably() {
+        let (a, b) = (CallbackToken::generate(), CallbackToken::generate());
+        assert_ne!(a.expose(), b.expose());
+        // 32 bytes in unpadded base64: 43 characters, none needing escaping in a path.
+        assert_eq!(a.expose().len(), 43);
+        assert!(
+            a.expose()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(a.hash(), CallbackTokenHash::of(a.expose()));
+        assert_ne!(a.hash(), b.hash());
+        assert_eq!(a.hash().as_str().len(), 64);
+        assert_eq!(format!("{a:?}"), "CallbackToken(<redacted>)");
+    }
+}

@@ -8,8 +8,11 @@ pub mod error;
 mod extract;
 pub mod flights;
 mod health;
+pub mod idempotency;
 mod middleware;
 mod one_click;
+pub mod rate_limit;
+pub mod safety;
 pub mod serve;
 pub mod shipments;
 pub mod subscriptions;
@@ -43,6 +46,8 @@ pub struct AppState {
     pub callbacks: Arc<CallbackCheck>,
     /// Applies what push carriers send to their callbacks.
     pub pushes: Arc<crate::ingest::shipments::Pushes>,
+    /// Rate limits, idempotency keys and the test-message limit (`safety.rs`).
+    pub safety: Arc<safety::Safety>,
 }
 
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
@@ -159,6 +164,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/flights", get(flights::list))
         .route("/flights/{id}", get(flights::get));
 
+    // Every route of `v1` gets the layers of `safety.rs`; add new /v1 routes above.
+    let v1 = safety::apply(v1, &state);
     let router = Router::new()
         .nest("/v1", v1)
         .route(

@@ -175,6 +175,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like [`spawn_app`], with the test settings adjusted first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_at(backend, Arc::new(SystemClock), adjust).await
+}
+
+/// Like [`spawn_app_with`], on a clock the test may move.
+pub async fn spawn_app_at(
+    backend: Backend,
+    clock: Arc<dyn skyhook::clock::Clock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     skyhook::telemetry::install_crypto_provider();
     let db = TestDb::create(&backend).await;
     let mut settings = test_settings(&db.url);
@@ -182,7 +191,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let store = skyhook::app::open_store(&settings)
         .await
         .expect("open store");
-    let app = Application::build_with(settings, store.clone(), Arc::new(SystemClock))
+    let app = Application::build_with(settings, store.clone(), clock)
         .await
         .expect("build app");
     let address = format!("http://{}", app.local_addr());
@@ -242,6 +251,30 @@ pub struct Reply {
 }
 
 impl Reply {
+    pub async fn of(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body read");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// A header's value as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
     pub fn error_name(&self) -> &str {
         self.body["error"].as_str().unwrap_or("<none>")
     }
@@ -290,20 +323,26 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body read");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Reply {
-            status,
-            body,
-            headers,
+        Reply::of(request.send().await.expect("request sent")).await
+    }
+
+    /// A POST with headers of the test's own (`Idempotency-Key` and such).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .bearer_auth(key)
+            .json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
+        Reply::of(request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Reply {

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+mod dev;
 mod validate;
 
 /// The reference configuration, compiled in so the binary runs with no file at all.

@@ -89,7 +89,14 @@ impl CallbackCheck {
         description = "Self-hosted air cargo tracking subscriptions. Every `/v1` route needs \
                        `Authorization: Bearer <key>` (create a key with `skyhook keys create NAME`). \
                        Errors are `{\"error\": NAME, \"message\": text}`; a malformed JSON body is \
-                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`."
+                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`. \
+                       Every `POST` accepts `Idempotency-Key` (1-255 visible ASCII characters): \
+                       the same request with the same key within 24 h gets the first answer again \
+                       (`Idempotent-Replayed: true`); another request with it is \
+                       `409 ErrIdempotencyKeyReused`, one while the first runs \
+                       `409 ErrIdempotencyKeyInFlight`. Each key is rate limited \
+                       (`429 ErrRateLimited` with `Retry-After`; `RateLimit` and \
+                       `RateLimit-Policy` headers on every answer)."
     ),
     paths(
         subscriptions::create,

@@ -170,6 +170,8 @@ async fn the_first_subscription_registers_the_awb_and_pushes_become_events(backe
 
     // A second subscription to the AWB shares the registration.
     rig.subscribe(2).await;
+    // Due again `poller.min_interval` after its last check, not sooner (safety::limits).
+    rig.clock.advance(TimeDelta::minutes(5));
     assert_eq!(rig.poll().await, 1, "the new subscription made it due");
     assert_eq!(rig.fake.seen().len(), 1, "registered once");
 

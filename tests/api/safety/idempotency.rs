@@ -148,27 +148,51 @@ async fn a_key_can_be_used_again_once_its_window_has_passed(backend: Backend) {
     );
 }
 
-/// A server whose creates wait on a callback preflight the test holds.
-async fn app_with_slow_preflight(backend: Backend) -> (TestApp, SlowCallback) {
-    let callback = SlowCallback::start().await;
-    let app = spawn_app_with(backend, |s| {
-        s.webhooks.preflight = PreflightMode::Reachable;
-        s.webhooks.allow_networks = crate::delivery::loopback();
-    })
-    .await;
-    (app, callback)
+/// A create with `idempotency_key` on a server whose preflight of it the test holds: returned
+/// once the create waits on that preflight (so it holds the key).
+struct HeldCreate {
+    app: Arc<TestApp>,
+    key: String,
+    body: Value,
+    callback: SlowCallback,
+    first: tokio::task::JoinHandle<Reply>,
+}
+
+impl HeldCreate {
+    async fn start(backend: Backend, idempotency_key: &'static str) -> Self {
+        let callback = SlowCallback::start().await;
+        let app = Arc::new(
+            spawn_app_with(backend, |s| {
+                s.webhooks.preflight = PreflightMode::Reachable;
+                s.webhooks.allow_networks = crate::delivery::loopback();
+            })
+            .await,
+        );
+        let key = app.create_key("acme").await;
+        let body = json!({"awb": "020-08002050", "url": callback.url});
+        let first = {
+            let (app, key, body) = (app.clone(), key.clone(), body.clone());
+            tokio::spawn(async move { post(&app, &key, idempotency_key, CREATE, &body).await })
+        };
+        callback.arrived.notified().await;
+        Self {
+            app,
+            key,
+            body,
+            callback,
+            first,
+        }
+    }
 }
 
 async fn a_duplicate_while_the_first_runs_is_refused_and_not_run(backend: Backend) {
-    let (app, callback) = app_with_slow_preflight(backend).await;
-    let app = Arc::new(app);
-    let key = app.create_key("acme").await;
-    let body = json!({"awb": "020-08002050", "url": callback.url});
-    let first = {
-        let (app, key, body) = (app.clone(), key.clone(), body.clone());
-        tokio::spawn(async move { post(&app, &key, "once", CREATE, &body).await })
-    };
-    callback.arrived.notified().await;
+    let HeldCreate {
+        app,
+        key,
+        body,
+        callback,
+        first,
+    } = HeldCreate::start(backend, "once").await;
     // The first request holds the key (it is waiting on its preflight).
     let duplicate = post(&app, &key, "once", CREATE, &body).await;
     duplicate.assert_error(409, "ErrIdempotencyKeyInFlight");
@@ -183,15 +207,13 @@ async fn a_duplicate_while_the_first_runs_is_refused_and_not_run(backend: Backen
 }
 
 async fn a_client_that_gave_up_gets_the_answer_on_its_retry(backend: Backend) {
-    let (app, callback) = app_with_slow_preflight(backend).await;
-    let app = Arc::new(app);
-    let key = app.create_key("acme").await;
-    let body = json!({"awb": "020-08002050", "url": callback.url});
-    let gave_up = {
-        let (app, key, body) = (app.clone(), key.clone(), body.clone());
-        tokio::spawn(async move { post(&app, &key, "tms-42", CREATE, &body).await })
-    };
-    callback.arrived.notified().await;
+    let HeldCreate {
+        app,
+        key,
+        body,
+        callback,
+        first: gave_up,
+    } = HeldCreate::start(backend, "tms-42").await;
     // The TMS times out: its connection goes away mid-request.
     gave_up.abort();
     assert!(gave_up.await.is_err_and(|e| e.is_cancelled()));

@@ -113,7 +113,9 @@ async fn bench_http(run: &str, db_url: &str, config: &Config) -> anyhow::Result<
             .env("SKYHOOK_WEBHOOKS__ALLOW_NETWORKS", r#"["127.0.0.0/8"]"#)
             // The preflight is an OPTIONS round trip to the subscriber's server: its cost is
             // the receiver's, not Skyhook's, and the bench's callback URLs have no server.
-            .env("SKYHOOK_WEBHOOKS__PREFLIGHT", "off");
+            .env("SKYHOOK_WEBHOOKS__PREFLIGHT", "off")
+            // One key creating as fast as it can: the per-key rate limit would be the figure.
+            .env("SKYHOOK_SERVER__RATE_LIMIT__PER_SECOND", "0");
     })
     .await?;
     let client = reqwest::Client::builder()

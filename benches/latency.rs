@@ -221,7 +221,10 @@ impl Bench {
                 .env("SKYHOOK_CARRIERS__LUFTHANSA__BASE_URL", lufthansa_url)
                 .env("SKYHOOK_CARRIERS__LUFTHANSA__API_KEY", LUFTHANSA_KEY)
                 .env("SKYHOOK_CARRIERS__LUFTHANSA__RATE_LIMIT", "1000")
-                .env("SKYHOOK_CARRIERS__LUFTHANSA__FETCH_DELAY", "0s");
+                .env("SKYHOOK_CARRIERS__LUFTHANSA__FETCH_DELAY", "0s")
+                // 200 test messages to one subscription, and requests back to back.
+                .env("SKYHOOK_SUBSCRIPTIONS__TEST_LIMIT", "1000000")
+                .env("SKYHOOK_SERVER__RATE_LIMIT__PER_SECOND", "0");
         })
         .await?;
         let api = Api {

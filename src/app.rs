@@ -42,6 +42,8 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             outcome_connections: settings.database.outcome_connections,
             email_batch_window: chrono::TimeDelta::from_std(settings.email.batch_window.0)
                 .unwrap_or(chrono::TimeDelta::MAX),
+            poll_spacing: chrono::TimeDelta::from_std(settings.poller.min_interval.0)
+                .unwrap_or(chrono::TimeDelta::MAX),
         },
     )
     .await
@@ -140,6 +142,7 @@ impl Application {
                 clients: preflight_clients,
                 preflight: settings.webhooks.preflight,
             }),
+            safety: Arc::new(api::safety::Safety::from_settings(&settings)),
         };
         let router = api::router(state, settings.server.request_timeout.0);
         let listener = TcpListener::bind(settings.server.listen)

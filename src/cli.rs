@@ -1,5 +1,7 @@
-//! The command line: `skyhook [serve]`, `migrate`, `keys create|list|revoke`, `openapi`,
-//! `healthcheck`.
+//! The command line: `skyhook [serve [--dev]]`, `migrate`, `keys create|list|revoke`,
+//! `openapi`, `healthcheck`, and `listen` (a development webhook receiver, `cli/listen.rs`).
+
+mod listen;
 
 use crate::app::{self, Application};
 use crate::clock::{Clock, SystemClock};
@@ -30,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API keys; each key is its own tenant.
@@ -40,6 +42,24 @@ pub enum Command {
     Openapi,
     /// Exit 0 when the local server answers /readyz (for container health checks).
     Healthcheck,
+    /// A webhook receiver for development: prints each delivery and whether its signature
+    /// verified, and answers 2xx.
+    Listen {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// The subscription's signingSecret (or paste it on standard input once listening).
+        #[arg(long, value_name = "whsec_…")]
+        secret: Option<String>,
+    },
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Development mode: callbacks may reach this machine (e.g. `skyhook listen`), and the
+    /// demo carrier and flight sandbox move every few seconds. Never in production.
+    #[arg(long)]
+    pub dev: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,16 +86,35 @@ pub enum KeysCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Openapi = command {
-        println!("{}", crate::api::ApiDoc::openapi().to_pretty_json()?);
-        return Ok(ExitCode::SUCCESS);
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
+    match command {
+        Command::Openapi => {
+            println!("{}", crate::api::ApiDoc::openapi().to_pretty_json()?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Needs no configuration or database: it only receives.
+        Command::Listen { port, secret } => return listen::run(port, secret).await,
+        _ => {}
     }
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    let relaxed = match &command {
+        Command::Serve(ServeArgs { dev: true }) => settings.relax_for_development(),
+        _ => Vec::new(),
+    };
     telemetry::init_tracing(settings.log.format, &settings.log.level);
     telemetry::install_crypto_provider();
+    if !relaxed.is_empty() {
+        println!(
+            "DEVELOPMENT MODE (--dev): relaxed for a trial on this machine, never for production:"
+        );
+        for relaxation in &relaxed {
+            println!("  - {relaxation}");
+        }
+    }
     match command {
-        Command::Serve => serve(settings).await,
+        Command::Serve(_) => serve(settings).await,
         Command::Migrate => {
             app::open_store(&settings).await?;
             println!("database is up to date");
@@ -83,7 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Keys(keys) => run_keys(&settings, keys).await,
         Command::Healthcheck => healthcheck(&settings).await,
-        Command::Openapi => unreachable!("handled above"),
+        Command::Openapi | Command::Listen { .. } => unreachable!("handled above"),
     }
 }
 

@@ -22,6 +22,11 @@ pub struct Tenant(pub TenantId);
 #[derive(Debug, Clone)]
 pub struct Caller(pub VerifiedKey);
 
+/// In a request's extensions: its key was looked up and refused (see `safety.rs`, which
+/// verifies each `/v1` request's key once and leaves the [`Caller`] there otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRefused;
+
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
@@ -35,6 +40,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        if parts.extensions.get::<KeyRefused>().is_some() {
+            return Err(ApiError::Unauthorized);
+        }
         let presented = parts
             .headers
             .get(AUTHORIZATION)

@@ -6,7 +6,7 @@ use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::subscriptions::parse_id;
 use crate::domain::SigningSecret;
-use crate::store::{DeliveryRecord, Retry};
+use crate::store::{DeliveryRecord, Retry, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -162,18 +162,25 @@ pub async fn retry(
     responses(
         (status = 202, body = QueuedResponse),
         (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
+        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody),
+        (status = 429, description = "ErrTestLimitReached (`subscriptions.test_limit` per hour; see `Retry-After`) or ErrRateLimited", body = ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
     let id = parse_id(&id)?;
-    let (message_id, queued) = state
+    let now = state.clock.now();
+    let (message_id, queued) = match state
         .store
-        .queue_test_message(tenant, id, state.clock.now())
-        .await?
-        .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
+        .queue_test_message(tenant, id, now, state.safety.test_limit)
+        .await
+    {
+        Err(StoreError::TestLimitReached { max, free_at }) => {
+            return Err(ApiError::test_limit(max, free_at, now));
+        }
+        other => other?.ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?,
+    };
     crate::telemetry::count_queued(queued);
     Ok((
         StatusCode::ACCEPTED,

@@ -9,6 +9,7 @@ use crate::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -71,6 +72,27 @@ pub enum ApiError {
     /// Momentarily unable to serve; the caller should retry after a few seconds.
     #[error("{0}")]
     Busy(String),
+    /// A malformed `Idempotency-Key` header.
+    #[error("{0}")]
+    InvalidIdempotencyKey(String),
+    /// The `Idempotency-Key` was used before for another request.
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
+    /// The request first sent with this `Idempotency-Key` is still running.
+    #[error("{0}")]
+    IdempotencyKeyInFlight(String),
+    /// The API key's request rate (`server.rate_limit`); retry after that many seconds.
+    #[error(
+        "too many requests for this API key: at most {burst} at once and {per_second} per second; retry in {retry_after} s"
+    )]
+    RateLimited {
+        burst: u32,
+        per_second: f64,
+        retry_after: u64,
+    },
+    /// The subscription's test messages of the hour (`subscriptions.test_limit`).
+    #[error("{message}")]
+    TestLimitReached { message: String, retry_after: u64 },
     /// Anything the client could not have caused. Its cause is logged, never returned.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -101,7 +123,13 @@ impl ApiError {
             | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::SubscriptionNotActive(_) | Self::DeliveryInFlight(_) => StatusCode::CONFLICT,
+            Self::SubscriptionNotActive(_)
+            | Self::DeliveryInFlight(_)
+            | Self::IdempotencyKeyReused(_)
+            | Self::IdempotencyKeyInFlight(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } | Self::TestLimitReached { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,7 +168,44 @@ impl ApiError {
             Self::Timeout => "ErrRequestTimeout",
             Self::UnknownCarrierSubscription(_) => "ErrUnknownCarrierSubscription",
             Self::Busy(_) => "ErrBusy",
+            Self::InvalidIdempotencyKey(_) => "ErrInvalidIdempotencyKey",
+            Self::IdempotencyKeyReused(_) => "ErrIdempotencyKeyReused",
+            Self::IdempotencyKeyInFlight(_) => "ErrIdempotencyKeyInFlight",
+            Self::RateLimited { .. } => "ErrRateLimited",
+            Self::TestLimitReached { .. } => "ErrTestLimitReached",
             Self::Internal(_) => "ErrInternalServerError",
+        }
+    }
+}
+
+impl ApiError {
+    /// `subscriptions.test_limit` reached at `now`; the next test fits from `free_at`.
+    pub fn test_limit(max: u32, free_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        // Rounded up, so a client that waits that long is not refused again.
+        let wait = (free_at - now)
+            .num_milliseconds()
+            .max(0)
+            .unsigned_abs()
+            .div_ceil(1000);
+        Self::TestLimitReached {
+            message: format!(
+                "this subscription was sent its {max} test messages of the hour \
+                 (subscriptions.test_limit); the next can be sent at {}",
+                free_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            retry_after: wait.max(1),
+        }
+    }
+
+    /// Seconds for `Retry-After`, for the errors that are worth retrying as they are.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Busy(_) => Some(5),
+            Self::IdempotencyKeyInFlight(_) => Some(1),
+            Self::RateLimited { retry_after, .. } | Self::TestLimitReached { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
         }
     }
 }
@@ -168,10 +233,10 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if matches!(self, Self::Busy(_)) {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -184,6 +249,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotActive(status) => Self::SubscriptionNotActive(format!(
                 "the subscription is {status}; only active subscriptions can be changed"
             )),
+
             other => Self::Internal(other.into()),
         }
     }

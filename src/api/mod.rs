@@ -8,9 +8,12 @@ pub mod error;
 mod extract;
 pub mod flights;
 mod health;
+pub mod idempotency;
 mod middleware;
 mod one_click;
 mod openapi;
+pub mod rate_limit;
+pub mod safety;
 pub mod serve;
 pub mod shipments;
 pub mod subscriptions;
@@ -44,6 +47,8 @@ pub struct AppState {
     pub callbacks: Arc<CallbackCheck>,
     /// Applies what push carriers send to their callbacks.
     pub pushes: Arc<crate::ingest::shipments::Pushes>,
+    /// Rate limits, idempotency keys and the test-message limit (`safety.rs`).
+    pub safety: Arc<safety::Safety>,
 }
 
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
@@ -85,7 +90,14 @@ impl CallbackCheck {
         description = "Self-hosted air cargo tracking subscriptions. Every `/v1` route needs \
                        `Authorization: Bearer <key>` (create a key with `skyhook keys create NAME`). \
                        Errors are `{\"error\": NAME, \"message\": text}`; a malformed JSON body is \
-                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`."
+                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`. \
+                       Every `POST` accepts `Idempotency-Key` (1-255 visible ASCII characters): \
+                       the same request with the same key within 24 h gets the first answer again \
+                       (`Idempotent-Replayed: true`); another request with it is \
+                       `409 ErrIdempotencyKeyReused`, one while the first runs \
+                       `409 ErrIdempotencyKeyInFlight`. Each key is rate limited \
+                       (`429 ErrRateLimited` with `Retry-After`; `RateLimit` and \
+                       `RateLimit-Policy` headers on every answer)."
     ),
     paths(
         subscriptions::create,
@@ -143,6 +155,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/flights", get(flights::list))
         .route("/flights/{id}", get(flights::get));
 
+    // Every route of `v1` gets the layers of `safety.rs`; add new /v1 routes above.
+    let v1 = safety::apply(v1, &state);
     let router = Router::new()
         .nest("/v1", v1)
         .route(

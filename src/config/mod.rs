@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+mod dev;
 mod validate;
 
 /// The reference configuration, compiled in so the binary runs with no file at all.
@@ -85,6 +86,19 @@ pub struct ServerSettings {
     pub header_timeout: HumanDuration,
     /// Connections open at once; the next waits in the listen backlog until one closes.
     pub max_connections: u32,
+    /// Requests per API key to `/v1`, per instance.
+    pub rate_limit: RateLimitSettings,
+    /// How long the response to a request with an `Idempotency-Key` is replayed.
+    pub idempotency_window: HumanDuration,
+}
+
+/// A token bucket per API key: `burst` requests at once, refilled at `per_second`; a
+/// `per_second` of 0 turns the limit off.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub per_second: f64,
+    pub burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +114,8 @@ pub struct DatabaseSettings {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub ttl: HumanDuration,
+    /// `POST /v1/subscriptions/{id}/test` per subscription per hour.
+    pub test_limit: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -43,6 +43,22 @@ impl Settings {
         if self.server.max_connections == 0 {
             return fail("server.max_connections", "must be at least 1");
         }
+        let rate = self.server.rate_limit;
+        if !rate.per_second.is_finite() || rate.per_second < 0.0 {
+            return fail(
+                "server.rate_limit.per_second",
+                "must be a number of requests per second, 0 for no limit",
+            );
+        }
+        if rate.per_second > 0.0 && rate.burst == 0 {
+            return fail("server.rate_limit.burst", "must be at least 1");
+        }
+        if self.server.idempotency_window.0 < Duration::from_secs(60) {
+            return fail("server.idempotency_window", "must be at least one minute");
+        }
+        if self.subscriptions.test_limit == 0 {
+            return fail("subscriptions.test_limit", "must be at least 1");
+        }
         if self.poller.min_interval.0.is_zero()
             || self.poller.min_interval.0 > self.poller.max_interval.0
         {

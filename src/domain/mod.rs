@@ -12,6 +12,7 @@ pub mod email;
 pub mod flight;
 pub mod flight_state;
 pub mod headers;
+pub mod idempotency;
 pub mod ids;
 pub mod message;
 pub mod netguard;
@@ -36,6 +37,7 @@ pub use flight_state::{
     FlightChange, FlightKey, FlightReport, FlightSnapshot, FlightState, FlightStatus, FlightTimes,
 };
 pub use headers::{CustomHeaders, HeadersError};
+pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use preflight::PreflightMode;
 pub use states::{StateFilter, StatesError};

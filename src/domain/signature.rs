@@ -58,6 +58,60 @@ pub fn signature_header(
         .join(" ")
 }
 
+/// How far a message's `webhook-timestamp` may be from the receiver's clock (Standard Webhooks'
+/// tolerance, against replays of old messages).
+pub const TIMESTAMP_TOLERANCE_SECS: i64 = 5 * 60;
+
+/// Why a received message did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("no `webhook-id`, `webhook-timestamp` or `webhook-signature` header")]
+    MissingHeaders,
+    #[error("`webhook-timestamp` `{0}` is not unix seconds")]
+    BadTimestamp(String),
+    #[error(
+        "`webhook-timestamp` is {0} s away from this clock (at most {TIMESTAMP_TOLERANCE_SECS} s allowed)"
+    )]
+    OutsideTolerance(i64),
+    #[error("no signature matches the secret (wrong secret, or the body was changed)")]
+    NoMatch,
+}
+
+/// A receiver's check of a message: one of the `v1,` signatures of `signature_header` is the
+/// message's signature under `secret`, and its timestamp is within the tolerance of `now`
+/// (unix seconds).
+pub fn verify(
+    secret: &SigningSecret,
+    msg_id: &str,
+    timestamp: &str,
+    signature_header: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), VerifyError> {
+    let at: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| VerifyError::BadTimestamp(timestamp.to_owned()))?;
+    if (now - at).abs() > TIMESTAMP_TOLERANCE_SECS {
+        return Err(VerifyError::OutsideTolerance(now - at));
+    }
+    let expected = sign(secret, msg_id, at, body);
+    // Compared in full whatever the first difference, so timing reveals nothing.
+    let matches = signature_header.split(' ').any(|candidate| {
+        candidate.len() == expected.len()
+            && candidate
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(VerifyError::NoMatch)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +238,48 @@ mod tests {
             retired
                 .verify(body.as_bytes(), &headers(id, timestamp, &header))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn the_published_vector_verifies_and_tampering_does_not() {
+        let secret = vector_secret();
+        let verify_at = |body: &str, signature: &str, now: i64| {
+            verify(
+                &secret,
+                VECTOR_ID,
+                &VECTOR_TIMESTAMP.to_string(),
+                signature,
+                body,
+                now,
+            )
+        };
+        let now = VECTOR_TIMESTAMP + 10;
+        assert_eq!(verify_at(VECTOR_BODY, VECTOR_SIGNATURE, now), Ok(()));
+        let rotated = format!("v1,b3RoZXI= {VECTOR_SIGNATURE}");
+        assert_eq!(
+            verify_at(VECTOR_BODY, &rotated, now),
+            Ok(()),
+            "any of several"
+        );
+        assert_eq!(
+            verify_at(r#"{"test": 2432232315}"#, VECTOR_SIGNATURE, now),
+            Err(VerifyError::NoMatch)
+        );
+        assert_eq!(
+            verify_at(VECTOR_BODY, VECTOR_SIGNATURE, VECTOR_TIMESTAMP + 301),
+            Err(VerifyError::OutsideTolerance(301))
+        );
+        assert_eq!(
+            verify(
+                &secret,
+                VECTOR_ID,
+                "soon",
+                VECTOR_SIGNATURE,
+                VECTOR_BODY,
+                now
+            ),
+            Err(VerifyError::BadTimestamp("soon".into()))
         );
     }
 }

@@ -19,6 +19,7 @@ impl DeliveryLog for SqlStore {
         tenant: TenantId,
         id: SubscriptionId,
         now: DateTime<Utc>,
+        limit: super::TestLimit,
     ) -> Result<Option<(String, Queued)>, StoreError> {
         let mut tx = self.begin().await?;
         let dialect = self.dialect();
@@ -38,6 +39,7 @@ impl DeliveryLog for SqlStore {
             return Ok(None);
         };
         require_active(&row.status)?;
+        super::test_limit::check(&mut tx, id, now, limit).await?;
         let awb = row.awb.as_deref().and_then(|a| AwbNumber::parse(a).ok());
         let recipient: Recipient = row.try_into()?;
         let message = message::test_message(&recipient, awb.as_ref(), now);

@@ -14,6 +14,7 @@ mod delivery_queue;
 mod flight_checks;
 mod flight_reports;
 mod flights;
+mod idempotency;
 mod keys;
 mod lifecycle;
 mod outbox;
@@ -27,12 +28,14 @@ mod shipment_leases;
 mod sql;
 mod sqlite;
 mod subscriptions;
+mod test_limit;
 mod tokens;
 mod views;
 mod wake;
 
 pub use crate::domain::ShipmentSummary;
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
+pub use idempotency::{IdempotencyClaim, IdempotencyKeys, KeyState, StoredResponse};
 pub use outbox::{
     ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, LeaseToken, NextStep, QueueStats,
     Queued, Retry,
@@ -43,6 +46,7 @@ pub use ports::{
     ShipmentLeases, Store, SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,
 };
 pub use push_registrations::PushTarget;
+pub use test_limit::TestLimit;
 pub use wake::{Wakeups, Work};
 
 use crate::domain::{
@@ -64,6 +68,9 @@ pub enum StoreError {
     Duplicate(#[from] DuplicateError),
     #[error("subscription is {0}; only active subscriptions can be changed")]
     NotActive(SubscriptionStatus),
+    /// `max` test messages were queued within the window; the next fits from `free_at`.
+    #[error("the subscription had its {max} test messages of the window")]
+    TestLimitReached { max: u32, free_at: DateTime<Utc> },
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("unsupported database url `{0}`: expected sqlite://PATH or postgres://…")]
@@ -189,6 +196,10 @@ pub struct SqlStore {
     /// all go through its one writer, in-process, each over in microseconds.)
     outcome_pool: Option<PgPool>,
     notices: Arc<wake::Notices>,
+    /// The least time between two carrier fetches of a shipment that a new subscription may
+    /// cause (`poller.min_interval`): subscribing, deleting and subscribing again does not
+    /// fetch it again sooner.
+    poll_spacing: TimeDelta,
 }
 
 enum Pools {
@@ -251,6 +262,8 @@ pub struct ConnectOptions {
     pub outcome_connections: u32,
     /// How long an email queued by a poll, push or flight check waits for more news.
     pub email_batch_window: TimeDelta,
+    /// The least time between two fetches of a shipment that a new subscription may cause.
+    pub poll_spacing: TimeDelta,
 }
 
 impl ConnectOptions {
@@ -259,6 +272,7 @@ impl ConnectOptions {
             max_connections,
             outcome_connections: 4,
             email_batch_window: TimeDelta::zero(),
+            poll_spacing: TimeDelta::zero(),
         }
     }
 }
@@ -289,6 +303,7 @@ pub async fn connect_with(
         wakeups: Arc::default(),
         outcome_pool,
         notices: Arc::default(),
+        poll_spacing: options.poll_spacing,
     }))
 }
 

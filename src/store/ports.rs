@@ -36,6 +36,7 @@ pub trait Store:
     + FlightChecks
     + DeliveryQueue
     + DeliveryLog
+    + super::IdempotencyKeys
 {
 }
 
@@ -324,11 +325,13 @@ pub trait DeliveryQueue: WorkSignals {
 #[async_trait]
 pub trait DeliveryLog: Send + Sync + 'static {
     /// Queues a `subscription.test` message; returns its message id and what was queued.
+    /// Refused with `StoreError::TestLimitReached` past `limit` (see `test_limit.rs`).
     async fn queue_test_message(
         &self,
         tenant: TenantId,
         id: SubscriptionId,
         now: DateTime<Utc>,
+        limit: super::TestLimit,
     ) -> Result<Option<(String, Queued)>, StoreError>;
     /// Makes a message due again now (same body and id), unless an attempt of it holds a live
     /// lease: clearing that would let a second send start beside it, and its outcome would

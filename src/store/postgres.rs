@@ -96,11 +96,13 @@ pub(super) async fn read_and_link_flight(
 /// (`new_emails`); and `allowed`, the duplicate rules' verdict (the same as
 /// `RequestedChannels::plan`, which then decides from this snapshot what to report). Only if
 /// allowed are the shipment (the first subscriber of an AWB creates it; a new one makes a
-/// dormant shipment due now), the flight check likewise, the subscription and its new emails
+/// dormant shipment due now, or `poll_spacing` after its last check if that is later), the
+/// flight check likewise, the subscription and its new emails
 /// inserted. The partial unique indexes catch what a concurrent request slips in between.
 pub(super) async fn create_subscription(
     conn: &mut impl Conn,
     new: NewSubscription,
+    poll_spacing: chrono::TimeDelta,
 ) -> Result<Saved, StoreError> {
     let target_key = new.target.key();
     let target = super::rows::TargetColumns::from(&new.target);
@@ -129,7 +131,8 @@ pub(super) async fn create_subscription(
              INSERT INTO shipments (awb, next_poll_at, created_at, updated_at) \
              SELECT $3, $13, $13, $13 WHERE $3::text IS NOT NULL AND (SELECT ok FROM allowed) \
              ON CONFLICT (awb) DO UPDATE \
-                 SET next_poll_at = LEAST(shipments.next_poll_at, EXCLUDED.next_poll_at) \
+                 SET next_poll_at = LEAST(shipments.next_poll_at, GREATEST(EXCLUDED.next_poll_at, \
+                     shipments.last_checked_at + $18 * interval '1 microsecond')) \
          ), flight_check AS ( \
              INSERT INTO flight_checks (number, date, next_check_at, created_at) \
              SELECT $5, $6, $13, $13 WHERE $5::text IS NOT NULL AND (SELECT ok FROM allowed) \
@@ -167,6 +170,7 @@ pub(super) async fn create_subscription(
     .bind(email_strings(&new.channels.emails)) // $15
     .bind(tokens) // $16
     .bind(Json(new.headers.as_map())) // $17
+    .bind(poll_spacing.num_microseconds().unwrap_or(i64::MAX)) // $18
     .fetch_one(conn)
     .await
     .map_err(|e| map_unique_violation(e, &new.channels))?;

@@ -95,20 +95,34 @@ pub(super) async fn claim_deliveries(
 pub(super) async fn create_subscription(
     mut tx: Tx,
     new: NewSubscription,
+    poll_spacing: chrono::TimeDelta,
 ) -> Result<Saved, StoreError> {
     let target_key = new.target.key();
     let taken = taken_channels(&mut tx, new.tenant, &target_key, &new.channels, None).await?;
     let plan = plan_channels(&new.channels, taken)?;
     let target = TargetColumns::from(&new.target);
     if let Some(awb) = target.awb {
-        // A new subscriber makes a dormant shipment due now.
+        // A new subscriber makes a dormant shipment due now, or `poll_spacing` after its last
+        // check if that is later: subscribing again in a loop does not fetch it each time.
+        let last: Option<(Option<chrono::DateTime<chrono::Utc>>,)> =
+            sql("SELECT last_checked_at FROM shipments WHERE awb = $1")
+                .bind(awb)
+                .fetch_optional(&mut tx)
+                .await?;
+        let due = match last.and_then(|(at,)| at) {
+            Some(checked) => new
+                .created_at
+                .max(checked.checked_add_signed(poll_spacing).unwrap_or(checked)),
+            None => new.created_at,
+        };
         sql(
             "INSERT INTO shipments (awb, next_poll_at, created_at, updated_at) \
-             VALUES ($1, $2, $2, $2) \
+             VALUES ($1, $2, $3, $3) \
              ON CONFLICT (awb) DO UPDATE \
                  SET next_poll_at = MIN(next_poll_at, excluded.next_poll_at)",
         )
         .bind(awb)
+        .bind(due)
         .bind(new.created_at)
         .execute(&mut tx)
         .await?;

@@ -28,9 +28,12 @@ impl Subscriptions for SqlStore {
         };
         let saved = match &self.pools {
             Pools::Postgres(_) => {
-                postgres::create_subscription(&mut self.writer().await?, new).await?
+                postgres::create_subscription(&mut self.writer().await?, new, self.poll_spacing)
+                    .await?
             }
-            Pools::Sqlite { .. } => sqlite::create_subscription(self.begin().await?, new).await?,
+            Pools::Sqlite { .. } => {
+                sqlite::create_subscription(self.begin().await?, new, self.poll_spacing).await?
+            }
         };
         self.woken(work);
         Ok(saved)

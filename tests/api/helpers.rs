@@ -252,6 +252,30 @@ pub struct Reply {
 }
 
 impl Reply {
+    pub async fn of(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body read");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// A header's value as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
     pub fn error_name(&self) -> &str {
         self.body["error"].as_str().unwrap_or("<none>")
     }
@@ -300,20 +324,26 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body read");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Reply {
-            status,
-            body,
-            headers,
+        Reply::of(request.send().await.expect("request sent")).await
+    }
+
+    /// A POST with headers of the test's own (`Idempotency-Key` and such).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .bearer_auth(key)
+            .json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
+        Reply::of(request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Reply {

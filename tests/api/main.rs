@@ -20,6 +20,7 @@ mod nul;
 mod one_click;
 mod operations;
 mod restored;
+mod safety;
 mod storage;
 mod subscriptions;
 mod tracking;

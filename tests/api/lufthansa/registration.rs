@@ -8,6 +8,7 @@ use super::fake::{Api, SUBSCRIBE, TRACKING};
 use super::{API_KEY, AWB, CALLBACK, Rig, events};
 use crate::db;
 use crate::helpers::{Backend, hook, on_both_backends};
+use chrono::TimeDelta;
 use serde_json::json;
 
 on_both_backends!(
@@ -73,8 +74,16 @@ async fn a_registration_is_followed_by_a_fetch_and_the_booking_gives_the_route(b
     );
     assert_eq!(rig.message_types().await, ["tracking.updated"]);
 
-    // A second subscription shares the registration, and is fetched for at once.
+    // A second subscription shares the registration, and is fetched for as soon as
+    // `poller.min_interval` allows (re-subscribing costs no extra fetches).
     rig.subscribe(2).await;
+    assert_eq!(
+        rig.poll().await,
+        0,
+        "not sooner than min_interval after the last fetch"
+    );
+    let min = TimeDelta::from_std(rig.settings.poller.min_interval.0).unwrap();
+    rig.clock.advance(min);
     assert_eq!(rig.poll().await, 1);
     assert_eq!(rig.fake.calls(Api::Subscribe), 1, "registered once");
     assert_eq!(rig.fake.calls(Api::Tracking), 2);

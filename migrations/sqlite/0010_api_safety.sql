@@ -1,0 +1,19 @@
+-- Safe retries: one row per (API key, Idempotency-Key) seen within the replay window. While
+-- the first request runs, `owner` and `locked_until` mark it in flight (a crashed instance's
+-- claim lapses at `locked_until`); once it answered, its response is kept for replays until
+-- `expires_at`. `fingerprint` is a SHA-256 of the method, path and body, so the same key with
+-- another request is told apart.
+CREATE TABLE idempotency_keys (
+    tenant_id         BLOB NOT NULL REFERENCES api_keys (id),
+    key               TEXT NOT NULL,
+    fingerprint       TEXT NOT NULL,
+    owner             BLOB,
+    locked_until      TEXT,
+    response_status   INTEGER,
+    response_headers  TEXT,
+    response_body     TEXT,
+    created_at        TEXT NOT NULL,
+    expires_at        TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);

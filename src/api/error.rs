@@ -20,6 +20,9 @@ pub enum ApiError {
     InvalidQuery(String),
     #[error("{0}")]
     MissingKeyParams(String),
+    /// A batch of more items than one request may carry.
+    #[error("{0}")]
+    TooManyItems(String),
     #[error(transparent)]
     Awb(#[from] AwbError),
     #[error("{0}")]
@@ -114,6 +117,7 @@ impl ApiError {
             Self::InvalidBody(_) => "ErrInvalidBody",
             Self::InvalidQuery(_) => "ErrInvalidQuery",
             Self::MissingKeyParams(_) => "ErrMissingKeyParams",
+            Self::TooManyItems(_) => "ErrTooManyItems",
             Self::Awb(AwbError::NotDigits(_)) => "ErrInvalidAWB",
             Self::Awb(AwbError::Length { .. }) => "ErrInvalidAWBLength",
             Self::Awb(AwbError::CheckDigit { .. }) => "ErrInvalidAWBCheckDigit",
@@ -145,6 +149,22 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// What the client is told (never an internal error's cause).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.name(),
+            message: self.to_string(),
+            emails: match self {
+                Self::AllEmailsSubscribed(emails) => {
+                    Some(emails.iter().map(|e| e.as_str().to_owned()).collect())
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(cause) = &self {
@@ -152,17 +172,7 @@ impl IntoResponse for ApiError {
             // the request's span (which carries the request id).
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        let body = ErrorBody {
-            error: self.name(),
-            message: self.to_string(),
-            emails: match &self {
-                Self::AllEmailsSubscribed(emails) => {
-                    Some(emails.iter().map(|e| e.as_str().to_owned()).collect())
-                }
-                _ => None,
-            },
-        };
-        let mut response = (self.status(), Json(body)).into_response();
+        let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::Unauthorized) {
             response
                 .headers_mut()
@@ -196,6 +206,9 @@ impl From<DuplicateError> for ApiError {
                 "{url} is already subscribed to this target by an active subscription"
             )),
             DuplicateError::AllEmailsSubscribed(emails) => Self::AllEmailsSubscribed(emails),
+            DuplicateError::FeedAlreadySubscribed => Self::AlreadySubscribed(
+                "the feed is already subscribed to this target by an active subscription".into(),
+            ),
         }
     }
 }

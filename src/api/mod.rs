@@ -8,6 +8,7 @@ pub mod error;
 mod extract;
 pub mod flights;
 mod health;
+pub mod messages;
 mod middleware;
 mod one_click;
 pub mod serve;
@@ -43,6 +44,22 @@ pub struct AppState {
     pub callbacks: Arc<CallbackCheck>,
     /// Applies what push carriers send to their callbacks.
     pub pushes: Arc<crate::ingest::shipments::Pushes>,
+    /// The longest a `GET /v1/messages` long poll waits: its `wait`, within the request's
+    /// own time limit.
+    pub feed_max_wait: Duration,
+}
+
+impl AppState {
+    /// What creating subscriptions needs, lent from the state.
+    pub fn subscribing(&self) -> subscriptions::Subscribing {
+        subscriptions::Subscribing {
+            store: self.store.clone(),
+            carriers: self.carriers.clone(),
+            callbacks: self.callbacks.clone(),
+            clock: self.clock.clone(),
+            ttl: self.subscription_ttl,
+        }
+    }
 }
 
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
@@ -88,6 +105,7 @@ impl CallbackCheck {
     ),
     paths(
         subscriptions::create,
+        subscriptions::batch::create_many,
         subscriptions::list,
         subscriptions::get,
         subscriptions::replace,
@@ -97,6 +115,7 @@ impl CallbackCheck {
         deliveries::retry,
         deliveries::test,
         deliveries::rotate_secret,
+        messages::list,
         shipments::get,
         flights::list,
         flights::get,
@@ -110,6 +129,7 @@ impl CallbackCheck {
         (name = "shipments", description = "Current tracking of subscribed AWBs"),
         (name = "flights", description = "Flights Skyhook knows, and their flightUUIDs"),
         (name = "deliveries", description = "The delivery log, re-sends, test messages and secret rotation"),
+        (name = "messages", description = "The message feed, for a TMS that cannot receive webhooks"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -144,6 +164,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .put(subscriptions::replace)
                 .delete(subscriptions::delete),
         )
+        .route(
+            "/subscriptions/batch",
+            post(subscriptions::batch::create_many).layer(DefaultBodyLimit::max(
+                subscriptions::batch::MAX_BATCH_BYTES,
+            )),
+        )
+        .route("/messages", get(messages::list))
         .route(
             "/unsubscribe",
             post(subscriptions::unsubscribe::unsubscribe),

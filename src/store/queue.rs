@@ -18,7 +18,7 @@ pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
     let emails = active_emails(dialect);
     format!(
         "SELECT s.id, s.status, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
-             s.reference, s.states, s.next_sequence, s.expires_at, s.url, {emails} AS emails \
+             s.reference, s.states, s.next_sequence, s.expires_at, s.url, s.feed, {emails} AS emails \
          FROM subscriptions s {filter}"
     )
 }
@@ -149,7 +149,8 @@ async fn complete(
     release_emails(conn, completed, now).await
 }
 
-/// Inserts one outbox row per message and target and advances the sequences.
+/// Inserts one outbox row per message and target, and one feed row per message whose
+/// subscription has the feed, and advances the sequences.
 pub(super) async fn insert_messages(
     conn: &mut impl Conn,
     messages: &[Outgoing],
@@ -172,11 +173,38 @@ pub(super) async fn insert_messages(
             }));
         }
     }
-    if rows.is_empty() {
+    if messages.is_empty() {
         return Ok(());
     }
     let dialect = conn.backend();
-    let source = dialect.json_rows(
+    if !rows.is_empty() {
+        insert_deliveries(conn, rows, queueing).await?;
+    }
+    super::feed::insert_feed_messages(conn, messages, now).await?;
+    let mut sequences = JsonRows::default();
+    for (id, next) in next_sequences(messages) {
+        sequences.push(serde_json::json!({ "id": id, "next": next }));
+    }
+    let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
+    sql(format!(
+        "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
+         WHERE subscriptions.id = u.id"
+    ))
+    .bind(sequences)
+    .execute(conn)
+    .await?;
+    queueing.queued.add(messages);
+    Ok(())
+}
+
+/// The outbox rows of one write, one per message and channel target.
+async fn insert_deliveries(
+    conn: &mut impl Conn,
+    rows: JsonRows,
+    queueing: &Queueing,
+) -> Result<(), StoreError> {
+    let now = queueing.now;
+    let source = conn.backend().json_rows(
         3,
         &[
             ("id", Col::Uuid),
@@ -212,18 +240,5 @@ pub(super) async fn insert_messages(
     .bind(rows)
     .execute(conn)
     .await?;
-    let mut sequences = JsonRows::default();
-    for (id, next) in next_sequences(messages) {
-        sequences.push(serde_json::json!({ "id": id, "next": next }));
-    }
-    let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
-    sql(format!(
-        "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
-         WHERE subscriptions.id = u.id"
-    ))
-    .bind(sequences)
-    .execute(conn)
-    .await?;
-    queueing.queued.add(messages);
     Ok(())
 }

@@ -82,7 +82,10 @@ pub async fn list(
         // Armed before the read: a message committed after it still wakes the wait below.
         let woken = wakeups.feed_woken();
         let page = state.store.read_feed(tenant, after, limit).await?;
-        if !page.bodies.is_empty() || Instant::now() >= deadline {
+        // A long poll answers with everything committed, once the transactions holding some of
+        // it back have ended; without `wait`, with what is settled now.
+        let settled = !page.held_back && !page.bodies.is_empty();
+        if settled || Instant::now() >= deadline {
             return Ok(Json(MessagePage {
                 items: page
                     .bodies

@@ -33,8 +33,8 @@ pub struct FeedCursor {
 pub struct FeedPage {
     pub bodies: Vec<String>,
     pub next: FeedCursor,
-    /// Nothing was returned although messages after the cursor are committed: an older
-    /// transaction still running holds them back (Postgres), and no wake-up may follow.
+    /// Messages after the page are committed but not returned: an older transaction still
+    /// running holds them back (Postgres), and no wake-up may follow when it ends.
     pub held_back: bool,
 }
 
@@ -70,22 +70,23 @@ impl Feeds for SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&mut self.reader().await?)
         .await?;
-        let held_back = rows.is_empty() && self.dialect() == Backend::Postgres && {
-            let (any,): (bool,) = sql("SELECT EXISTS (SELECT 1 FROM feed_messages \
-                 WHERE tenant_id = $1 AND (tenant_id, tx, position) > ($1, $2, $3))")
-            .bind(tenant)
-            .bind(after.tx)
-            .bind(after.position)
-            .fetch_one(&mut self.reader().await?)
-            .await?;
-            any
-        };
         let next = rows
             .last()
             .map_or(after, |(tx, position, _)| FeedCursor {
                 tx: *tx,
                 position: *position,
             });
+        let full = rows.len() >= limit as usize;
+        let held_back = !full && self.dialect() == Backend::Postgres && {
+            let (any,): (bool,) = sql("SELECT EXISTS (SELECT 1 FROM feed_messages \
+                 WHERE tenant_id = $1 AND (tenant_id, tx, position) > ($1, $2, $3))")
+            .bind(tenant)
+            .bind(next.tx)
+            .bind(next.position)
+            .fetch_one(&mut self.reader().await?)
+            .await?;
+            any
+        };
         Ok(FeedPage {
             bodies: rows.into_iter().map(|(_, _, body)| body).collect(),
             next,

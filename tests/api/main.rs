@@ -5,6 +5,7 @@ mod helpers;
 mod receiver;
 mod smtp_sink;
 
+mod batch;
 mod claims;
 mod cli;
 mod db;
@@ -12,8 +13,10 @@ mod delivery;
 mod duplicates;
 mod email;
 mod errors;
+mod feed;
 mod fake_carrier;
 mod flights;
+mod import;
 mod limits;
 mod lufthansa;
 mod nul;

@@ -60,7 +60,7 @@ impl Feeds for SqlStore {
     ) -> Result<FeedPage, StoreError> {
         let rows: Vec<(i64, i64, String)> = sql(format!(
             "SELECT tx, position, body FROM feed_messages \
-             WHERE tenant_id = $1 AND (tenant_id, tx, position) > ($1, $2, $3) AND tx < {} \
+             WHERE tenant_id = $1 AND (tx, position) > ($2, $3) AND tx < {} \
              ORDER BY tx, position LIMIT $4",
             settled_below(self.dialect())
         ))
@@ -79,7 +79,7 @@ impl Feeds for SqlStore {
         let full = rows.len() >= limit as usize;
         let held_back = !full && self.dialect() == Backend::Postgres && {
             let (any,): (bool,) = sql("SELECT EXISTS (SELECT 1 FROM feed_messages \
-                 WHERE tenant_id = $1 AND (tenant_id, tx, position) > ($1, $2, $3))")
+                 WHERE tenant_id = $1 AND (tx, position) > ($2, $3))")
             .bind(tenant)
             .bind(next.tx)
             .bind(next.position)

@@ -135,7 +135,9 @@ async fn bench_bulk(
         }
     }
     println!("\n{count} AWBs in batches of 1000, {in_flight} batches in flight\n");
-    println!("| run | AWBs/s | × pgbench | batch p50 ms | batch p99 ms | refused | server peak RSS MB |");
+    println!(
+        "| run | AWBs/s | × pgbench | batch p50 ms | batch p99 ms | refused | server peak RSS MB |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (run, r) in &lines {
         let times = pgbench

@@ -166,9 +166,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         )
         .route(
             "/subscriptions/batch",
-            post(subscriptions::batch::create_many).layer(DefaultBodyLimit::max(
-                subscriptions::batch::MAX_BATCH_BYTES,
-            )),
+            post(subscriptions::batch::create_many)
+                .layer(DefaultBodyLimit::max(subscriptions::batch::MAX_BATCH_BYTES)),
         )
         .route("/messages", get(messages::list))
         .route(

@@ -157,10 +157,7 @@ fn create_body([awb, url, emails, reference]: &[String; 4]) -> serde_json::Value
     if !url.is_empty() {
         body["url"] = url.as_str().into();
     }
-    let emails: Vec<&str> = emails
-        .split([';', ' '])
-        .filter(|e| !e.is_empty())
-        .collect();
+    let emails: Vec<&str> = emails.split([';', ' ']).filter(|e| !e.is_empty()).collect();
     if !emails.is_empty() {
         body["emails"] = emails.into();
     }
@@ -186,10 +183,7 @@ impl Progress {
 
     fn show(&mut self, read: u64, first: u64, tally: &Tally) {
         let mut err = std::io::stderr().lock();
-        let counts = format!(
-            "{} created, {} rejected",
-            tally.created, tally.rejected
-        );
+        let counts = format!("{} created, {} rejected", tally.created, tally.rejected);
         if self.terminal {
             let share = if self.size == 0 {
                 1.0

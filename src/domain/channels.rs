@@ -189,7 +189,13 @@ mod tests {
     #[test]
     fn a_feed_subscription_needs_no_url_or_email_but_only_one_feed_per_target() {
         let channels = RequestedChannels::parse_with_feed(None, &[], true).unwrap();
-        assert!(channels.clone().plan(&TakenChannels::default()).unwrap().feed);
+        assert!(
+            channels
+                .clone()
+                .plan(&TakenChannels::default())
+                .unwrap()
+                .feed
+        );
         let taken = TakenChannels {
             feed: true,
             ..Default::default()

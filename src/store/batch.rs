@@ -48,7 +48,8 @@ impl Held {
     }
 
     fn take(&mut self, plan: &ChannelPlan) {
-        self.urls.extend(plan.url.iter().map(|u| u.as_str().to_owned()));
+        self.urls
+            .extend(plan.url.iter().map(|u| u.as_str().to_owned()));
         self.feed |= plan.feed;
         self.emails
             .extend(plan.emails.iter().map(|e| e.as_str().to_owned()));
@@ -177,7 +178,11 @@ async fn insert_targets(
         }
         let source = dialect.json_rows(
             1,
-            &[("number", Col::Text), ("date", Col::Date), ("at", Col::Time)],
+            &[
+                ("number", Col::Text),
+                ("date", Col::Date),
+                ("at", Col::Time),
+            ],
         );
         sql(format!(
             "INSERT INTO flight_checks (number, date, next_check_at, created_at) \

@@ -70,12 +70,10 @@ impl Feeds for SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&mut self.reader().await?)
         .await?;
-        let next = rows
-            .last()
-            .map_or(after, |(tx, position, _)| FeedCursor {
-                tx: *tx,
-                position: *position,
-            });
+        let next = rows.last().map_or(after, |(tx, position, _)| FeedCursor {
+            tx: *tx,
+            position: *position,
+        });
         let full = rows.len() >= limit as usize;
         let held_back = !full && self.dialect() == Backend::Postgres && {
             let (any,): (bool,) = sql("SELECT EXISTS (SELECT 1 FROM feed_messages \

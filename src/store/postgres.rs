@@ -111,7 +111,8 @@ pub(super) async fn create_subscription(
         .iter()
         .map(|_| new_unsubscribe_token())
         .collect();
-    let (url_taken, feed_taken, taken): (bool, bool, Json<Vec<String>>) = sql("WITH requested AS ( \
+    let (url_taken, feed_taken, taken): (bool, bool, Json<Vec<String>>) =
+        sql("WITH requested AS ( \
              SELECT e.email, e.token, e.position::smallint AS position \
              FROM unnest($15::text[], $16::text[]) WITH ORDINALITY AS e(email, token, position) \
          ), taken_emails AS ( \
@@ -154,27 +155,27 @@ pub(super) async fn create_subscription(
          ) \
          SELECT (SELECT taken FROM url_taken), (SELECT taken FROM feed_taken), \
              (SELECT COALESCE(json_agg(email), '[]'::json) FROM taken_emails)")
-    .bind(new.id) // $1
-    .bind(new.tenant) // $2
-    .bind(target.awb) // $3
-    .bind(&target_key) // $4
-    .bind(target.flight_number) // $5
-    .bind(target.flight_date) // $6
-    .bind(target.flight_origin) // $7
-    .bind(new.flight_id) // $8
-    .bind(new.channels.url.as_ref().map(|u| u.as_str())) // $9
-    .bind(Json(new.states.to_codes())) // $10
-    .bind(new.reference.as_ref().map(|r| r.as_str())) // $11
-    .bind(new.signing_secret.expose()) // $12
-    .bind(new.created_at) // $13: now
-    .bind(new.expires_at) // $14
-    .bind(email_strings(&new.channels.emails)) // $15
-    .bind(tokens) // $16
-    .bind(Json(new.headers.as_map())) // $17
-    .bind(new.channels.feed) // $18
-    .fetch_one(conn)
-    .await
-    .map_err(|e| map_unique_violation(e, &new.channels))?;
+        .bind(new.id) // $1
+        .bind(new.tenant) // $2
+        .bind(target.awb) // $3
+        .bind(&target_key) // $4
+        .bind(target.flight_number) // $5
+        .bind(target.flight_date) // $6
+        .bind(target.flight_origin) // $7
+        .bind(new.flight_id) // $8
+        .bind(new.channels.url.as_ref().map(|u| u.as_str())) // $9
+        .bind(Json(new.states.to_codes())) // $10
+        .bind(new.reference.as_ref().map(|r| r.as_str())) // $11
+        .bind(new.signing_secret.expose()) // $12
+        .bind(new.created_at) // $13: now
+        .bind(new.expires_at) // $14
+        .bind(email_strings(&new.channels.emails)) // $15
+        .bind(tokens) // $16
+        .bind(Json(new.headers.as_map())) // $17
+        .bind(new.channels.feed) // $18
+        .fetch_one(conn)
+        .await
+        .map_err(|e| map_unique_violation(e, &new.channels))?;
     let taken = TakenChannels {
         url: url_taken,
         feed: feed_taken,

@@ -18,7 +18,10 @@ async fn batch(app: &TestApp, key: &str, items: Vec<Value>) -> Vec<Value> {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let results = reply.body["results"].as_array().cloned().unwrap();
-    let indexes: Vec<u64> = results.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    let indexes: Vec<u64> = results
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indexes, (0..items.len() as u64).collect::<Vec<_>>());
     results
 }
@@ -65,7 +68,12 @@ async fn good_and_bad_items_are_answered_each_in_input_order(backend: Backend) {
     let first = &results[0]["subscription"];
     assert_eq!(first["awb"], awb("020", 1));
     assert_eq!(first["reference"], "PO-1");
-    assert!(first["signingSecret"].as_str().unwrap().starts_with("whsec_"));
+    assert!(
+        first["signingSecret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
     assert_eq!(results[3]["subscription"]["feed"], true);
     assert!(results[3]["subscription"]["url"].is_null());
     // What was created is what a read shows, and nothing else was.
@@ -147,7 +155,10 @@ async fn a_batch_of_more_than_1000_items_is_refused_whole(backend: Backend) {
         .post("/v1/subscriptions/batch", &key, json!({ "items": items }))
         .await
         .assert_error(400, "ErrTooManyItems");
-    assert!(message.contains("1000") && message.contains("1001"), "{message}");
+    assert!(
+        message.contains("1000") && message.contains("1001"),
+        "{message}"
+    );
     assert!(app.all_subscriptions(&key).await.is_empty());
     app.post("/v1/subscriptions/batch", &key, json!({"item": []}))
         .await
@@ -188,7 +199,11 @@ async fn a_full_batch_of_1000_creates_every_subscription(backend: Backend) {
         .map(|i| json!({"awb": awb("176", i), "url": hook(1), "emails": [format!("o{}@x.io", i % 3)]}))
         .collect();
     let results = batch(&app, &key, items).await;
-    assert!(results.iter().all(|r| r["status"] == 201), "{:?}", &results[..3]);
+    assert!(
+        results.iter().all(|r| r["status"] == 201),
+        "{:?}",
+        &results[..3]
+    );
     let page = app
         .get(&format!("/v1/subscriptions?awb={}", awb("176", 999)), &key)
         .await;

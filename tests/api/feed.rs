@@ -12,6 +12,11 @@ on_both_backends!(
 );
 on_postgres_only!(a_message_committed_out_of_order_is_not_skipped);
 
+async fn feed_subscription(app: &TestApp, key: &str, serial: u32) -> Value {
+    app.subscribed(key, json!({"awb": awb("020", serial), "feed": true}))
+        .await
+}
+
 async fn test_message(app: &TestApp, key: &str, subscription: &Value) -> String {
     let id = subscription["id"].as_str().unwrap();
     let reply = app
@@ -36,11 +41,12 @@ async fn feed(app: &TestApp, key: &str, query: &str) -> (Vec<String>, String) {
 async fn the_feed_lists_a_tenants_feed_messages_in_queue_order_page_by_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = app.create_key("acme").await;
-    let a = app
-        .subscribed(&key, json!({"awb": awb("020", 1), "feed": true}))
-        .await;
+    let a = feed_subscription(&app, &key, 1).await;
     let b = app
-        .subscribed(&key, json!({"awb": awb("020", 2), "feed": true, "url": hook(1)}))
+        .subscribed(
+            &key,
+            json!({"awb": awb("020", 2), "feed": true, "url": hook(1)}),
+        )
         .await;
     let webhook_only = app
         .subscribed(&key, json!({"awb": awb("020", 3), "url": hook(1)}))
@@ -77,9 +83,7 @@ async fn the_feed_lists_a_tenants_feed_messages_in_queue_order_page_by_page(back
 async fn a_long_poll_is_woken_by_a_new_message(backend: Backend) {
     let app = std::sync::Arc::new(spawn_app(backend).await);
     let key = app.create_key("acme").await;
-    let sub = app
-        .subscribed(&key, json!({"awb": awb("020", 1), "feed": true}))
-        .await;
+    let sub = feed_subscription(&app, &key, 1).await;
     let (_, cursor) = feed(&app, &key, "").await;
     let poll = {
         let (app, key) = (app.clone(), key.clone());
@@ -87,7 +91,10 @@ async fn a_long_poll_is_woken_by_a_new_message(backend: Backend) {
     };
     // Let the request reach its wait (if it has not, it finds the message at once instead).
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(!poll.is_finished(), "the long poll answered with nothing queued");
+    assert!(
+        !poll.is_finished(),
+        "the long poll answered with nothing queued"
+    );
     let sent = test_message(&app, &key, &sub).await;
     let (page, _) = poll.await.unwrap();
     assert_eq!(page, vec![sent]);
@@ -121,18 +128,19 @@ async fn bad_feed_queries_are_refused_by_name(backend: Backend) {
 async fn a_feed_subscription_needs_no_url_or_email_and_keeps_its_feed(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = app.create_key("acme").await;
-    let sub = app
-        .subscribed(&key, json!({"awb": awb("020", 1), "feed": true}))
-        .await;
+    let sub = feed_subscription(&app, &key, 1).await;
     assert_eq!(sub["feed"], true);
     assert!(sub["url"].is_null() && sub["emails"] == json!([]));
     let plain = app
         .subscribed(&key, json!({"awb": awb("020", 2), "url": hook(1)}))
         .await;
     assert_eq!(plain["feed"], false);
-    app.subscribe(&key, json!({"awb": awb("020", 1), "feed": true, "url": hook(2)}))
-        .await
-        .assert_error(400, "ErrAlreadySubscribed");
+    app.subscribe(
+        &key,
+        json!({"awb": awb("020", 1), "feed": true, "url": hook(2)}),
+    )
+    .await
+    .assert_error(400, "ErrAlreadySubscribed");
     app.subscribe(&key, json!({"awb": awb("020", 3), "feed": false}))
         .await
         .assert_error(400, "ErrMissingKeyParams");
@@ -176,12 +184,8 @@ async fn a_message_committed_out_of_order_is_not_skipped(backend: Backend) {
     use sqlx::Connection;
     let app = spawn_app(backend).await;
     let key = app.create_key("acme").await;
-    let a = app
-        .subscribed(&key, json!({"awb": awb("020", 1), "feed": true}))
-        .await;
-    let b = app
-        .subscribed(&key, json!({"awb": awb("020", 2), "feed": true}))
-        .await;
+    let a = feed_subscription(&app, &key, 1).await;
+    let b = feed_subscription(&app, &key, 2).await;
     let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
     let mut early = conn.begin().await.unwrap();
     let early_body = json!({"id": "msg_early", "type": "subscription.test"}).to_string();

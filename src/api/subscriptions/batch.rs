@@ -35,7 +35,7 @@ const VET_CONCURRENCY: usize = 16;
 ]}))]
 pub struct BatchRequest {
     /// Up to 1,000 bodies of `POST /v1/subscriptions`.
-    #[schema(value_type = Vec<CreateSubscriptionRequest>)]
+    #[schema(value_type = Vec<CreateSubscriptionRequest>, max_items = 1000)]
     pub items: Vec<serde_json::Value>,
 }
 
@@ -134,7 +134,12 @@ pub async fn create_batch(
         .into_iter()
         .map(|prepared| {
             let new = prepared?;
-            match new.channels.url.as_ref().and_then(|u| vetted.get(u.as_str())) {
+            match new
+                .channels
+                .url
+                .as_ref()
+                .and_then(|u| vetted.get(u.as_str()))
+            {
                 Some(Err(refusal)) => Err(refusal.again()),
                 _ => Ok(new),
             }

@@ -214,7 +214,10 @@ pub(super) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
         .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }
 
-pub(crate) fn saved_response(saved: Saved, signing_secret: Option<String>) -> SavedSubscriptionResponse {
+pub(crate) fn saved_response(
+    saved: Saved,
+    signing_secret: Option<String>,
+) -> SavedSubscriptionResponse {
     SavedSubscriptionResponse {
         subscription: saved.subscription.into(),
         signing_secret,

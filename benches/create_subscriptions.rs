@@ -1,10 +1,15 @@
 //! Throughput and latency of `POST /v1/subscriptions` against the release server on SQLite and
 //! Postgres, next to pgbench's raw single-row insert rate on the same Postgres, so the HTTP
-//! number has a yardstick.
+//! number has a yardstick; then bulk subscribing (`bulk.rs`): the batch endpoint and
+//! `skyhook import` on both backends, against the same pgbench rate.
 //!
 //! Run with `cargo bench --bench create_subscriptions`. Environment: `BENCH_SECONDS` (10),
-//! `BENCH_CONCURRENCY` (32), `SKYHOOK_BENCH_DATABASE_URL` (a Postgres URL allowed to create
-//! and drop databases; Postgres is skipped when it is unreachable).
+//! `BENCH_CONCURRENCY` (32), `BENCH_BULK_AWBS` (100000), `BENCH_BULK_IN_FLIGHT` (2),
+//! `SKYHOOK_BENCH_DATABASE_URL` (a Postgres URL allowed to create and drop databases; Postgres
+//! is skipped when it is unreachable).
+
+#[path = "create_subscriptions/bulk.rs"]
+mod bulk;
 
 #[path = "common/bench_database.rs"]
 mod bench_database;
@@ -68,12 +73,14 @@ async fn main() -> anyhow::Result<()> {
     let admin_url =
         std::env::var("SKYHOOK_BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
     let mut ratio = None;
+    let mut pgbench = None;
     match BenchDatabase::create(&admin_url, "bench") {
         Err(err) => eprintln!("skipping Postgres: {err:#}"),
         Ok(db) => {
             let http = bench_http("HTTP create, Postgres", &db.url, &config).await?;
             // After the server is gone, so pgbench has the machine to itself as well.
             let tps = pgbench_insert_tps(&db, &config)?;
+            pgbench = Some(tps);
             ratio = Some(http.per_second / tps);
             rows.push(http);
             rows.push(Row {
@@ -95,6 +102,65 @@ async fn main() -> anyhow::Result<()> {
     print_table(&rows);
     if let Some(ratio) = ratio {
         println!("\nPostgres HTTP create rate / pgbench insert rate: {ratio:.3}");
+    }
+    bench_bulk(&dir, &admin_url, pgbench).await
+}
+
+/// The batch endpoint and `skyhook import`, each on a fresh database of each backend.
+async fn bench_bulk(
+    dir: &tempfile::TempDir,
+    admin_url: &str,
+    pgbench: Option<f64>,
+) -> anyhow::Result<()> {
+    let count = env_or("BENCH_BULK_AWBS", 100_000)?;
+    let in_flight: usize = env_or("BENCH_BULK_IN_FLIGHT", 2)?.try_into()?;
+    let rows = bulk::rows(count);
+    let sqlite = |name: &str| format!("sqlite://{}/{name}.db", dir.path().display());
+    let mut lines = vec![(
+        "batch endpoint, SQLite".to_owned(),
+        bulk::through_batches(&sqlite("bulk"), &rows, in_flight).await?,
+    )];
+    let mut imports = vec![(
+        "SQLite",
+        bulk::through_import(&sqlite("import"), &rows).await?,
+    )];
+    let postgres = BenchDatabase::create(admin_url, "bulk")
+        .and_then(|b| Ok((b, BenchDatabase::create(admin_url, "import")?)));
+    match postgres {
+        Err(err) => eprintln!("skipping bulk on Postgres: {err:#}"),
+        Ok((batches, import)) => {
+            let result = bulk::through_batches(&batches.url, &rows, in_flight).await?;
+            lines.push(("batch endpoint, Postgres".to_owned(), result));
+            imports.push(("Postgres", bulk::through_import(&import.url, &rows).await?));
+        }
+    }
+    println!("\n{count} AWBs in batches of 1000, {in_flight} batches in flight\n");
+    println!(
+        "| run | AWBs/s | × pgbench | batch p50 ms | batch p99 ms | refused | server peak RSS MB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (run, r) in &lines {
+        let times = pgbench
+            .filter(|_| run.ends_with("Postgres"))
+            .map_or("–".to_owned(), |tps| format!("{:.2}", r.per_second / tps));
+        println!(
+            "| {run} | {:.0} | {times} | {:.0} | {:.0} | {} | {:.0} |",
+            r.per_second,
+            r.batch_p50_ms.unwrap_or_default(),
+            r.batch_p99_ms.unwrap_or_default(),
+            r.refused,
+            r.peak_rss as f64 / 1e6
+        );
+        ensure!(r.created == count, "{run}: only {} created", r.created);
+    }
+    println!("\n| `skyhook import` | rows/s (its own count) | rows/s (whole process) |");
+    println!("|---|---:|---:|");
+    for (backend, r) in &imports {
+        println!(
+            "| {backend} | {:.0} | {:.0} |",
+            r.rows_per_second, r.wall_rows_per_second
+        );
+        eprintln!("{backend}: {}", r.summary);
     }
     Ok(())
 }

@@ -52,6 +52,66 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// The client carriers and flight-status sources call through: every answer is read through
+/// one bound.
+fn source_http(settings: &Settings) -> anyhow::Result<SourceHttp> {
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("skyhook/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot build the HTTP client")?;
+    Ok(SourceHttp::new(http, settings.carriers.max_response_bytes))
+}
+
+/// The configured carriers; Lufthansa's callback defaults to this server's public URL.
+fn carriers(
+    settings: &Settings,
+    http: SourceHttp,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Carriers> {
+    let mut carrier_settings = settings.carriers.clone();
+    carrier_settings
+        .lufthansa
+        .callback_url
+        .get_or_insert_with(|| {
+            crate::ingest::shipments::lufthansa_callback(&settings.server.public_url)
+        });
+    Carriers::from_settings(&carrier_settings, http, clock).context("invalid carrier configuration")
+}
+
+/// How callback URLs are vetted when subscriptions are made or changed.
+fn callback_check(settings: &Settings) -> anyhow::Result<api::CallbackCheck> {
+    let clients = dispatch::GuardedClients::new(
+        settings.webhooks.allow_networks.clone(),
+        dispatch::worker::USER_AGENT,
+    );
+    clients
+        .for_tenant(&Default::default())
+        .context("cannot build the preflight HTTP client")?;
+    Ok(api::CallbackCheck {
+        clients,
+        preflight: settings.webhooks.preflight,
+    })
+}
+
+/// What creating subscriptions needs without the HTTP API (`skyhook import`): the same
+/// carriers, callback checks and lifetime the server uses.
+pub fn subscribing(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<api::subscriptions::Subscribing> {
+    telemetry::install_crypto_provider();
+    Ok(api::subscriptions::Subscribing {
+        carriers: Arc::new(carriers(settings, source_http(settings)?, clock.clone())?),
+        callbacks: Arc::new(callback_check(settings)?),
+        store,
+        clock,
+        ttl: settings.subscriptions.ttl.0,
+    })
+}
+
 impl Application {
     /// Opens the database, migrates it and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -66,25 +126,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         telemetry::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("skyhook/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .context("cannot build the HTTP client")?;
-        let mut carrier_settings = settings.carriers.clone();
-        carrier_settings
-            .lufthansa
-            .callback_url
-            .get_or_insert_with(|| {
-                crate::ingest::shipments::lufthansa_callback(&settings.server.public_url)
-            });
-        // Every carrier and flight-status answer is read through this one bound.
-        let http = SourceHttp::new(http, settings.carriers.max_response_bytes);
-        let carriers = Arc::new(
-            Carriers::from_settings(&carrier_settings, http.clone(), clock.clone())
-                .context("invalid carrier configuration")?,
-        );
+        let http = source_http(&settings)?;
+        let carriers = Arc::new(carriers(&settings, http.clone(), clock.clone())?);
         let flight_sources = Arc::new(
             FlightSources::from_settings(&settings.flights, http, clock.clone())
                 .context("invalid flight source configuration")?,
@@ -116,20 +159,16 @@ impl Application {
         } else {
             None
         };
-        let preflight_clients = dispatch::GuardedClients::new(
-            settings.webhooks.allow_networks.clone(),
-            dispatch::worker::USER_AGENT,
-        );
-        preflight_clients
-            .for_tenant(&Default::default())
-            .context("cannot build the preflight HTTP client")?;
         let fetch_delay = settings.carriers.lufthansa.fetch_delay;
         let pushes = Arc::new(Pushes::new(
             store.clone(),
             clock.clone(),
             fetch_delay.map_or(Duration::from_secs(10), |d| d.0),
         ));
+        let request_timeout = settings.server.request_timeout.0;
         let state = AppState {
+            feed_max_wait: api::messages::MAX_WAIT
+                .min(request_timeout.saturating_sub(Duration::from_secs(1))),
             store: store.clone(),
             pushes,
             clock,
@@ -138,13 +177,10 @@ impl Application {
             keys: Arc::new(api::auth::KeyCache::new(settings.server.auth_cache_ttl.0)),
             carriers,
             flight_sources,
-            callbacks: Arc::new(api::CallbackCheck {
-                clients: preflight_clients,
-                preflight: settings.webhooks.preflight,
-            }),
+            callbacks: Arc::new(callback_check(&settings)?),
             safety: Arc::new(api::safety::Safety::from_settings(&settings)),
         };
-        let router = api::router(state, settings.server.request_timeout.0);
+        let router = api::router(state, request_timeout);
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

@@ -1,6 +1,7 @@
-//! The command line: `skyhook [serve [--dev]]`, `migrate`, `keys create|list|revoke`,
+//! The command line: `skyhook [serve [--dev]]`, `migrate`, `keys create|list|revoke`, `import`,
 //! `openapi`, `healthcheck`, and `listen` (a development webhook receiver, `cli/listen.rs`).
 
+mod import;
 mod listen;
 
 use crate::app::{self, Application};
@@ -38,6 +39,19 @@ pub enum Command {
     /// Manage API keys; each key is its own tenant.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Subscribe the AWBs of a CSV file (columns awb,url,emails,reference) for an API key, as
+    /// `POST /v1/subscriptions/batch` would, 1,000 rows at a time; rejected rows are written,
+    /// each with its error, to FILE.rejected.csv beside it. Exits 1 when any row was rejected.
+    Import {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// The API key (by name, see `skyhook keys list`) whose tenant gets the subscriptions.
+        #[arg(long, value_name = "NAME")]
+        key_name: String,
+        /// Where to write the rejected rows instead.
+        #[arg(long, value_name = "PATH")]
+        rejected: Option<PathBuf>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 when the local server answers /readyz (for container health checks).
@@ -121,6 +135,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(keys) => run_keys(&settings, keys).await,
+        Command::Import {
+            file,
+            key_name,
+            rejected,
+        } => run_import(&settings, &file, &key_name, rejected).await,
         Command::Healthcheck => healthcheck(&settings).await,
         Command::Openapi | Command::Listen { .. } => unreachable!("handled above"),
     }
@@ -194,6 +213,35 @@ async fn run_keys(settings: &Settings, command: KeysCommand) -> anyhow::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn run_import(
+    settings: &Settings,
+    file: &std::path::Path,
+    key_name: &str,
+    rejected: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(settings).await?;
+    let name = KeyName::parse(key_name)?;
+    let Some(info) = store
+        .list_api_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.name == name.as_str() && k.revoked_at.is_none())
+    else {
+        eprintln!(
+            "no active API key named `{}`; see `skyhook keys list`",
+            name.as_str()
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let key = import::ImportKey {
+        name: info.name,
+        tenant: info.id,
+        networks: info.allow_networks,
+    };
+    let subscribing = app::subscribing(settings, store, std::sync::Arc::new(SystemClock))?;
+    import::run(&subscribing, &key, file, rejected).await
 }
 
 /// `10.0.0.0/8, fd00::/8`, or `public only`.

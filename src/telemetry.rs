@@ -51,4 +51,5 @@ pub fn count_queued(queued: crate::store::Queued) {
         .increment(queued.webhooks);
     metrics::counter!("skyhook_messages_queued_total", "channel" => "email")
         .increment(queued.emails);
+    metrics::counter!("skyhook_messages_queued_total", "channel" => "feed").increment(queued.feed);
 }

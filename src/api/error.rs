@@ -21,6 +21,9 @@ pub enum ApiError {
     InvalidQuery(String),
     #[error("{0}")]
     MissingKeyParams(String),
+    /// A batch of more items than one request may carry.
+    #[error("{0}")]
+    TooManyItems(String),
     #[error(transparent)]
     Awb(#[from] AwbError),
     #[error("{0}")]
@@ -142,6 +145,7 @@ impl ApiError {
             Self::InvalidBody(_) => "ErrInvalidBody",
             Self::InvalidQuery(_) => "ErrInvalidQuery",
             Self::MissingKeyParams(_) => "ErrMissingKeyParams",
+            Self::TooManyItems(_) => "ErrTooManyItems",
             Self::Awb(AwbError::NotDigits(_)) => "ErrInvalidAWB",
             Self::Awb(AwbError::Length { .. }) => "ErrInvalidAWBLength",
             Self::Awb(AwbError::CheckDigit { .. }) => "ErrInvalidAWBCheckDigit",
@@ -179,6 +183,20 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// What the client is told (never an internal error's cause).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.name(),
+            message: self.to_string(),
+            emails: match self {
+                Self::AllEmailsSubscribed(emails) => {
+                    Some(emails.iter().map(|e| e.as_str().to_owned()).collect())
+                }
+                _ => None,
+            },
+        }
+    }
+
     /// `subscriptions.test_limit` reached at `now`; the next test fits from `free_at`.
     pub fn test_limit(max: u32, free_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
         // Rounded up, so a client that waits that long is not refused again.
@@ -217,17 +235,7 @@ impl IntoResponse for ApiError {
             // the request's span (which carries the request id).
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        let body = ErrorBody {
-            error: self.name(),
-            message: self.to_string(),
-            emails: match &self {
-                Self::AllEmailsSubscribed(emails) => {
-                    Some(emails.iter().map(|e| e.as_str().to_owned()).collect())
-                }
-                _ => None,
-            },
-        };
-        let mut response = (self.status(), Json(body)).into_response();
+        let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::Unauthorized) {
             response
                 .headers_mut()
@@ -262,6 +270,9 @@ impl From<DuplicateError> for ApiError {
                 "{url} is already subscribed to this target by an active subscription"
             )),
             DuplicateError::AllEmailsSubscribed(emails) => Self::AllEmailsSubscribed(emails),
+            DuplicateError::FeedAlreadySubscribed => Self::AlreadySubscribed(
+                "the feed is already subscribed to this target by an active subscription".into(),
+            ),
         }
     }
 }

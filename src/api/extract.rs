@@ -12,11 +12,12 @@ use serde::de::DeserializeOwned;
 /// Largest request body accepted anywhere in the API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A JSON body. Unlike `axum::Json` it does not insist on a `Content-Type` header, which many
-/// TMS integrations forget; the body must still be JSON.
-pub struct ApiJson<T>(pub T);
+/// A JSON body of at most `MAX` bytes (the route's `DefaultBodyLimit` must allow as much).
+/// Unlike `axum::Json` it does not insist on a `Content-Type` header, which many TMS
+/// integrations forget; the body must still be JSON.
+pub struct ApiJson<T, const MAX: usize = MAX_BODY_BYTES>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
+impl<S, T, const MAX: usize> FromRequest<S> for ApiJson<T, MAX>
 where
     S: Send + Sync,
     T: DeserializeOwned,
@@ -29,7 +30,7 @@ where
                 .await
                 .map_err(|rejection: BytesRejection| {
                     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        ApiError::PayloadTooLarge(MAX_BODY_BYTES / 1024)
+                        ApiError::PayloadTooLarge(MAX / 1024)
                     } else {
                         ApiError::InvalidBody(rejection.body_text())
                     }

@@ -9,6 +9,7 @@ mod extract;
 pub mod flights;
 mod health;
 pub mod idempotency;
+pub mod messages;
 mod middleware;
 mod one_click;
 mod openapi;
@@ -49,6 +50,22 @@ pub struct AppState {
     pub pushes: Arc<crate::ingest::shipments::Pushes>,
     /// Rate limits, idempotency keys and the test-message limit (`safety.rs`).
     pub safety: Arc<safety::Safety>,
+    /// The longest a `GET /v1/messages` long poll waits: its `wait`, within the request's
+    /// own time limit.
+    pub feed_max_wait: Duration,
+}
+
+impl AppState {
+    /// What creating subscriptions needs, lent from the state.
+    pub fn subscribing(&self) -> subscriptions::Subscribing {
+        subscriptions::Subscribing {
+            store: self.store.clone(),
+            carriers: self.carriers.clone(),
+            callbacks: self.callbacks.clone(),
+            clock: self.clock.clone(),
+            ttl: self.subscription_ttl,
+        }
+    }
 }
 
 /// How a callback URL is vetted when a subscription is created or changed: the SSRF guard,
@@ -101,6 +118,7 @@ impl CallbackCheck {
     ),
     paths(
         subscriptions::create,
+        subscriptions::batch::create_many,
         subscriptions::list,
         subscriptions::get,
         subscriptions::replace,
@@ -110,6 +128,7 @@ impl CallbackCheck {
         deliveries::retry,
         deliveries::test,
         deliveries::rotate_secret,
+        messages::list,
         shipments::get,
         flights::list,
         flights::get,
@@ -123,6 +142,7 @@ impl CallbackCheck {
         (name = "shipments", description = "Current tracking of subscribed AWBs"),
         (name = "flights", description = "Flights Skyhook knows, and their flightUUIDs"),
         (name = "deliveries", description = "The delivery log, re-sends, test messages and secret rotation"),
+        (name = "messages", description = "The message feed, for a TMS that cannot receive webhooks"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -140,6 +160,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 .put(subscriptions::replace)
                 .delete(subscriptions::delete),
         )
+        .route(
+            "/subscriptions/batch",
+            post(subscriptions::batch::create_many)
+                .layer(DefaultBodyLimit::max(subscriptions::batch::MAX_BATCH_BYTES)),
+        )
+        .route("/messages", get(messages::list))
         .route(
             "/unsubscribe",
             post(subscriptions::unsubscribe::unsubscribe),

@@ -1,5 +1,6 @@
-//! How a subscriber is reached (a callback URL and/or up to five emails), and the duplicate
-//! rules that decide which of the requested channels a new subscription actually gets.
+//! How a subscriber is reached (a callback URL, up to five emails, and/or the tenant's message
+//! feed), and the duplicate rules that decide which of the requested channels a new
+//! subscription actually gets.
 
 use super::{CallbackUrl, EmailAddress, EmailError, MAX_EMAILS, UrlError};
 
@@ -8,11 +9,13 @@ use super::{CallbackUrl, EmailAddress, EmailError, MAX_EMAILS, UrlError};
 pub struct RequestedChannels {
     pub url: Option<CallbackUrl>,
     pub emails: Vec<EmailAddress>,
+    /// Messages also go to the tenant's feed (`GET /v1/messages`).
+    pub feed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChannelsError {
-    #[error("at least one of `url` or `emails` is required")]
+    #[error("at least one of `url`, `emails` or `\"feed\": true` is required")]
     NoChannel,
     #[error("at most {MAX_EMAILS} emails are allowed; {0} were given")]
     TooManyEmails(usize),
@@ -28,6 +31,7 @@ pub enum ChannelsError {
 pub struct ChannelPlan {
     pub url: Option<CallbackUrl>,
     pub emails: Vec<EmailAddress>,
+    pub feed: bool,
     /// Requested emails already subscribed to this target; reported back, not an error.
     pub skipped_emails: Vec<EmailAddress>,
 }
@@ -38,10 +42,29 @@ pub enum DuplicateError {
     UrlAlreadySubscribed(CallbackUrl),
     #[error("every given email is already subscribed to this target")]
     AllEmailsSubscribed(Vec<EmailAddress>),
+    #[error("the feed is already subscribed to this target")]
+    FeedAlreadySubscribed,
+}
+
+/// What other active subscriptions of the same tenant and target already have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TakenChannels {
+    pub url: bool,
+    pub feed: bool,
+    pub emails: Vec<String>,
 }
 
 impl RequestedChannels {
     pub fn parse(url: Option<&str>, emails: &[String]) -> Result<Self, ChannelsError> {
+        Self::parse_with_feed(url, emails, false)
+    }
+
+    /// Like [`Self::parse`]; with `feed` a subscription needs neither a URL nor emails.
+    pub fn parse_with_feed(
+        url: Option<&str>,
+        emails: &[String],
+        feed: bool,
+    ) -> Result<Self, ChannelsError> {
         if emails.len() > MAX_EMAILS {
             return Err(ChannelsError::TooManyEmails(emails.len()));
         }
@@ -53,32 +76,37 @@ impl RequestedChannels {
                 parsed.push(email);
             }
         }
-        if url.is_none() && parsed.is_empty() {
+        if url.is_none() && parsed.is_empty() && !feed {
             return Err(ChannelsError::NoChannel);
         }
         Ok(Self {
             url,
             emails: parsed,
+            feed,
         })
     }
 
-    /// Applies the duplicate rules: a URL already on an active subscription of the same tenant
-    /// and target is an error; emails already there are skipped, unless that leaves nothing.
-    pub fn plan(
-        self,
-        url_taken: bool,
-        is_taken: impl Fn(&EmailAddress) -> bool,
-    ) -> Result<ChannelPlan, DuplicateError> {
-        if let Some(url) = self.url.as_ref().filter(|_| url_taken) {
+    /// Applies the duplicate rules: a URL, or the feed, already on an active subscription of
+    /// the same tenant and target is an error; emails already there are skipped, unless that
+    /// leaves nothing.
+    pub fn plan(self, taken: &TakenChannels) -> Result<ChannelPlan, DuplicateError> {
+        if let Some(url) = self.url.as_ref().filter(|_| taken.url) {
             return Err(DuplicateError::UrlAlreadySubscribed(url.clone()));
         }
-        let (skipped, emails): (Vec<_>, Vec<_>) = self.emails.into_iter().partition(is_taken);
-        if self.url.is_none() && emails.is_empty() {
+        if self.feed && taken.feed {
+            return Err(DuplicateError::FeedAlreadySubscribed);
+        }
+        let (skipped, emails): (Vec<_>, Vec<_>) = self
+            .emails
+            .into_iter()
+            .partition(|e| taken.emails.iter().any(|t| t == e.as_str()));
+        if self.url.is_none() && !self.feed && emails.is_empty() {
             return Err(DuplicateError::AllEmailsSubscribed(skipped));
         }
         Ok(ChannelPlan {
             url: self.url,
             emails,
+            feed: self.feed,
             skipped_emails: skipped,
         })
     }
@@ -116,7 +144,10 @@ mod tests {
         let channels =
             RequestedChannels::parse(Some("https://tms.example/h"), &strings(&["a@x.io"])).unwrap();
         assert!(matches!(
-            channels.plan(true, |_| false),
+            channels.plan(&TakenChannels {
+                url: true,
+                ..Default::default()
+            }),
             Err(DuplicateError::UrlAlreadySubscribed(_))
         ));
     }
@@ -124,17 +155,14 @@ mod tests {
     #[test]
     fn taken_emails_are_skipped_unless_nothing_is_left() {
         let channels = RequestedChannels::parse(None, &strings(&["a@x.io", "b@x.io"])).unwrap();
-        let plan = channels
-            .clone()
-            .plan(false, |e| e.as_str() == "a@x.io")
-            .unwrap();
+        let plan = channels.clone().plan(&taken_emails(&["a@x.io"])).unwrap();
         assert_eq!(plan.emails, vec![EmailAddress::parse("b@x.io").unwrap()]);
         assert_eq!(
             plan.skipped_emails,
             vec![EmailAddress::parse("a@x.io").unwrap()]
         );
         assert_eq!(
-            channels.plan(false, |_| true),
+            channels.plan(&taken_emails(&["a@x.io", "b@x.io"])),
             Err(DuplicateError::AllEmailsSubscribed(vec![
                 EmailAddress::parse("a@x.io").unwrap(),
                 EmailAddress::parse("b@x.io").unwrap()
@@ -146,8 +174,39 @@ mod tests {
     fn a_new_url_keeps_the_subscription_even_if_all_emails_are_taken() {
         let channels =
             RequestedChannels::parse(Some("https://tms.example/h"), &strings(&["a@x.io"])).unwrap();
-        let plan = channels.plan(false, |_| true).unwrap();
+        let plan = channels.plan(&taken_emails(&["a@x.io"])).unwrap();
         assert!(plan.url.is_some() && plan.emails.is_empty());
         assert_eq!(plan.skipped_emails.len(), 1);
+    }
+
+    fn taken_emails(emails: &[&str]) -> TakenChannels {
+        TakenChannels {
+            emails: strings(emails),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_feed_subscription_needs_no_url_or_email_but_only_one_feed_per_target() {
+        let channels = RequestedChannels::parse_with_feed(None, &[], true).unwrap();
+        assert!(
+            channels
+                .clone()
+                .plan(&TakenChannels::default())
+                .unwrap()
+                .feed
+        );
+        let taken = TakenChannels {
+            feed: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            channels.plan(&taken),
+            Err(DuplicateError::FeedAlreadySubscribed)
+        );
+        // The feed keeps a subscription whose emails are all taken.
+        let channels = RequestedChannels::parse_with_feed(None, &strings(&["a@x.io"]), true);
+        let plan = channels.unwrap().plan(&taken_emails(&["a@x.io"])).unwrap();
+        assert!(plan.feed && plan.emails.is_empty());
     }
 }

@@ -130,6 +130,8 @@ pub struct Recipient {
     /// The callback URL, unless absent or disabled.
     pub url: Option<String>,
     pub emails: Vec<String>,
+    /// Its messages also go to the tenant's feed.
+    pub feed: bool,
 }
 
 impl Recipient {
@@ -151,6 +153,8 @@ pub struct Outgoing {
     pub sequence: u64,
     pub body: String,
     pub targets: Vec<(Channel, String)>,
+    /// Also queued to the tenant's feed, with the same body.
+    pub to_feed: bool,
 }
 
 /// The sequence each subscription's next message gets after these messages.
@@ -363,6 +367,7 @@ fn outgoing(
         kind,
         sequence,
         targets: recipient.targets(),
+        to_feed: recipient.feed,
     }
 }
 

@@ -29,7 +29,7 @@ pub mod url;
 pub use api_key::{ApiKey, ApiKeyHash, KeyName, KeyNameError, TenantId};
 pub use awb::{AwbError, AwbNumber};
 pub use callback_token::{CallbackToken, CallbackTokenHash};
-pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels};
+pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels, TakenChannels};
 pub use destination::Destination;
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
 pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};

@@ -24,6 +24,8 @@ pub struct Subscription {
     /// Set when deliveries to the URL were stopped (410 Gone, or failing too long).
     pub url_disabled: Option<UrlDisabled>,
     pub emails: Vec<EmailAddress>,
+    /// Messages also go to the tenant's feed (`GET /v1/messages`).
+    pub feed: bool,
     /// Names of the static headers sent with every webhook (values are not shown again).
     pub header_names: Vec<String>,
     pub states: StateFilter,

@@ -71,11 +71,11 @@ impl SubscriptionChanges for SqlStore {
         }
         let taken =
             taken_channels(&mut tx, tenant, &target_key, &update.channels, Some(id)).await?;
-        let plan = plan_channels(&update.channels, taken)?;
+        let plan = plan_channels(&update.channels, &taken)?;
         sql(
             "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5, \
                  url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL, \
-                 headers = $6 \
+                 headers = $6, feed = $7 \
              WHERE id = $1",
         )
         .bind(id)
@@ -84,6 +84,7 @@ impl SubscriptionChanges for SqlStore {
         .bind(update.reference.as_ref().map(|r| r.as_str()))
         .bind(update.now)
         .bind(Json(update.headers.as_map()))
+        .bind(plan.feed)
         .execute(&mut tx)
         .await
         .map_err(|e| map_unique_violation(e, &update.channels))?;
@@ -211,7 +212,7 @@ pub(super) async fn end_if_channelless(
     }
     let ended: Vec<(Uuid,)> = sql(format!(
         "UPDATE subscriptions SET status = 'unsubscribed', ended_at = $2, updated_at = $2 \
-         WHERE id {} AND status = 'active' AND url IS NULL \
+         WHERE id {} AND status = 'active' AND url IS NULL AND NOT feed \
            AND NOT EXISTS (SELECT 1 FROM subscription_emails e \
                            WHERE e.subscription_id = subscriptions.id AND e.active) \
          RETURNING id",

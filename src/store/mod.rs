@@ -9,8 +9,10 @@
 //! - `poll.rs`, `outbox.rs`, `flights.rs`, `rows.rs`: the types the ports speak and the row
 //!   conversions.
 
+mod batch;
 mod delivery_log;
 mod delivery_queue;
+mod feed;
 mod flight_checks;
 mod flight_reports;
 mod flights;
@@ -34,6 +36,7 @@ mod views;
 mod wake;
 
 pub use crate::domain::ShipmentSummary;
+pub use feed::{FeedCursor, FeedPage, Feeds};
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use idempotency::{IdempotencyClaim, IdempotencyKeys, KeyState, StoredResponse};
 pub use outbox::{

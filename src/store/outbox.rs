@@ -145,6 +145,7 @@ pub(super) struct RecipientRow {
     pub expires_at: DateTime<Utc>,
     pub url: Option<String>,
     pub emails: Json<Vec<String>>,
+    pub feed: bool,
 }
 
 impl RecipientRow {
@@ -175,6 +176,7 @@ impl TryFrom<RecipientRow> for Recipient {
             expires_at: row.expires_at,
             url: row.url,
             emails: row.emails.0,
+            feed: row.feed,
         })
     }
 }
@@ -242,15 +244,21 @@ impl TryFrom<ClaimedRow> for ClaimedDelivery {
 pub struct Queued {
     pub webhooks: u64,
     pub emails: u64,
+    /// Messages queued to tenants' feeds.
+    pub feed: u64,
 }
 
 impl Queued {
-    /// The dispatcher's wake-up, if anything was queued.
-    pub(super) fn work(&self) -> Option<super::Work> {
-        (self.webhooks + self.emails > 0).then_some(super::Work::Deliveries)
+    /// The dispatcher's wake-up if anything was queued for it, the feed readers' if anything
+    /// went to a feed.
+    pub(super) fn work(&self) -> Vec<super::Work> {
+        let deliveries = (self.webhooks + self.emails > 0).then_some(super::Work::Deliveries);
+        let feed = (self.feed > 0).then_some(super::Work::Feed);
+        deliveries.into_iter().chain(feed).collect()
     }
 
     pub(super) fn add(&mut self, messages: &[crate::domain::message::Outgoing]) {
+        self.feed += messages.iter().filter(|m| m.to_feed).count() as u64;
         for (channel, _) in messages.iter().flat_map(|m| &m.targets) {
             match channel {
                 Channel::Webhook => self.webhooks += 1,

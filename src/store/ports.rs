@@ -37,6 +37,7 @@ pub trait Store:
     + DeliveryQueue
     + DeliveryLog
     + super::IdempotencyKeys
+    + super::Feeds
 {
 }
 
@@ -91,6 +92,13 @@ pub trait ApiKeys: Send + Sync + 'static {
 pub trait Subscriptions: Send + Sync + 'static {
     /// Applies the duplicate rules and inserts, creating the shipment row for an AWB target.
     async fn create_subscription(&self, new: NewSubscription) -> Result<Saved, StoreError>;
+    /// Creates each of `batch` as [`Self::create_subscription`] would, in input order (an
+    /// item sees the channels earlier items took), in a few multi-row statements; one item's
+    /// refusal is its own outcome and fails none of the others.
+    async fn create_subscriptions(
+        &self,
+        batch: Vec<NewSubscription>,
+    ) -> Result<Vec<Result<Saved, StoreError>>, StoreError>;
     async fn get_subscription(
         &self,
         tenant: TenantId,

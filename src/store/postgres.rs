@@ -11,7 +11,7 @@ use super::subscriptions::{
     email_strings, map_unique_violation, new_unsubscribe_token, plan_channels, saved_subscription,
 };
 use super::{NewSubscription, Saved, StoreError};
-use crate::domain::FlightKey;
+use crate::domain::{FlightKey, TakenChannels};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
@@ -91,8 +91,9 @@ pub(super) async fn read_and_link_flight(
 }
 
 /// Creates a subscription in one statement. Its pieces, in order: the `requested` emails with
-/// their new tokens and positions; which of them (`taken_emails`) and whether the URL
-/// (`url_taken`) another active subscription of the tenant's target already has; the rest
+/// their new tokens and positions; which of them (`taken_emails`), whether the URL
+/// (`url_taken`) and whether the feed (`feed_taken`) another active subscription of the
+/// tenant's target already has; the rest
 /// (`new_emails`); and `allowed`, the duplicate rules' verdict (the same as
 /// `RequestedChannels::plan`, which then decides from this snapshot what to report). Only if
 /// allowed are the shipment (the first subscriber of an AWB creates it; a new one makes a
@@ -112,7 +113,8 @@ pub(super) async fn create_subscription(
         .iter()
         .map(|_| new_unsubscribe_token())
         .collect();
-    let (url_taken, taken): (bool, Json<Vec<String>>) = sql("WITH requested AS ( \
+    let (url_taken, feed_taken, taken): (bool, bool, Json<Vec<String>>) =
+        sql("WITH requested AS ( \
              SELECT e.email, e.token, e.position::smallint AS position \
              FROM unnest($15::text[], $16::text[]) WITH ORDINALITY AS e(email, token, position) \
          ), taken_emails AS ( \
@@ -122,11 +124,14 @@ pub(super) async fn create_subscription(
          ), url_taken AS ( \
              SELECT EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $2 \
                  AND target_key = $4 AND status = 'active' AND url = $9) AS taken \
+         ), feed_taken AS ( \
+             SELECT $19 AND EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $2 \
+                 AND target_key = $4 AND status = 'active' AND feed) AS taken \
          ), new_emails AS ( \
              SELECT * FROM requested WHERE email NOT IN (SELECT email FROM taken_emails) \
          ), allowed AS ( \
-             SELECT NOT (SELECT taken FROM url_taken) \
-                 AND ($9::text IS NOT NULL OR EXISTS (SELECT 1 FROM new_emails)) AS ok \
+             SELECT NOT (SELECT taken FROM url_taken) AND NOT (SELECT taken FROM feed_taken) \
+                 AND ($9::text IS NOT NULL OR $19 OR EXISTS (SELECT 1 FROM new_emails)) AS ok \
          ), shipment AS ( \
              INSERT INTO shipments (awb, next_poll_at, created_at, updated_at) \
              SELECT $3, $13, $13, $13 WHERE $3::text IS NOT NULL AND (SELECT ok FROM allowed) \
@@ -141,9 +146,9 @@ pub(super) async fn create_subscription(
          ), subscription AS ( \
              INSERT INTO subscriptions (id, tenant_id, target_key, awb, flight_number, \
                  flight_date, flight_origin, flight_id, url, states, reference, status, \
-                 signing_secret, created_at, updated_at, expires_at, headers) \
+                 signing_secret, created_at, updated_at, expires_at, headers, feed) \
              SELECT $1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $13, $14, \
-                 $17 \
+                 $17, $19 \
              WHERE (SELECT ok FROM allowed) \
          ), emails AS ( \
              INSERT INTO subscription_emails (subscription_id, email, position, tenant_id, \
@@ -151,29 +156,35 @@ pub(super) async fn create_subscription(
              SELECT $1, email, position, $2, $4, token, $13 FROM new_emails \
              WHERE (SELECT ok FROM allowed) \
          ) \
-         SELECT (SELECT taken FROM url_taken), \
+         SELECT (SELECT taken FROM url_taken), (SELECT taken FROM feed_taken), \
              (SELECT COALESCE(json_agg(email), '[]'::json) FROM taken_emails)")
-    .bind(new.id) // $1
-    .bind(new.tenant) // $2
-    .bind(target.awb) // $3
-    .bind(&target_key) // $4
-    .bind(target.flight_number) // $5
-    .bind(target.flight_date) // $6
-    .bind(target.flight_origin) // $7
-    .bind(new.flight_id) // $8
-    .bind(new.channels.url.as_ref().map(|u| u.as_str())) // $9
-    .bind(Json(new.states.to_codes())) // $10
-    .bind(new.reference.as_ref().map(|r| r.as_str())) // $11
-    .bind(new.signing_secret.expose()) // $12
-    .bind(new.created_at) // $13: now
-    .bind(new.expires_at) // $14
-    .bind(email_strings(&new.channels.emails)) // $15
-    .bind(tokens) // $16
-    .bind(Json(new.headers.as_map())) // $17
-    .bind(poll_spacing.num_microseconds().unwrap_or(i64::MAX)) // $18
-    .fetch_one(conn)
-    .await
-    .map_err(|e| map_unique_violation(e, &new.channels))?;
-    let plan = plan_channels(&new.channels, (url_taken, taken.0))?;
+        .bind(new.id) // $1
+        .bind(new.tenant) // $2
+        .bind(target.awb) // $3
+        .bind(&target_key) // $4
+        .bind(target.flight_number) // $5
+        .bind(target.flight_date) // $6
+        .bind(target.flight_origin) // $7
+        .bind(new.flight_id) // $8
+        .bind(new.channels.url.as_ref().map(|u| u.as_str())) // $9
+        .bind(Json(new.states.to_codes())) // $10
+        .bind(new.reference.as_ref().map(|r| r.as_str())) // $11
+        .bind(new.signing_secret.expose()) // $12
+        .bind(new.created_at) // $13: now
+        .bind(new.expires_at) // $14
+        .bind(email_strings(&new.channels.emails)) // $15
+        .bind(tokens) // $16
+        .bind(Json(new.headers.as_map())) // $17
+        .bind(poll_spacing.num_microseconds().unwrap_or(i64::MAX)) // $18
+        .bind(new.channels.feed) // $19
+        .fetch_one(conn)
+        .await
+        .map_err(|e| map_unique_violation(e, &new.channels))?;
+    let taken = TakenChannels {
+        url: url_taken,
+        feed: feed_taken,
+        emails: taken.0,
+    };
+    let plan = plan_channels(&new.channels, &taken)?;
     Ok(saved_subscription(&new, plan))
 }

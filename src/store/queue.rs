@@ -18,7 +18,7 @@ pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
     let emails = active_emails(dialect);
     format!(
         "SELECT s.id, s.status, s.awb, s.flight_number, s.flight_date, s.flight_origin, \
-             s.reference, s.states, s.next_sequence, s.expires_at, s.url, {emails} AS emails \
+             s.reference, s.states, s.next_sequence, s.expires_at, s.url, s.feed, {emails} AS emails \
          FROM subscriptions s {filter}"
     )
 }
@@ -149,7 +149,8 @@ async fn complete(
     release_emails(conn, completed, now).await
 }
 
-/// Inserts one outbox row per message and target and advances the sequences.
+/// Inserts one outbox row per message and target, and one feed row per message whose
+/// subscription has the feed, and advances the sequences.
 pub(super) async fn insert_messages(
     conn: &mut impl Conn,
     messages: &[Outgoing],
@@ -172,9 +173,46 @@ pub(super) async fn insert_messages(
             }));
         }
     }
-    if rows.is_empty() {
+    if messages.is_empty() {
         return Ok(());
     }
+    let dialect = conn.backend();
+    // Postgres takes any JSON rows for 100 of them, so a join with `subscriptions` on `u`
+    // alone plans as a scan of every subscription; naming the ids as a list as well lets both
+    // statements look them up by key (204 pages read per statement at 10,000 subscriptions
+    // against 8).
+    let next = next_sequences(messages);
+    let ids: Vec<SubscriptionId> = next.iter().map(|(id, _)| *id).collect();
+    if !rows.is_empty() {
+        insert_deliveries(conn, rows, ids.clone(), queueing).await?;
+    }
+    super::feed::insert_feed_messages(conn, messages, now).await?;
+    let mut sequences = JsonRows::default();
+    for (id, next) in next {
+        sequences.push(serde_json::json!({ "id": id, "next": next }));
+    }
+    let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
+    sql(format!(
+        "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
+         WHERE subscriptions.id = u.id AND subscriptions.id {}",
+        dialect.in_uuids(2)
+    ))
+    .bind(sequences)
+    .bind(ids)
+    .execute(conn)
+    .await?;
+    queueing.queued.add(messages);
+    Ok(())
+}
+
+/// The outbox rows of one write, one per message and channel target.
+async fn insert_deliveries(
+    conn: &mut impl Conn,
+    rows: JsonRows,
+    ids: Vec<SubscriptionId>,
+    queueing: &Queueing,
+) -> Result<(), StoreError> {
+    let now = queueing.now;
     let dialect = conn.backend();
     let source = dialect.json_rows(
         3,
@@ -190,13 +228,7 @@ pub(super) async fn insert_messages(
             ("body", Col::Text),
         ],
     );
-    // Postgres takes any JSON rows for 100 of them, so a join with `subscriptions` on `u`
-    // alone plans as a scan of every subscription; naming the ids as a list as well lets both
-    // statements look them up by key (204 pages read per statement at 10,000 subscriptions
-    // against 8).
     let subscriptions = dialect.in_uuids(4);
-    let next = next_sequences(messages);
-    let ids: Vec<SubscriptionId> = next.iter().map(|(id, _)| *id).collect();
     // An email joins the batch already waiting for the same address, if there is one. A
     // message for a disabled URL is parked until the URL is re-enabled.
     sql(format!(
@@ -218,23 +250,8 @@ pub(super) async fn insert_messages(
     .bind(now)
     .bind(now + queueing.email_batch_window)
     .bind(rows)
-    .bind(ids.clone())
-    .execute(conn)
-    .await?;
-    let mut sequences = JsonRows::default();
-    for (id, next) in next {
-        sequences.push(serde_json::json!({ "id": id, "next": next }));
-    }
-    let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
-    sql(format!(
-        "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
-         WHERE subscriptions.id = u.id AND subscriptions.id {}",
-        dialect.in_uuids(2)
-    ))
-    .bind(sequences)
     .bind(ids)
     .execute(conn)
     .await?;
-    queueing.queued.add(messages);
     Ok(())
 }

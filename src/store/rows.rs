@@ -24,6 +24,7 @@ pub(super) struct SubscriptionRow {
     url_disabled_at: Option<DateTime<Utc>>,
     url_disabled_reason: Option<String>,
     emails: Json<Vec<String>>,
+    feed: bool,
     headers: Json<std::collections::BTreeMap<String, String>>,
     states: Json<Vec<String>>,
     reference: Option<String>,
@@ -78,6 +79,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
                 .map(|e| EmailAddress::parse(e))
                 .collect::<Result<_, _>>()
                 .map_err(corrupt)?,
+            feed: row.feed,
             header_names: row.headers.0.into_keys().collect(),
             states: StateFilter::parse(&row.states.0).map_err(corrupt)?,
             reference: row
@@ -155,7 +157,7 @@ impl TryFrom<FlightRow> for FlightTarget {
 pub(super) const SUBSCRIPTION_COLUMNS: &str = "s.id, s.tenant_id, s.awb, s.flight_number, \
      s.flight_date, s.flight_origin, s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, \
      s.headers, s.states, s.reference, s.status, s.created_at, s.updated_at, s.expires_at, \
-     s.ended_at";
+     s.ended_at, s.feed";
 
 /// The flight columns of a target, in the order the insert statements bind them.
 pub(super) struct TargetColumns<'a> {

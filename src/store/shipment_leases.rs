@@ -132,7 +132,12 @@ impl SqlStore {
         for record in records {
             recorded.push(write_poll(&mut tx, owner, record, self.email_batch_window).await?);
         }
-        let work = recorded.iter().flatten().find_map(Queued::work);
+        let mut work: Vec<_> = Vec::new();
+        for kind in recorded.iter().flatten().flat_map(Queued::work) {
+            if !work.contains(&kind) {
+                work.push(kind);
+            }
+        }
         self.commit_waking(tx, work).await?;
         Ok(recorded)
     }

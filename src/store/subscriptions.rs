@@ -11,7 +11,7 @@ use super::{
 };
 use crate::domain::{
     ChannelPlan, DuplicateError, EmailAddress, FlightKey, FlightTarget, RequestedChannels,
-    Subscription, SubscriptionId, SubscriptionStatus, Target, TenantId,
+    Subscription, SubscriptionId, SubscriptionStatus, TakenChannels, Target, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,6 +37,21 @@ impl Subscriptions for SqlStore {
         };
         self.woken(work);
         Ok(saved)
+    }
+
+    async fn create_subscriptions(
+        &self,
+        batch: Vec<NewSubscription>,
+    ) -> Result<Vec<Result<Saved, StoreError>>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let work = super::batch::work_of(&batch);
+        let mut tx = self.begin().await?;
+        let outcomes = super::batch::create_batch(&mut tx, batch, self.poll_spacing).await?;
+        tx.commit().await?;
+        work.into_iter().for_each(|w| self.woken(w));
+        Ok(outcomes)
     }
 
     async fn get_subscription(
@@ -184,15 +199,16 @@ pub(super) async fn fetch_subscription(
         .transpose()
 }
 
-/// Whether the URL, and which of the emails, are already on another active subscription of
-/// the same tenant and target (`excluding` the one being changed): one round trip.
+/// Whether the URL and the feed, and which of the emails, are already on another active
+/// subscription of the same tenant and target (`excluding` the one being changed): one round
+/// trip.
 pub(super) async fn taken_channels(
     conn: &mut impl Conn,
     tenant: TenantId,
     target_key: &str,
     channels: &RequestedChannels,
     excluding: Option<SubscriptionId>,
-) -> Result<(bool, Vec<String>), StoreError> {
+) -> Result<TakenChannels, StoreError> {
     let dialect = conn.backend();
     let emails = dialect.json_array(
         "email",
@@ -203,9 +219,11 @@ pub(super) async fn taken_channels(
         ),
         "email",
     );
-    let (url_taken, taken): (bool, Json<Vec<String>>) = sql(format!(
+    let (url, feed, taken): (bool, bool, Json<Vec<String>>) = sql(format!(
         "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $1 AND target_key = $2 \
-             AND status = 'active' AND url = $3 AND id IS DISTINCT FROM $5), {emails}"
+             AND status = 'active' AND url = $3 AND id IS DISTINCT FROM $5), \
+             EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $1 AND target_key = $2 \
+             AND status = 'active' AND feed AND id IS DISTINCT FROM $5), {emails}"
     ))
     .bind(tenant)
     .bind(target_key)
@@ -214,17 +232,19 @@ pub(super) async fn taken_channels(
     .bind(excluding)
     .fetch_one(conn)
     .await?;
-    Ok((url_taken, taken.0))
+    Ok(TakenChannels {
+        url,
+        feed,
+        emails: taken.0,
+    })
 }
 
 /// What the duplicate rules make of a request, given what is taken.
 pub(super) fn plan_channels(
     channels: &RequestedChannels,
-    (url_taken, taken): (bool, Vec<String>),
+    taken: &TakenChannels,
 ) -> Result<ChannelPlan, StoreError> {
-    Ok(channels
-        .clone()
-        .plan(url_taken, |e| taken.iter().any(|t| t == e.as_str()))?)
+    Ok(channels.clone().plan(taken)?)
 }
 
 /// Adds (or re-activates) a subscription's emails in their order. An address already on it
@@ -290,6 +310,7 @@ pub(super) fn saved_subscription(new: &NewSubscription, plan: ChannelPlan) -> Sa
             url: plan.url,
             url_disabled: None,
             emails: plan.emails,
+            feed: plan.feed,
             header_names: new.headers.names(),
             states: new.states.clone(),
             reference: new.reference.clone(),
@@ -316,6 +337,7 @@ pub(super) fn new_unsubscribe_token() -> String {
 /// pre-check could not see still ends as the right client error.
 const ACTIVE_URL_INDEX: &str = "subscriptions_active_url";
 const ACTIVE_EMAIL_INDEX: &str = "subscription_emails_active";
+const ACTIVE_FEED_INDEX: &str = "subscriptions_active_feed";
 
 pub(super) fn map_unique_violation(err: sqlx::Error, channels: &RequestedChannels) -> StoreError {
     let constraint = err
@@ -336,6 +358,10 @@ pub(super) fn map_unique_violation(err: sqlx::Error, channels: &RequestedChannel
         }
         Some(c) if c.contains(ACTIVE_EMAIL_INDEX) || c.contains("subscription_emails.email") => {
             DuplicateError::AllEmailsSubscribed(channels.emails.clone()).into()
+        }
+        // SQLite names the feed index's columns: (tenant_id, target_key).
+        Some(c) if c.contains(ACTIVE_FEED_INDEX) || c.ends_with("subscriptions.target_key") => {
+            DuplicateError::FeedAlreadySubscribed.into()
         }
         _ => StoreError::Database(err),
     }

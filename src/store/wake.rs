@@ -21,10 +21,17 @@ pub enum Work {
     Shipments,
     /// A flight check made due now: the flight poller.
     FlightChecks,
+    /// Messages queued to a feed: every long-polling `GET /v1/messages`.
+    Feed,
 }
 
 impl Work {
-    const ALL: [Self; 3] = [Self::Deliveries, Self::Shipments, Self::FlightChecks];
+    const ALL: [Self; 4] = [
+        Self::Deliveries,
+        Self::Shipments,
+        Self::FlightChecks,
+        Self::Feed,
+    ];
 
     /// Its Postgres notification channel.
     pub(super) fn channel(self) -> &'static str {
@@ -32,6 +39,7 @@ impl Work {
             Self::Deliveries => "skyhook_deliveries",
             Self::Shipments => "skyhook_shipments",
             Self::FlightChecks => "skyhook_flight_checks",
+            Self::Feed => "skyhook_feed",
         }
     }
 
@@ -46,6 +54,7 @@ pub struct Wakeups {
     deliveries: Notify,
     shipments: Notify,
     flight_checks: Notify,
+    feed: Notify,
 }
 
 impl Wakeups {
@@ -54,13 +63,28 @@ impl Wakeups {
             Work::Deliveries => &self.deliveries,
             Work::Shipments => &self.shipments,
             Work::FlightChecks => &self.flight_checks,
+            Work::Feed => &self.feed,
         }
     }
 
     /// Wakes the worker waiting for `work`; one that is busy now finds the wake-up when it
-    /// next waits, so nothing committed meanwhile waits out an `idle_wait`.
+    /// next waits, so nothing committed meanwhile waits out an `idle_wait`. The feed has many
+    /// waiters (one per long poll), so it wakes all of them, and only those already waiting:
+    /// see [`Self::feed_woken`].
     pub fn wake(&self, work: Work) {
-        self.signal(work).notify_one();
+        match work {
+            Work::Feed => self.feed.notify_waiters(),
+            _ => self.signal(work).notify_one(),
+        }
+    }
+
+    /// A wake-up of the feed's readers, armed now: a long poll takes it before it reads the
+    /// feed, then awaits it, so a message committed between its read and its wait still wakes
+    /// it.
+    pub fn feed_woken(&self) -> std::pin::Pin<Box<tokio::sync::futures::Notified<'_>>> {
+        let mut woken = Box::pin(self.feed.notified());
+        woken.as_mut().enable();
+        woken
     }
 
     /// Waits until `work` is woken.
@@ -81,7 +105,7 @@ impl Wakeups {
 /// commits while one is being sent costs one more notice after it, not one each.
 #[derive(Debug, Default)]
 pub(super) struct Notices {
-    sending: [std::sync::Mutex<Sending>; 3],
+    sending: [std::sync::Mutex<Sending>; 4],
 }
 
 #[derive(Debug, Default)]
@@ -138,12 +162,10 @@ impl SqlStore {
     pub(super) async fn commit_waking(
         &self,
         tx: super::sql::Tx,
-        work: Option<Work>,
+        work: impl IntoIterator<Item = Work>,
     ) -> Result<(), sqlx::Error> {
         tx.commit().await?;
-        if let Some(work) = work {
-            self.woken(work);
-        }
+        work.into_iter().for_each(|work| self.woken(work));
         Ok(())
     }
 

@@ -5,6 +5,7 @@ mod helpers;
 mod receiver;
 mod smtp_sink;
 
+mod batch;
 mod claims;
 mod cli;
 mod db;
@@ -13,7 +14,9 @@ mod duplicates;
 mod email;
 mod errors;
 mod fake_carrier;
+mod feed;
 mod flights;
+mod import;
 mod limits;
 mod lufthansa;
 mod nul;

@@ -37,6 +37,9 @@ pub struct CreateSubscriptionRequest {
     pub url: Option<String>,
     /// Up to five email recipients.
     pub emails: Option<Vec<String>>,
+    /// Also queue every message to your feed (`GET /v1/messages`); with it, `url` and
+    /// `emails` may both be left out.
+    pub feed: Option<bool>,
     /// Status codes to be notified of; `["*"]` (the default) means every change.
     #[schema(example = json!(["*"]))]
     pub states: Option<Vec<String>>,
@@ -54,6 +57,8 @@ pub struct CreateSubscriptionRequest {
 pub struct UpdateSubscriptionRequest {
     pub url: Option<String>,
     pub emails: Option<Vec<String>>,
+    /// Whether messages also go to your feed (omitted: no).
+    pub feed: Option<bool>,
     pub states: Option<Vec<String>>,
     pub reference: Option<String>,
     pub headers: Option<std::collections::BTreeMap<String, String>>,
@@ -146,6 +151,8 @@ pub struct SubscriptionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url_disabled_reason: Option<String>,
     pub emails: Vec<String>,
+    /// Messages also go to your feed (`GET /v1/messages`).
+    pub feed: bool,
     /// Names of the static headers sent with every webhook.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub header_names: Vec<String>,
@@ -223,6 +230,7 @@ impl From<Subscription> for SubscriptionResponse {
             url_disabled_at: s.url_disabled.as_ref().map(|d| d.at),
             url_disabled_reason: s.url_disabled.map(|d| d.reason),
             emails: s.emails.iter().map(|e| e.as_str().to_owned()).collect(),
+            feed: s.feed,
             header_names: s.header_names,
             states: s.states.to_codes(),
             reference: s.reference.map(|r| r.as_str().to_owned()),

@@ -1,90 +1,49 @@
 //! `/v1/subscriptions`: create, read, list, replace and end subscriptions.
 
+pub mod batch;
 pub mod dto;
+mod prepare;
 pub mod unsubscribe;
+
+pub use prepare::Subscribing;
+use prepare::{missing_target, parse_headers, parse_reference, parse_states, resolve_target};
 
 use super::AppState;
 use super::auth::{Caller, Tenant};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use crate::domain::{
-    AwbNumber, ChannelsError, CustomHeaders, FlightTarget, Reference, RequestedChannels,
-    SigningSecret, StateFilter, SubscriptionId, Target,
-};
-use crate::store::{NewSubscription, PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate};
+use crate::domain::{AwbNumber, RequestedChannels, SubscriptionId, Target};
+use crate::store::{PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use dto::{
     CreateSubscriptionRequest, ListQuery, SavedSubscriptionResponse, SubscriptionPage,
-    SubscriptionResponse, TargetFields, UpdateSubscriptionRequest,
+    SubscriptionResponse, UpdateSubscriptionRequest,
 };
 use uuid::Uuid;
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
-/// Flights this far in the past can no longer change; subscribing to them is a mistake.
-const MAX_FLIGHT_AGE_DAYS: i64 = 3;
 
 /// Create a subscription to an AWB or a flight.
 #[utoipa::path(post, path = "/v1/subscriptions", tag = "subscriptions",
     request_body = CreateSubscriptionRequest,
     responses(
         (status = 201, description = "Created; `signingSecret` is shown only here", body = SavedSubscriptionResponse),
-        (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrNoCarrier, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
+        (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrNoCarrier, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrCallbackPreflightFailed, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
         (status = 413, description = "ErrPayloadTooLarge (body over 64 KiB)", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(key): Caller,
     ApiJson(body): ApiJson<CreateSubscriptionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let tenant = key.tenant;
-    let now = state.clock.now();
-    let target = resolve_target(&state, body.target(), now).await?;
-    let channels = RequestedChannels::parse(
-        body.url.as_deref(),
-        body.emails.as_deref().unwrap_or_default(),
-    );
-    let (target, flight_id) = match (target, &channels) {
-        // A flight named with its origin is one Skyhook now knows of, with a `flightUUID`.
-        (Some((Target::Flight(flight), None)), Ok(_)) => match flight.key() {
-            Some(key) => {
-                let id = state.store.learn_flight(&key, now).await?;
-                (Target::Flight(flight), Some(id))
-            }
-            None => (Target::Flight(flight), None),
-        },
-        (Some(target), _) => target,
-        (None, Err(ChannelsError::NoChannel)) => {
-            return Err(ApiError::MissingKeyParams(
-                "a target (`awb`, `flight` or `flightUUID`) and at least one of `url` or \
-                 `emails` are required"
-                    .into(),
-            ));
-        }
-        (None, _) => return Err(missing_target()),
-    };
-    let channels = channels?;
-    if let Target::Awb(awb) = &target {
-        ensure_carrier(&state, awb)?;
-    }
-    let new = NewSubscription {
-        id: SubscriptionId::new_random(),
-        tenant,
-        target,
-        flight_id,
-        channels,
-        states: parse_states(body.states.as_deref())?,
-        reference: parse_reference(body.reference.as_deref())?,
-        headers: parse_headers(body.headers.as_ref())?,
-        signing_secret: SigningSecret::generate(),
-        created_at: now,
-        expires_at: now + TimeDelta::from_std(state.subscription_ttl).unwrap_or(TimeDelta::MAX),
-    };
+    let subscribing = state.subscribing();
+    let new = subscribing.prepare(key.tenant, body).await?;
     // Last, after everything that needs no network: the guard and the preflight.
     if let Some(url) = &new.channels.url {
         state.callbacks.vet(url, &key.allow_networks).await?;
@@ -192,9 +151,10 @@ pub async fn replace(
     let tenant = key.tenant;
     let id = parse_id(&id)?;
     let update = SubscriptionUpdate {
-        channels: RequestedChannels::parse(
+        channels: RequestedChannels::parse_with_feed(
             body.url.as_deref(),
             body.emails.as_deref().unwrap_or_default(),
+            body.feed.unwrap_or_default(),
         )?,
         states: parse_states(body.states.as_deref())?,
         reference: parse_reference(body.reference.as_deref())?,
@@ -232,99 +192,17 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) fn missing_target() -> ApiError {
-    ApiError::MissingKeyParams("one of `awb`, `flight` or `flightUUID` is required".into())
-}
-
-/// Turns the request's target fields into a target; `Ok(None)` when none was given.
-pub(super) async fn resolve_target(
-    state: &AppState,
-    fields: TargetFields<'_>,
-    now: DateTime<Utc>,
-) -> Result<Option<(Target, Option<Uuid>)>, ApiError> {
-    let given = [
-        fields.awb.is_some(),
-        fields.flight.is_some(),
-        fields.flight_uuid.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() > 1 {
-        return Err(ApiError::InvalidBody(
-            "give exactly one of `awb`, `flight` or `flightUUID`".into(),
-        ));
-    }
-    if let Some(awb) = fields.awb {
-        let awb = AwbNumber::parse(awb)?;
-        return Ok(Some((Target::Awb(awb), None)));
-    }
-    if let Some(flight) = fields.flight {
-        let flight = FlightTarget::parse(&flight.number, &flight.date, flight.origin.as_deref())?;
-        let oldest = now.date_naive() - TimeDelta::days(MAX_FLIGHT_AGE_DAYS);
-        if flight.date < oldest {
-            return Err(ApiError::InvalidFlightDate(format!(
-                "flight date {} is more than {MAX_FLIGHT_AGE_DAYS} days in the past",
-                flight.date
-            )));
-        }
-        return Ok(Some((Target::Flight(flight), None)));
-    }
-    if let Some(raw) = fields.flight_uuid {
-        let unknown = || {
-            ApiError::InvalidFlightUuid(format!(
-                "the provided flightUUID `{raw}` is not found in the system"
-            ))
-        };
-        let id = Uuid::parse_str(raw.trim()).map_err(|_| unknown())?;
-        let flight = state.store.find_flight(id).await?.ok_or_else(unknown)?;
-        return Ok(Some((Target::Flight(flight), Some(id))));
-    }
-    Ok(None)
-}
-
-/// Subscribing to an AWB no enabled carrier serves would silently never produce an update.
-fn ensure_carrier(state: &AppState, awb: &AwbNumber) -> Result<(), ApiError> {
-    if state.carriers.for_awb(awb).is_some() {
-        return Ok(());
-    }
-    Err(ApiError::NoCarrier(format!(
-        "no enabled carrier serves AWB prefix {} ({}); enable one under carriers.* that lists \
-         this prefix or \"*\"",
-        awb.prefix(),
-        awb.airline().unwrap_or("unknown airline")
-    )))
-}
-
-fn parse_states(states: Option<&[String]>) -> Result<StateFilter, ApiError> {
-    Ok(states
-        .map(StateFilter::parse)
-        .transpose()?
-        .unwrap_or_default())
-}
-
-fn parse_reference(reference: Option<&str>) -> Result<Option<Reference>, ApiError> {
-    reference
-        .map(Reference::parse)
-        .transpose()
-        .map_err(|e| ApiError::InvalidBody(e.to_string()))
-}
-
 /// A malformed id cannot name a subscription, so it is "not found" rather than a bad request.
-fn parse_headers(
-    headers: Option<&std::collections::BTreeMap<String, String>>,
-) -> Result<CustomHeaders, ApiError> {
-    headers
-        .map(CustomHeaders::parse)
-        .transpose()
-        .map(Option::unwrap_or_default)
-        .map_err(|e| ApiError::InvalidBody(e.to_string()))
-}
-
 pub(super) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
     Uuid::parse_str(raw)
         .map(SubscriptionId::from)
         .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }
 
-fn saved_response(saved: Saved, signing_secret: Option<String>) -> SavedSubscriptionResponse {
+pub(crate) fn saved_response(
+    saved: Saved,
+    signing_secret: Option<String>,
+) -> SavedSubscriptionResponse {
     SavedSubscriptionResponse {
         subscription: saved.subscription.into(),
         signing_secret,

@@ -29,7 +29,7 @@ pub async fn unsubscribe(
     ApiJson(body): ApiJson<UnsubscribeRequest>,
 ) -> Result<Json<UnsubscribeResponse>, ApiError> {
     let now = state.clock.now();
-    let (target, _) = resolve_target(&state, body.target(), now)
+    let (target, _) = resolve_target(&*state.store, body.target(), now)
         .await?
         .ok_or_else(missing_target)?;
     let url = body

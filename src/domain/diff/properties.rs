@@ -48,6 +48,7 @@ impl Model {
                 expires_at: now() + chrono::TimeDelta::days(21),
                 url: Some("https://tms.example.com/hook".to_owned()),
                 emails: Vec::new(),
+                feed: false,
             },
         }
     }

@@ -18,6 +18,7 @@ fn recipient(states: &[&str], url: Option<&str>, emails: &[&str]) -> Recipient {
         expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
         url: url.map(str::to_owned),
         emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+        feed: false,
     }
 }
 

@@ -52,6 +52,14 @@ impl Backend {
         }
     }
 
+    /// The smaller of two values: `LEAST(a, b)` on Postgres, SQLite's two-argument `MIN`.
+    pub fn least(self) -> &'static str {
+        match self {
+            Self::Postgres => "LEAST",
+            Self::Sqlite => "MIN",
+        }
+    }
+
     /// The statement that leases the rows `claim.due` selects; see [`Claim`].
     pub fn claim(self, claim: &Claim<'_>) -> String {
         match self {
@@ -133,6 +141,7 @@ pub(in crate::store) enum Col {
     Text,
     Uuid,
     Time,
+    Date,
     Bool,
     SmallInt,
     BigInt,
@@ -145,6 +154,7 @@ impl Col {
             Self::Text => "text",
             Self::Uuid => "uuid",
             Self::Time => "timestamptz",
+            Self::Date => "date",
             Self::Bool => "boolean",
             Self::SmallInt => "smallint",
             Self::BigInt => "bigint",

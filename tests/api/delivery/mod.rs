@@ -4,6 +4,7 @@
 
 mod email;
 mod failures;
+mod feed;
 mod guard;
 mod leases;
 mod lifecycle;

@@ -90,6 +90,7 @@ mod tests {
             expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
             url: None,
             emails: vec!["ops@example.com".into()],
+            feed: false,
         };
         let snapshot = FlightSnapshot::new(uuid::Uuid::nil(), &key, new);
         let (outgoing, _) = plan_flight_messages(

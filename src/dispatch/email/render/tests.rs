@@ -199,6 +199,7 @@ fn the_expiry_notice_says_no_further_updates_and_a_new_subscription_is_needed() 
         expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
         url: None,
         emails: vec!["ops@example.com".into()],
+        feed: false,
     };
     let queued = expired_message(&recipient, Some(&awb()), None, Utc::now());
     let queued: Message = serde_json::from_str(&queued.body).unwrap();

@@ -27,6 +27,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use error::ApiError;
 use metrics_exporter_prometheus::PrometheusHandle;
+pub use openapi::document as openapi_document;
 use openapi::{BearerAuth, V1Routes};
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,7 +205,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             ),
             post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
         )
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi_document()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("method not allowed on this route".into())

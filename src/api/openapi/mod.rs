@@ -85,7 +85,8 @@ const IDEMPOTENCY_ANSWERS: [(&str, &str); 2] = [
 ];
 
 /// `IdempotencyKey::parse`: 1-255 visible ASCII characters but `"` and `\`, bare or quoted.
-const IDEMPOTENCY_KEY_PATTERN: &str = r#"^[ \t]*("[!#-\[\]-~]{1,255}"|[!#-\[\]-~]{1,255})[ \t]*$"#;
+pub(crate) const IDEMPOTENCY_KEY_PATTERN: &str =
+    r#"^[ \t]*("[!#-\[\]-~]{1,255}"|[!#-\[\]-~]{1,255})[ \t]*$"#;
 
 impl Modify for V1Routes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

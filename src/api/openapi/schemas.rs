@@ -110,6 +110,32 @@ pub fn add_constraints(doc: &mut Value) {
         "anyOf": [{"$ref": "#/components/schemas/CreateSubscriptionRequest"}, {}]
     });
     patch_parameters(doc);
+    add_body_examples(doc);
+}
+
+/// Each request body shows its schema's first example, where tools look for one.
+fn add_body_examples(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].clone();
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(media) = operation.pointer_mut("/requestBody/content/application~1json") else {
+            continue;
+        };
+        let name = media["schema"]["$ref"]
+            .as_str()
+            .and_then(|r| r.rsplit('/').next());
+        let schema = &schemas[name.unwrap_or_default()];
+        let example = schema["examples"].get(0).or(schema.get("example"));
+        if let Some(example) = example {
+            media["example"] = example.clone();
+        }
+    }
 }
 
 /// `awb`, `flight`, `flightUUID` (and the `flightUuid` alias) as properties.
@@ -234,3 +260,6 @@ fn patch_parameters(doc: &mut Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -108,7 +108,8 @@ impl CallbackCheck {
         description = "Self-hosted air cargo tracking subscriptions. Every `/v1` route needs \
                        `Authorization: Bearer <key>` (create a key with `skyhook keys create NAME`). \
                        Errors are `{\"error\": NAME, \"message\": text}`; a malformed JSON body is \
-                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`. \
+                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`, one declared as \
+                       anything but JSON `415 ErrUnsupportedMediaType`. \
                        Every `POST` accepts `Idempotency-Key` (1-255 visible ASCII characters): \
                        the same request with the same key within 24 h gets the first answer again \
                        (`Idempotent-Replayed: true`); another request with it is \

@@ -48,6 +48,33 @@ proptest! {
     }
 
     #[test]
+    fn the_awb_pattern_agrees_with_awb_parse_on_near_awbs(
+        awb in "[ \t\u{3000}\u{1c}]{0,2}[0-9]{2,4}[- x]{0,2}[0-9]{7,9}[ \t\u{3000}\u{1c}]{0,2}"
+    ) {
+        let shape_ok = !matches!(
+            AwbNumber::parse(&awb),
+            Err(AwbError::NotDigits(_) | AwbError::Length { .. })
+        );
+        prop_assert_eq!(AWB.is_match(&awb), shape_ok, "{:?}", awb);
+    }
+
+    #[test]
+    fn the_flight_number_pattern_agrees_with_flight_number_parse_on_near_numbers(
+        space in "[ \u{2003}\u{1c}]{0,1}",
+        designator in "[A-Za-z0-9é]{0,4}",
+        zeros in "0{0,6}",
+        digits in "[0-9]{0,6}",
+        suffix in "[A-Za-z1]{0,2}",
+    ) {
+        let number = format!("{space}{designator}{space}{zeros}{digits}{suffix}{space}");
+        prop_assert_eq!(
+            FLIGHT_NUMBER.is_match(&number),
+            FlightNumber::parse(&number).is_ok(),
+            "{:?}", number
+        );
+    }
+
+    #[test]
     fn the_flight_number_pattern_is_what_flight_number_parse_takes(
         number in tricky("LHlhDZ5X0001234567890 \u{2003}\u{1c}é-", 10)
     ) {

@@ -32,7 +32,7 @@ pub use callback_token::{CallbackToken, CallbackTokenHash};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels, TakenChannels};
 pub use destination::Destination;
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
-pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
+pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget, parse_flight_date};
 pub use flight_state::{
     FlightChange, FlightKey, FlightReport, FlightSnapshot, FlightState, FlightStatus, FlightTimes,
 };

@@ -43,6 +43,11 @@ pub fn flight_number_pattern() -> String {
     format!("^{w}{designator}{w}{digits}({w}[A-Za-z])?{w}$")
 }
 
+/// `parse_flight_date`: `YYYY-MM-DD` (and `format: date` says it is a calendar date).
+fn date_pattern() -> String {
+    format!("^{WS}*[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{WS}*$")
+}
+
 /// `AirportCode::parse`.
 fn airport_pattern() -> String {
     format!("^{WS}*[A-Za-z]{{3}}{WS}*$")
@@ -83,9 +88,14 @@ pub fn add_constraints(doc: &mut Value) {
     ]);
     let unsubscribe = &mut schemas["UnsubscribeRequest"];
     set_properties(unsubscribe, &target_properties());
+    // Any number of addresses may be removed at once.
+    let mut emails = channels["emails"].clone();
+    emails.as_object_mut().map(|e| e.remove("maxItems"));
+    emails["description"] =
+        json!("Remove these addresses from your active subscriptions of the target.");
     set_properties(
         unsubscribe,
-        &json!({"url": channels["url"], "emails": channels["emails"]}),
+        &json!({"url": channels["url"], "emails": emails}),
     );
     unsubscribe["allOf"] = json!([one_spelling(), {"oneOf": one_target()}, {"anyOf": [
         {"required": ["url"], "properties": {"url": {"type": "string"}}},
@@ -96,7 +106,7 @@ pub fn add_constraints(doc: &mut Value) {
         &mut schemas["FlightRequest"],
         &json!({
             "number": {"type": "string", "pattern": flight_number_pattern()},
-            "date": {"type": "string", "format": "date"},
+            "date": {"type": "string", "format": "date", "pattern": date_pattern()},
             "origin": {"type": ["string", "null"], "pattern": airport_pattern()},
         }),
     );
@@ -194,8 +204,9 @@ fn channel_properties() -> Value {
                                 guard and the preflight (`webhooks.preflight`).",
                 "example": "https://tms.example.com/hooks/skyhook"},
         "emails": {"type": ["array", "null"], "maxItems": MAX_EMAILS,
-                   "items": {"type": "string", "format": "email", "maxLength": 254},
-                   "description": "Up to five email recipients (case-insensitive; repeats count once).",
+                   "items": {"type": "string", "format": "email"},
+                   "description": "Up to five email recipients, each at most 254 characters \
+                                   (case-insensitive; repeats count once).",
                    "example": ["ops@forwarder.example"]},
         "states": {"type": ["array", "null"], "minItems": 1,
                    "items": {"type": "string", "enum": states},
@@ -247,7 +258,9 @@ fn patch_parameters(doc: &mut Value) {
                     (Some("query"), Some("number")) => {
                         json!({"type": "string", "pattern": flight_number_pattern()})
                     }
-                    (Some("query"), Some("date")) => json!({"type": "string", "format": "date"}),
+                    (Some("query"), Some("date")) => {
+                        json!({"type": "string", "format": "date", "pattern": date_pattern()})
+                    }
                     (Some("query"), Some("status")) => json!({"type": "string",
                         "enum": ["active", "completed", "expired", "unsubscribed"]}),
                     (Some("path"), Some("id" | "flightUUID")) => {

@@ -106,6 +106,17 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn every_date_parse_flight_date_takes_matches_the_date_pattern(
+        date in "[ ]?[+]?[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,2}[ ]?"
+    ) {
+        if crate::domain::parse_flight_date(&date).is_ok() {
+            prop_assert!(compiled(&date_pattern()).is_match(&date), "{:?}", date);
+        }
+    }
+}
+
 #[test]
 fn the_reference_pattern_refuses_exactly_control_characters() {
     let pattern = compiled(NO_CONTROLS);

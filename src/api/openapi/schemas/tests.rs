@@ -44,7 +44,10 @@ proptest! {
 
     #[test]
     fn the_awb_pattern_is_what_awb_parse_takes_short_of_the_check_digit(
-        awb in tricky("0123456789012345678901234567890123456789- \t\u{3000}\u{1c}x٣", 16)
+        awb in prop_oneof![
+            "[ \t\u{3000}\u{1c}]{0,2}[0-9]{2,4}[- x]{0,2}[0-9]{7,9}[ \t\u{3000}\u{1c}]{0,2}",
+            tricky("0123456789012345678901234567890123456789- \t\u{3000}\u{1c}x٣", 16),
+        ]
     ) {
         let shape_ok = !matches!(
             AwbNumber::parse(&awb),
@@ -59,17 +62,6 @@ proptest! {
     ) {
         let awb = format!("{space}{prefix}{separator}{serial}{space}");
         prop_assert!(AWB.is_match(&awb), "{:?}", awb);
-    }
-
-    #[test]
-    fn the_awb_pattern_agrees_with_awb_parse_on_near_awbs(
-        awb in "[ \t\u{3000}\u{1c}]{0,2}[0-9]{2,4}[- x]{0,2}[0-9]{7,9}[ \t\u{3000}\u{1c}]{0,2}"
-    ) {
-        let shape_ok = !matches!(
-            AwbNumber::parse(&awb),
-            Err(AwbError::NotDigits(_) | AwbError::Length { .. })
-        );
-        prop_assert_eq!(AWB.is_match(&awb), shape_ok, "{:?}", awb);
     }
 
     #[test]

@@ -14,7 +14,6 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use utoipa::OpenApi;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -105,7 +104,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| Command::Serve(ServeArgs::default()));
     match command {
         Command::Openapi => {
-            println!("{}", crate::api::ApiDoc::openapi().to_pretty_json()?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::api::openapi_document())?
+            );
             return Ok(ExitCode::SUCCESS);
         }
         // Needs no configuration or database: it only receives.

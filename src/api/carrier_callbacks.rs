@@ -11,7 +11,7 @@
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::PushedJson;
 use crate::ingest::shipments::PushError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -46,7 +46,7 @@ pub async fn lufthansa_preflight() -> Response {
 pub async fn lufthansa_push(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    ApiJson(body): ApiJson<Value>,
+    PushedJson(body): PushedJson<Value>,
 ) -> Result<Json<PushReceipt>, ApiError> {
     let outcome = state
         .pushes

@@ -67,6 +67,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("request body is larger than the {0} KiB limit")]
     PayloadTooLarge(usize),
+    /// A body declared as something other than JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("the request took too long and was abandoned")]
     Timeout,
     /// A carrier push naming a subscription id Skyhook never registered (or has removed).
@@ -134,6 +137,7 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -169,6 +173,7 @@ impl ApiError {
             Self::NotFound(_) => "ErrNotFound",
             Self::MethodNotAllowed(_) => "ErrMethodNotAllowed",
             Self::PayloadTooLarge(_) => "ErrPayloadTooLarge",
+            Self::UnsupportedMediaType(_) => "ErrUnsupportedMediaType",
             Self::Timeout => "ErrRequestTimeout",
             Self::UnknownCarrierSubscription(_) => "ErrUnknownCarrierSubscription",
             Self::Busy(_) => "ErrBusy",

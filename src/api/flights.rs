@@ -6,7 +6,7 @@ use super::AppState;
 use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
-use crate::domain::{FlightError, FlightNumber, FlightSnapshot};
+use crate::domain::{FlightNumber, FlightSnapshot};
 use crate::store::FlightView;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -111,8 +111,8 @@ pub async fn list(
     ApiQuery(query): ApiQuery<FlightQuery>,
 ) -> Result<Json<FlightList>, ApiError> {
     let number = FlightNumber::parse(&query.number)?;
-    let date = NaiveDate::parse_from_str(query.date.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::InvalidQuery(FlightError::Date(query.date.clone()).to_string()))?;
+    let date = crate::domain::parse_flight_date(&query.date)
+        .map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
     let flights = state.store.find_flights(tenant, &number, date).await?;
     Ok(Json(FlightList {
         items: flights.into_iter().map(Into::into).collect(),

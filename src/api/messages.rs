@@ -35,9 +35,9 @@ pub struct FeedQuery {
     /// Page size, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
-    /// How long to wait for a message when none is there yet, up to `30s` (`0s`, the default,
-    /// answers at once).
-    #[param(example = "30s")]
+    /// How long to wait for a message when none is there yet: a duration such as `500ms`,
+    /// `2s` or `1m` of at most `30s` (`0s`, the default, answers at once).
+    #[param(example = "2s")]
     pub wait: Option<String>,
 }
 
@@ -54,12 +54,9 @@ pub struct MessagePage {
 /// Read your message feed, waiting for the next message with `wait`.
 #[utoipa::path(get, path = "/v1/messages", tag = "messages",
     params(FeedQuery),
-    security(("bearer" = [])),
     responses(
         (status = 200, body = MessagePage),
-        (status = 400, description = "ErrInvalidQuery: a bad `limit`, `wait` or `after`, or an unknown parameter", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 400, description = "ErrInvalidQuery: a bad `limit`, `wait` or `after`, or an unknown parameter", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

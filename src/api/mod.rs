@@ -27,6 +27,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use error::ApiError;
 use metrics_exporter_prometheus::PrometheusHandle;
+pub use openapi::document as openapi_document;
 use openapi::{BearerAuth, V1Routes};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,7 +108,8 @@ impl CallbackCheck {
         description = "Self-hosted air cargo tracking subscriptions. Every `/v1` route needs \
                        `Authorization: Bearer <key>` (create a key with `skyhook keys create NAME`). \
                        Errors are `{\"error\": NAME, \"message\": text}`; a malformed JSON body is \
-                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`. \
+                       `400 ErrInvalidBody`, a body over 64 KiB `413 ErrPayloadTooLarge`, one declared as \
+                       anything but JSON `415 ErrUnsupportedMediaType`. \
                        Every `POST` accepts `Idempotency-Key` (1-255 visible ASCII characters): \
                        the same request with the same key within 24 h gets the first answer again \
                        (`Idempotent-Replayed: true`); another request with it is \
@@ -204,7 +206,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             ),
             post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
         )
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi_document()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("method not allowed on this route".into())

@@ -114,12 +114,26 @@ impl AirportCode {
     }
 }
 
+/// A calendar date written exactly `YYYY-MM-DD` (surrounding whitespace ignored): chrono alone
+/// would also take `2026-1-5` and `+2026-01-05`.
+pub fn parse_flight_date(input: &str) -> Result<NaiveDate, FlightError> {
+    let date = input.trim();
+    let shaped = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| FlightError::Date(input.to_owned()))
+}
+
 impl FlightTarget {
     pub fn parse(number: &str, date: &str, origin: Option<&str>) -> Result<Self, FlightError> {
         Ok(Self {
             number: FlightNumber::parse(number)?,
-            date: NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .map_err(|_| FlightError::Date(date.to_owned()))?,
+            date: parse_flight_date(date)?,
             origin: origin.map(AirportCode::parse).transpose()?,
         })
     }
@@ -155,6 +169,27 @@ impl fmt::Display for FlightTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flight_dates_are_written_exactly_yyyy_mm_dd() {
+        assert_eq!(
+            parse_flight_date(" 2026-11-25 "),
+            Ok(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())
+        );
+        for input in [
+            "2026-1-5",
+            "+2026-01-05",
+            "2026-02-30",
+            "20261125",
+            "2026/11/25",
+            "",
+        ] {
+            assert_eq!(
+                parse_flight_date(input),
+                Err(FlightError::Date(input.into()))
+            );
+        }
+    }
 
     #[test]
     fn spellings_of_one_flight_number_are_one_flight() {

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 pub const MAX_HEADERS: usize = 5;
-const MAX_VALUE_LEN: usize = 1024;
+pub const MAX_HEADER_VALUE_LEN: usize = 1024;
 
 /// Names Skyhook sets itself or the HTTP client owns.
-const RESERVED: &[&str] = &[
+pub const RESERVED_HEADERS: &[&str] = &[
     "webhook-id",
     "webhook-timestamp",
     "webhook-signature",
@@ -36,7 +36,7 @@ pub enum HeadersError {
     #[error("`headers` may not set `{0}`: Skyhook sets it itself")]
     Reserved(String),
     #[error(
-        "`headers.{0}` must be printable ASCII without line breaks, at most {MAX_VALUE_LEN} characters"
+        "`headers.{0}` must be printable ASCII without line breaks, at most {MAX_HEADER_VALUE_LEN} characters"
     )]
     InvalidValue(String),
 }
@@ -57,10 +57,12 @@ impl CustomHeaders {
             if !is_token || parsed.contains_key(&lower) {
                 return Err(HeadersError::InvalidName(name.clone()));
             }
-            if RESERVED.contains(&lower.as_str()) || lower.starts_with("webhook-") {
+            if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("webhook-") {
                 return Err(HeadersError::Reserved(name.clone()));
             }
-            if value.len() > MAX_VALUE_LEN || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            if value.len() > MAX_HEADER_VALUE_LEN
+                || !value.bytes().all(|b| (b' '..=b'~').contains(&b))
+            {
                 return Err(HeadersError::InvalidValue(name.clone()));
             }
             parsed.insert(lower, value.clone());

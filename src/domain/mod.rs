@@ -32,18 +32,20 @@ pub use callback_token::{CallbackToken, CallbackTokenHash};
 pub use channels::{ChannelPlan, ChannelsError, DuplicateError, RequestedChannels, TakenChannels};
 pub use destination::Destination;
 pub use email::{EmailAddress, EmailError, MAX_EMAILS};
-pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget};
+pub use flight::{AirportCode, FlightError, FlightNumber, FlightTarget, parse_flight_date};
 pub use flight_state::{
     FlightChange, FlightKey, FlightReport, FlightSnapshot, FlightState, FlightStatus, FlightTimes,
 };
-pub use headers::{CustomHeaders, HeadersError};
+pub use headers::{
+    CustomHeaders, HeadersError, MAX_HEADER_VALUE_LEN, MAX_HEADERS, RESERVED_HEADERS,
+};
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use preflight::PreflightMode;
-pub use states::{StateFilter, StatesError};
+pub use states::{KNOWN_STATUS_CODES, StateFilter, StatesError};
 pub use subscription::{
-    Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId, SubscriptionStatus,
-    Target, UrlDisabled,
+    MAX_REFERENCE_LEN, Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId,
+    SubscriptionStatus, Target, UrlDisabled,
 };
 pub use tracking::{EventFlight, ShipmentSummary, SummaryStatus, Tracking, TrackingEvent, Uld};
-pub use url::{CallbackUrl, UrlError};
+pub use url::{CallbackUrl, MAX_URL_LEN, UrlError};

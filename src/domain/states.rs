@@ -28,23 +28,26 @@ pub enum StatesError {
 }
 
 impl StateFilter {
-    /// Codes are matched case-insensitively; `*` anywhere in the list means every change.
+    /// Codes are matched case-insensitively; `*` anywhere in the list means every change (the
+    /// other codes must still be known ones).
     pub fn parse<S: AsRef<str>>(codes: &[S]) -> Result<Self, StatesError> {
         if codes.is_empty() {
             return Err(StatesError::Empty);
         }
+        // Every code is checked, even beside `*`: a typo is refused wherever it stands.
         let mut set = BTreeSet::new();
+        let mut every = false;
         for code in codes {
             let code = code.as_ref().trim().to_ascii_uppercase();
             if code == "*" {
-                return Ok(Self::All);
-            }
-            if !KNOWN_STATUS_CODES.contains(&code.as_str()) {
+                every = true;
+            } else if !KNOWN_STATUS_CODES.contains(&code.as_str()) {
                 return Err(StatesError::Unknown(code));
+            } else {
+                set.insert(code);
             }
-            set.insert(code);
         }
-        Ok(Self::Only(set))
+        Ok(if every { Self::All } else { Self::Only(set) })
     }
 
     pub fn matches(&self, code: &str) -> bool {
@@ -89,6 +92,10 @@ mod tests {
         assert_eq!(
             StateFilter::parse(&["DEP", "DEPARTED"]),
             Err(StatesError::Unknown("DEPARTED".into()))
+        );
+        assert_eq!(
+            StateFilter::parse(&["*", "BOGUS"]),
+            Err(StatesError::Unknown("BOGUS".into()))
         );
     }
 }

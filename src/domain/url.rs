@@ -9,7 +9,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CallbackUrl(url::Url);
 
-const MAX_URL_LEN: usize = 2048;
+pub const MAX_URL_LEN: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("callback url `{input}` is not usable: {reason}")]

@@ -21,6 +21,7 @@ mod limits;
 mod lufthansa;
 mod nul;
 mod one_click;
+mod openapi;
 mod operations;
 mod restored;
 mod safety;

@@ -62,13 +62,10 @@ pub struct BatchResponse {
 /// Create up to 1,000 subscriptions in one request.
 #[utoipa::path(post, path = "/v1/subscriptions/batch", tag = "subscriptions",
     request_body = BatchRequest,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One result per item, in input order; an item's `status` and `error` are what `POST /v1/subscriptions` would have answered for it", body = BatchResponse),
         (status = 400, description = "ErrInvalidBody (not `{\"items\": [...]}`) or ErrTooManyItems (over 1,000 items); no item was created", body = ErrorBody),
-        (status = 401, description = "ErrUnauthorized", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge (body over 2 MiB)", body = ErrorBody),
-        (status = 500, description = "ErrInternalServerError", body = ErrorBody)))]
+        (status = 413, description = "ErrPayloadTooLarge (body over 2 MiB)", body = ErrorBody)))]
 pub async fn create_many(
     State(state): State<AppState>,
     Caller(key): Caller,

@@ -119,14 +119,17 @@ pub struct ListQuery {
     /// Only subscriptions pushing to this callback URL.
     pub url: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
 }
 
+/// The flight a subscription follows (named apart from `GET /v1/flights`'s `FlightResponse`,
+/// which would otherwise replace it in the document).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct FlightResponse {
+pub struct SubscribedFlight {
     pub number: String,
     pub date: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,7 +143,7 @@ pub struct SubscriptionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub awb: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub flight: Option<FlightResponse>,
+    pub flight: Option<SubscribedFlight>,
     #[serde(rename = "flightUUID", skip_serializing_if = "Option::is_none")]
     pub flight_uuid: Option<Uuid>,
     pub url: Option<String>,
@@ -214,7 +217,7 @@ impl From<Subscription> for SubscriptionResponse {
             Target::Awb(awb) => (Some(awb.to_string()), None),
             Target::Flight(f) => (
                 None,
-                Some(FlightResponse {
+                Some(SubscribedFlight {
                     number: f.number.to_string(),
                     date: f.date.to_string(),
                     origin: f.origin.map(|o| o.as_str().to_owned()),

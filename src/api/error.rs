@@ -48,6 +48,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("no subscription with id `{0}` exists for this API key")]
     SubscriptionNotFound(String),
+    /// An unsubscribe that matched nothing: named like a missing subscription, said of its target.
+    #[error("{0}")]
+    NothingToUnsubscribe(String),
     #[error("{0}")]
     DeliveryNotFound(String),
     /// A manual retry of a message whose attempt is running right now.
@@ -122,6 +125,7 @@ impl ApiError {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::SubscriptionNotFound(_)
+            | Self::NothingToUnsubscribe(_)
             | Self::ShipmentNotFound(_)
             | Self::FlightNotFound(_)
             | Self::DeliveryNotFound(_)
@@ -163,7 +167,9 @@ impl ApiError {
             Self::AllEmailsSubscribed(_) => "AllEmailsSubscribed",
             Self::SubscriptionNotActive(_) => "ErrSubscriptionNotActive",
             Self::Unauthorized => "ErrUnauthorized",
-            Self::SubscriptionNotFound(_) => "ErrSubscriptionNotFound",
+            Self::SubscriptionNotFound(_) | Self::NothingToUnsubscribe(_) => {
+                "ErrSubscriptionNotFound"
+            }
             Self::ShipmentNotFound(_) => "ErrShipmentNotFound",
             Self::FlightNotFound(_) => "ErrFlightNotFound",
             Self::DeliveryNotFound(_) => "ErrDeliveryNotFound",

@@ -296,13 +296,18 @@ async fn unsubscribe_removes_channels_and_ends_empty_subscriptions(backend: Back
     assert_eq!(mixed_now["url"], hook(2));
 
     // Nothing left to remove is a clear 404, and changes nothing.
-    app.post(
-        "/v1/unsubscribe",
-        &key,
-        json!({"awb": target, "url": hook(1)}),
-    )
-    .await
-    .assert_error(404, "ErrSubscriptionNotFound");
+    let message = app
+        .post(
+            "/v1/unsubscribe",
+            &key,
+            json!({"awb": target, "url": hook(1)}),
+        )
+        .await
+        .assert_error(404, "ErrSubscriptionNotFound");
+    assert!(
+        message.starts_with("no active subscription of") && message.contains(target.as_str()),
+        "the message names the target, not an id: {message}"
+    );
 }
 
 async fn tenants_never_see_each_others_subscriptions(backend: Backend) {

@@ -62,7 +62,7 @@ pub async fn unsubscribe(
         )
         .await?;
     if report.url_removed_from.is_empty() && report.emails_removed.is_empty() {
-        return Err(ApiError::SubscriptionNotFound(format!(
+        return Err(ApiError::NothingToUnsubscribe(format!(
             "no active subscription of {target} has that url or those emails"
         )));
     }

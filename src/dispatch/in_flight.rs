@@ -208,6 +208,12 @@ mod tests {
         DateTime::from_timestamp(1_790_000_000 + seconds, 0).unwrap()
     }
 
+    #[track_caller]
+    fn waits(sending: &InFlight, delivery: ClaimedDelivery, start_by: DateTime<Utc>) {
+        let admission = sending.admit(vec![delivery], start_by);
+        assert!(matches!(admission, Admission::Wait), "{admission:?}");
+    }
+
     fn ids(group: &[ClaimedDelivery]) -> Vec<Uuid> {
         group.iter().map(|d| d.id).collect()
     }
@@ -221,8 +227,7 @@ mod tests {
         let slow = Destination::of(Channel::Webhook, "https://slow.example/").unwrap();
         assert_eq!(sending.saturated(), vec![slow.clone()]);
         for id in [4, 5] {
-            let admission = sending.admit(vec![claimed(id, 1, "https://slow.example/3")], at(10));
-            assert!(matches!(admission, Admission::Wait), "{admission:?}");
+            waits(&sending, claimed(id, 1, "https://slow.example/3"), at(10));
         }
         // Each finished attempt hands its slot to the next waiting message, in claim order.
         let next = sending.finish(&a, at(5));
@@ -245,14 +250,8 @@ mod tests {
     fn a_message_that_waited_past_its_start_by_is_given_back_unsent() {
         let sending = InFlight::new(1);
         let a = sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")], at(10)));
-        assert!(matches!(
-            sending.admit(vec![claimed(2, 1, "https://slow.example/2")], at(10)),
-            Admission::Wait
-        ));
-        assert!(matches!(
-            sending.admit(vec![claimed(3, 1, "https://slow.example/3")], at(30)),
-            Admission::Wait
-        ));
+        waits(&sending, claimed(2, 1, "https://slow.example/2"), at(10));
+        waits(&sending, claimed(3, 1, "https://slow.example/3"), at(30));
         let finished = sending.finish(&a, at(20));
         assert_eq!(finished.lapsed, [Uuid::from_u128(2)]);
         assert_eq!(ids(finished.next.as_deref().unwrap()), [Uuid::from_u128(3)]);
@@ -267,10 +266,7 @@ mod tests {
     fn a_waiting_message_claimed_again_is_not_queued_twice() {
         let sending = InFlight::new(1);
         let a = sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")], at(10)));
-        assert!(matches!(
-            sending.admit(vec![claimed(2, 1, "https://slow.example/2")], at(10)),
-            Admission::Wait
-        ));
+        waits(&sending, claimed(2, 1, "https://slow.example/2"), at(10));
         assert!(matches!(
             sending.admit(vec![claimed(2, 2, "https://slow.example/2")], at(10)),
             Admission::AlreadySending

@@ -22,7 +22,9 @@ fn walkthrough_commands() -> Vec<String> {
         .find("tests/api/safety/walkthrough.rs")
         .expect("the README marks the walkthrough this test runs");
     let section = &README[start..];
-    let section = &section[..section.find("\n## ").expect("a section follows")];
+    let section = &section[..section
+        .find("End of the commands tests/api/safety/walkthrough.rs runs")
+        .expect("the README marks where the commands end")];
     let mut commands: Vec<String> = Vec::new();
     let mut continuing = false;
     for line in section.lines() {
@@ -164,6 +166,8 @@ async fn the_readme_walkthrough_ends_in_a_verified_webhook(backend: Backend) {
 
     let mut key = String::new();
     let mut subscription_id = String::new();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut webhooks_seen = false;
     let mut listen: Option<Running> = None;
     let mut server: Option<Running> = None;
     let commands = walkthrough_commands();
@@ -179,7 +183,11 @@ async fn the_readme_walkthrough_ends_in_a_verified_webhook(backend: Backend) {
                 key = stdout.lines().last().unwrap().trim().to_owned();
                 assert!(key.starts_with("sk_"), "{stdout}");
             }
-            [assignment] if assignment.starts_with("KEY=") => {}
+            // What these assign is known here: the key and id printed before, today's date.
+            [assignment, ..]
+                if ["KEY=", "ID=", "TODAY="]
+                    .iter()
+                    .any(|name| assignment.starts_with(name)) => {}
             ["skyhook", "listen", ..] => {
                 let mut listen_command = command(BIN);
                 listen_command.args(&words[1..]);
@@ -208,10 +216,16 @@ async fn the_readme_walkthrough_ends_in_a_verified_webhook(backend: Backend) {
                 let output = command("sh")
                     .args(["-c", &line])
                     .env("KEY", &key)
+                    .env("ID", &subscription_id)
+                    .env("TODAY", &today)
                     .output()
                     .unwrap();
                 let stdout = String::from_utf8_lossy(&output.stdout);
                 assert!(output.status.success(), "{line}: {output:?}");
+                if line.contains("-X DELETE") {
+                    assert!(stdout.is_empty(), "{line} answered {stdout:?}");
+                    continue;
+                }
                 let body: serde_json::Value = serde_json::from_str(&stdout)
                     .unwrap_or_else(|e| panic!("{line} answered {stdout:?}: {e}"));
                 assert!(body.get("error").is_none(), "{line} failed: {body}");
@@ -224,14 +238,26 @@ async fn the_readme_walkthrough_ends_in_a_verified_webhook(backend: Backend) {
                         .wait_for("that the secret was taken", |l| l.contains("Secret added"))
                         .await;
                 }
+                if line.contains("/test ") {
+                    // Before the rest of the walkthrough changes and ends the subscription.
+                    let listen = listen
+                        .as_mut()
+                        .expect("listen runs before the test message");
+                    verified_webhooks_arrive(listen).await;
+                    webhooks_seen = true;
+                }
             }
             _ => panic!("the walkthrough test does not know how to run `{line}`"),
         }
     }
     assert!(server.is_some(), "the walkthrough starts the server");
-    let listen = listen
-        .as_mut()
-        .expect("the walkthrough starts skyhook listen");
+    assert!(listen.is_some(), "the walkthrough starts skyhook listen");
+    assert!(webhooks_seen, "the walkthrough asks for a test message");
+}
+
+/// What `skyhook listen` prints once the subscription's webhooks arrive: a verified
+/// `tracking.updated` summarising what is new, and the verified test message.
+async fn verified_webhooks_arrive(listen: &mut Running) {
     let tracking = listen
         .wait_for("a verified tracking.updated", |l| {
             l.starts_with("tracking.updated #")

@@ -163,7 +163,7 @@ pub async fn retry(
         (status = 202, body = QueuedResponse),
         (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
         (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody),
-        (status = 429, description = "ErrTestLimitReached (`subscriptions.test_limit` per hour; see `Retry-After`) or ErrRateLimited", body = ErrorBody)))]
+        (status = 429, description = "ErrTestLimitReached (`subscriptions.test_limit` per hour; see `Retry-After`)", body = ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -27,12 +27,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
-pub const HEADER: &str = "idempotency-key";
+const HEADER: &str = "idempotency-key";
 /// Marks a replayed answer.
-pub const REPLAYED: &str = "idempotent-replayed";
+const REPLAYED: &str = "idempotent-replayed";
 
-/// The largest request body fingerprinted (beyond every route's own limit, which still applies).
-const MAX_REQUEST_BYTES: usize = 16 << 20;
+/// The largest request body fingerprinted: the largest any route takes (the batch's), so a
+/// keyed request holds no more than an unkeyed one could; each route's own limit still applies.
+const MAX_REQUEST_BYTES: usize = super::subscriptions::batch::MAX_BATCH_BYTES;
 /// The largest answer kept for replays.
 const MAX_RESPONSE_BYTES: usize = 32 << 20;
 /// Headers of an answer that are replayed with it.

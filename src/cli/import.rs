@@ -61,8 +61,8 @@ pub async fn run(
             let record = record.with_context(|| {
                 format!("cannot read {} after row {}", file.display(), tally.rows)
             })?;
-            rows.push(COLUMNS.map(|c| {
-                columns[column_index(c)]
+            rows.push(columns.map(|position| {
+                position
                     .and_then(|i| record.get(i))
                     .unwrap_or_default()
                     .to_owned()
@@ -122,10 +122,6 @@ pub async fn run(
 fn rejected_beside(file: &Path) -> PathBuf {
     let stem = file.file_stem().unwrap_or_default().to_string_lossy();
     file.with_file_name(format!("{stem}.rejected.csv"))
-}
-
-fn column_index(name: &str) -> usize {
-    COLUMNS.iter().position(|c| *c == name).unwrap_or_default()
 }
 
 /// Where each of [`COLUMNS`] is in the file; an unknown column is an error (a typo would

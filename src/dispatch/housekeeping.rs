@@ -13,39 +13,38 @@ const EXPIRE_BATCH: u32 = 100;
 
 pub(super) struct Housekeeping {
     store: Arc<dyn DeliveryQueue>,
-    /// When the chores were last done, unless a full sweep left more to expire.
-    done_at: Mutex<Option<DateTime<Utc>>>,
+    /// When expiries were last swept to the end (a full sweep leaves more for the next round).
+    swept_at: Mutex<Option<DateTime<Utc>>>,
+    /// When the queue gauges were last read.
+    observed_at: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Housekeeping {
     pub fn new(store: Arc<dyn DeliveryQueue>) -> Self {
         Self {
             store,
-            done_at: Mutex::new(None),
+            swept_at: Mutex::new(None),
+            observed_at: Mutex::new(None),
         }
     }
 
-    /// Does the chores if a second has passed since they were last done (or the clock went
-    /// back).
+    /// Does each chore if a second has passed since it was last done (or the clock went back).
     pub async fn run(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        if !self.due(now) {
-            return Ok(());
+        if due(&self.swept_at, now) {
+            let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
+            if expired.subscriptions > 0 {
+                tracing::info!(expired = expired.subscriptions, "subscriptions expired");
+                count_queued(expired.queued);
+            }
+            if expired.subscriptions < EXPIRE_BATCH {
+                *lock(&self.swept_at) = Some(now);
+            }
         }
-        let expired = self.store.expire_subscriptions(now, EXPIRE_BATCH).await?;
-        if expired.subscriptions > 0 {
-            tracing::info!(expired = expired.subscriptions, "subscriptions expired");
-            count_queued(expired.queued);
-        }
-        self.observe_queue(now).await?;
-        if expired.subscriptions < EXPIRE_BATCH {
-            *self.lock() = Some(now);
+        if due(&self.observed_at, now) {
+            self.observe_queue(now).await?;
+            *lock(&self.observed_at) = Some(now);
         }
         Ok(())
-    }
-
-    fn due(&self, now: DateTime<Utc>) -> bool {
-        self.lock()
-            .is_none_or(|at| now - at >= TimeDelta::seconds(1) || now < at)
     }
 
     async fn observe_queue(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -57,10 +56,12 @@ impl Housekeeping {
         metrics::gauge!("skyhook_delivery_oldest_due_seconds").set(age);
         Ok(())
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<DateTime<Utc>>> {
-        self.done_at
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+fn due(last: &Mutex<Option<DateTime<Utc>>>, now: DateTime<Utc>) -> bool {
+    lock(last).is_none_or(|at| now - at >= TimeDelta::seconds(1) || now < at)
+}
+
+fn lock(at: &Mutex<Option<DateTime<Utc>>>) -> std::sync::MutexGuard<'_, Option<DateTime<Utc>>> {
+    at.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -97,19 +97,25 @@ impl Rounds {
     }
 }
 
-/// Waits for a round's tasks; the first store error ends the round (and aborts the tasks
-/// left), a panicked task is logged and the others carry on.
+/// Waits for every one of a round's tasks and returns the first store error, if any. The
+/// others run to the end: aborting them would throw away answers already fetched (and
+/// queued for writing) and cut registrations short between a carrier's answer and its
+/// record. A panicked task is logged and the others carry on.
 pub(crate) async fn join_all(
     mut tasks: JoinSet<Result<(), StoreError>>,
     what: &str,
 ) -> Result<(), StoreError> {
+    let mut first_error = None;
     while let Some(done) = tasks.join_next().await {
         match done {
-            Ok(result) => result?,
+            Ok(Err(err)) => {
+                first_error.get_or_insert(err);
+            }
+            Ok(Ok(())) => {}
             Err(panic) => tracing::error!(error = %panic, "{what} task panicked"),
         }
     }
-    Ok(())
+    first_error.map_or(Ok(()), Err)
 }
 
 /// A configured duration as a time offset; one too long for chrono means "never".

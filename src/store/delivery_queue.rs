@@ -193,7 +193,9 @@ impl DeliveryQueue for SqlStore {
                     let source =
                         "(SELECT subscription_id, target, channel FROM deliveries WHERE id = $1)";
                     bind(sql(url_effect(source))).execute(&mut tx).await?;
-                    bind(sql(park_with(source))).execute(&mut tx).await?;
+                    if disabled_reason.is_some() {
+                        bind(sql(park_with(source))).execute(&mut tx).await?;
+                    }
                     tx.commit().await?;
                 }
                 recorded

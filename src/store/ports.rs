@@ -195,20 +195,11 @@ pub trait ShipmentLeases: WorkSignals {
         lease: Lease,
         limit: u32,
     ) -> Result<Vec<ClaimedShipment>, StoreError>;
-    /// Writes a poll's outcome and releases the claim, only if `owner` still holds it;
-    /// returns the messages it queued, or `None` (writing nothing) when the claim was lost.
-    async fn record_poll(
-        &self,
-        owner: Uuid,
-        record: PollRecord,
-    ) -> Result<Option<Queued>, StoreError> {
-        let mut recorded = self.record_polls(owner, vec![record]).await?;
-        Ok(recorded.pop().flatten())
-    }
-    /// [`Self::record_poll`] for several polls, in one transaction where it can: each is
-    /// fenced by its own claim, and one whose claim was lost is left out (`None`) without
-    /// failing the others. One result per record, in their order. A poll that cannot be
-    /// written at all fails the call, but only after every other one is written.
+    /// Writes polls' outcomes and releases their claims, in one transaction where it can:
+    /// each only if `owner` still holds its claim, so one whose claim was lost is left out
+    /// (`None`, writing nothing) without failing the others; otherwise the messages it
+    /// queued. One result per record, in their order. A poll that cannot be written at all
+    /// fails the call, but only after every other one is written.
     async fn record_polls(
         &self,
         owner: Uuid,
@@ -216,7 +207,7 @@ pub trait ShipmentLeases: WorkSignals {
     ) -> Result<Vec<Option<Queued>>, StoreError>;
     /// Claims up to `limit` shipments still registered with a push carrier (`carrier_ref` set)
     /// that no active subscription points at; each is unregistered, then recorded with
-    /// `record_poll` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
+    /// `record_polls` (`Unregistered`, or `Failed`, which backs off until `next_poll_at`).
     async fn claim_stale_registrations(
         &self,
         lease: Lease,

@@ -132,12 +132,8 @@ impl SqlStore {
         for record in records {
             recorded.push(write_poll(&mut tx, owner, record, self.email_batch_window).await?);
         }
-        let mut work: Vec<_> = Vec::new();
-        for kind in recorded.iter().flatten().flat_map(Queued::work) {
-            if !work.contains(&kind) {
-                work.push(kind);
-            }
-        }
+        // A kind of work woken twice is woken once: waiters wake, notices merge.
+        let work: Vec<_> = recorded.iter().flatten().flat_map(Queued::work).collect();
         self.commit_waking(tx, work).await?;
         Ok(recorded)
     }

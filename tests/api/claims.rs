@@ -55,16 +55,16 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
     };
     assert!(
         store
-            .record_poll(first, record(later))
+            .record_polls(first, vec![record(later)])
             .await
-            .unwrap()
+            .unwrap()[0]
             .is_none()
     );
     assert!(
         store
-            .record_poll(second, record(later))
+            .record_polls(second, vec![record(later)])
             .await
-            .unwrap()
+            .unwrap()[0]
             .is_some()
     );
     // Released and not due yet: nobody claims it until its next poll time.
@@ -81,13 +81,7 @@ async fn shipment_claims_are_exclusive_until_their_lease_expires(backend: Backen
         .await
         .unwrap();
     assert_eq!(claim.len(), 1);
-    assert!(
-        store
-            .record_poll(first, record(due))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(store.record_polls(first, vec![record(due)]).await.unwrap()[0].is_some());
     // A shipment nobody is subscribed to any more is not fetched.
     store
         .unsubscribe_subscription(alice, id, due)
@@ -163,9 +157,9 @@ async fn polls_recorded_together_are_each_fenced_by_their_own_claim(backend: Bac
     assert!(due_again.is_empty(), "{due_again:?}");
     assert!(
         store
-            .record_poll(second, record(taken.awb.as_str()))
+            .record_polls(second, vec![record(taken.awb.as_str())])
             .await
-            .unwrap()
+            .unwrap()[0]
             .is_some(),
         "the second instance's claim survived the first one's late batch"
     );

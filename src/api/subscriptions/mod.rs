@@ -35,8 +35,7 @@ const MAX_PAGE: u32 = 200;
     request_body = CreateSubscriptionRequest,
     responses(
         (status = 201, description = "Created; `signingSecret` is shown only here", body = SavedSubscriptionResponse),
-        (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrNoCarrier, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrCallbackPreflightFailed, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge (body over 64 KiB)", body = ErrorBody)))]
+        (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrInvalidAWB, ErrInvalidAWBLength, ErrInvalidAWBCheckDigit, ErrNoCarrier, ErrInvalidFlightNumber, ErrInvalidFlightDate, ErrInvalidFlightUUID, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrCallbackPreflightFailed, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(key): Caller,
@@ -140,8 +139,7 @@ pub async fn list(
         (status = 200, body = SavedSubscriptionResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
         (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge", body = ErrorBody)))]
+        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(key): Caller,

@@ -21,8 +21,7 @@ use std::collections::BTreeMap;
     responses(
         (status = 200, description = "What was removed", body = UnsubscribeResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, an AWB or flight error, ErrInvalidEmail or ErrInvalidUrl", body = ErrorBody),
-        (status = 404, description = "ErrSubscriptionNotFound: none of your active subscriptions of the target has that URL or those emails", body = ErrorBody),
-        (status = 413, description = "ErrPayloadTooLarge", body = ErrorBody)))]
+        (status = 404, description = "ErrSubscriptionNotFound: none of your active subscriptions of the target has that URL or those emails", body = ErrorBody)))]
 pub async fn unsubscribe(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -120,8 +120,10 @@ impl Poller {
             }
         }
         drop(records);
-        join_all(tasks, "poll").await?;
+        // The writers write what the fetches queued even if one fetch task failed.
+        let fetched = join_all(tasks, "poll").await;
         join_all(writers, "poll writer").await?;
+        fetched?;
         let unregistered = self.unregister_stale(lease).await?;
         Ok(claimed + unregistered)
     }

@@ -80,18 +80,14 @@ pub fn from_lufthansa(awb: &AwbNumber, body: &Value) -> Result<Tracking, Normali
     times.report(&mut notes);
     lenient::dedup_notes(&mut notes);
 
+    // Lufthansa's `status` is a code (BKD, DEP, …), not one of the four summary states:
+    // Skyhook derives its own from the events.
     Ok(Tracking {
-        awb: awb.clone(),
         origin,
         destination,
         pieces,
         weight,
-        volume: None,
-        // Lufthansa's `status` is a code (BKD, DEP, …), not one of the four summary states:
-        // Skyhook derives its own from the events.
-        status: None,
-        events,
-        anomalies: notes,
+        ..Tracking::of_events(awb.clone(), events, notes)
     })
 }
 

@@ -96,18 +96,14 @@ pub fn from_trackingmore(awb: &AwbNumber, item: &Value) -> Result<Tracking, Norm
     times.report(&mut notes);
     lenient::dedup_notes(&mut notes);
 
+    // `status_number` is TrackingMore's own scale, not CargoAI's four states: Skyhook derives
+    // the summary status from the events instead.
     Ok(Tracking {
-        awb: awb.clone(),
         origin,
         destination,
         pieces,
         weight,
-        volume: None,
-        // `status_number` is TrackingMore's own scale, not CargoAI's four states: Skyhook derives
-        // the summary status from the events instead.
-        status: None,
-        events,
-        anomalies: notes,
+        ..Tracking::of_events(awb.clone(), events, notes)
     })
 }
 

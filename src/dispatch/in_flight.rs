@@ -86,13 +86,23 @@ impl InFlight {
     /// waits otherwise, if need be until `start_by`.
     pub fn admit(&self, mut group: Vec<ClaimedDelivery>, start_by: DateTime<Utc>) -> Admission {
         let mut state = self.lock();
+        let mut claimed_again = Vec::new();
         group.retain(|delivery| match state.tokens.get_mut(&delivery.id) {
             Some(token) => {
                 *token = delivery.lease_token;
+                claimed_again.push(delivery.id);
                 false
             }
             None => true,
         });
+        if !claimed_again.is_empty() {
+            // A waiting message claimed again has the new claim's lease to start in.
+            let waiting = state.waiting.values_mut().flatten();
+            for waiting in waiting.filter(|w| w.group.iter().any(|d| claimed_again.contains(&d.id)))
+            {
+                waiting.start_by = waiting.start_by.max(start_by);
+            }
+        }
         let Some(first) = group.first() else {
             return Admission::AlreadySending;
         };
@@ -113,6 +123,32 @@ impl InFlight {
             *attempts += 1;
         }
         Admission::Send(group)
+    }
+
+    /// Takes out the messages that waited past their start-by at `now`, by destination: not
+    /// sent, to be given back. Each round asks, so none waits long for an attempt at its
+    /// destination to finish before it goes back.
+    pub fn lapsed(&self, now: DateTime<Utc>) -> Vec<(Destination, Vec<Uuid>)> {
+        let mut state = self.lock();
+        let mut lapsed = Vec::new();
+        for (destination, queue) in &mut state.waiting {
+            let mut ids = Vec::new();
+            queue.retain(|w| {
+                let keep = w.start_by >= now;
+                if !keep {
+                    ids.extend(w.group.iter().map(|d| d.id));
+                }
+                keep
+            });
+            if !ids.is_empty() {
+                lapsed.push((destination.clone(), ids));
+            }
+        }
+        state.waiting.retain(|_, queue| !queue.is_empty());
+        for id in lapsed.iter().flat_map(|(_, ids)| ids) {
+            state.tokens.remove(id);
+        }
+        lapsed
     }
 
     /// The token of the latest claim of a message being sent.
@@ -260,6 +296,28 @@ mod tests {
             None,
             "no longer this process's"
         );
+    }
+
+    #[test]
+    fn waiting_messages_past_their_start_by_are_taken_out_each_round_and_a_new_claim_extends_it() {
+        let sending = InFlight::new(1);
+        sent(sending.admit(vec![claimed(1, 1, "https://slow.example/1")], at(10)));
+        waits(&sending, claimed(2, 1, "https://slow.example/2"), at(10));
+        waits(&sending, claimed(3, 1, "https://slow.example/3"), at(10));
+        // Message 3 is claimed again (its lease lapsed): its new claim starts by 40.
+        assert!(matches!(
+            sending.admit(vec![claimed(3, 2, "https://slow.example/3")], at(40)),
+            Admission::AlreadySending
+        ));
+        let slow = Destination::of(Channel::Webhook, "https://slow.example/").unwrap();
+        assert!(sending.lapsed(at(10)).is_empty(), "not before its start-by");
+        assert_eq!(
+            sending.lapsed(at(20)),
+            vec![(slow, vec![Uuid::from_u128(2)])]
+        );
+        assert_eq!(sending.token(Uuid::from_u128(2)), None);
+        assert_eq!(sending.token(Uuid::from_u128(3)), Some(LeaseToken(2)));
+        assert!(sending.lapsed(at(30)).is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::in_flight::{Admission, InFlight};
 use super::webhook::{AttemptReport, WebhookSender};
 use crate::clock::Clock;
 use crate::config::{DeliverySettings, Settings};
+use crate::domain::Destination;
 use crate::domain::message::Channel;
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError, Work};
@@ -151,6 +152,9 @@ impl Dispatcher {
     ) -> Result<usize, StoreError> {
         let now = self.clock.now();
         self.housekeeping.run(now).await?;
+        for (destination, ids) in self.sending.lapsed(now) {
+            self.give_back(&destination, ids).await;
+        }
         // Wait for at least one free slot, so a backlog of slow receivers is not over-claimed.
         let first = self
             .slots
@@ -203,8 +207,9 @@ impl Dispatcher {
         loop {
             self.deliver(&group).await;
             let finished = self.sending.finish(&group, self.clock.now());
-            if !finished.lapsed.is_empty() {
-                self.give_back(&group, finished.lapsed).await;
+            let destination = group.first().and_then(|d| d.destination.as_ref());
+            if let (Some(destination), false) = (destination, finished.lapsed.is_empty()) {
+                self.give_back(destination, finished.lapsed).await;
             }
             if finished.room {
                 self.room.notify_one();
@@ -216,12 +221,9 @@ impl Dispatcher {
         }
     }
 
-    /// Gives back messages that waited too long for room at the destination of `group`: not
+    /// Gives back messages that waited too long for room at `destination`: not
     /// sent, so not attempted, and due again at once.
-    async fn give_back(&self, group: &[ClaimedDelivery], ids: Vec<Uuid>) {
-        let Some(destination) = group.first().and_then(|d| d.destination.as_ref()) else {
-            return;
-        };
+    async fn give_back(&self, destination: &Destination, ids: Vec<Uuid>) {
         if let Err(err) = self
             .store
             .release_deliveries(self.owner, destination, ids)

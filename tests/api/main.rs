@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, against SQLite and (when
 //! `SKYHOOK_TEST_DATABASE_URL` is set) Postgres.
 
+mod browser;
 mod helpers;
 mod receiver;
 mod smtp_sink;

@@ -10,7 +10,7 @@ on_both_backends!(
     an_unknown_link_is_not_found,
 );
 
-async fn token_of(app: &TestApp, email: &str) -> String {
+pub(crate) async fn token_of(app: &TestApp, email: &str) -> String {
     let sql = format!("SELECT unsubscribe_token FROM subscription_emails WHERE email = '{email}'");
     let url = &app.db.url;
     if url.starts_with("sqlite:") {

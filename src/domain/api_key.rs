@@ -3,7 +3,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 pub use super::ids::TenantId;
@@ -13,8 +12,7 @@ const KEY_PREFIX: &str = "sk_";
 /// A freshly generated secret key. It is shown once and then only its hash is kept.
 pub struct ApiKey(String);
 
-/// The stored form of a key. A fast hash is enough here: keys carry 256 bits of randomness, so
-/// there is nothing for a slow password hash to protect against.
+/// The stored form of a key (see `digest.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ApiKeyHash(String);
 
@@ -51,8 +49,7 @@ impl fmt::Debug for ApiKey {
 impl ApiKeyHash {
     /// Hashes whatever a client presented; unknown keys simply hash to something not stored.
     pub fn of(presented: &str) -> Self {
-        let digest = Sha256::digest(presented.as_bytes());
-        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+        Self(super::digest::sha256_hex(presented))
     }
 
     pub fn from_stored(hex: String) -> Self {

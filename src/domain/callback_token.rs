@@ -6,7 +6,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Random bytes per token: 256 bits, well past the 128 a guess would have to beat.
@@ -45,8 +44,7 @@ impl fmt::Debug for CallbackToken {
 impl CallbackTokenHash {
     /// Hashes whatever a caller presented; a wrong token hashes to something not stored.
     pub fn of(presented: &str) -> Self {
-        let digest = Sha256::digest(presented.as_bytes());
-        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+        Self(super::digest::sha256_hex(presented))
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,5 +1,5 @@
-//! The API's side of the outbox: the delivery log, a test message, a retry, and rotating the
-//! secret every message is signed with.
+//! The API's side of the outbox: the delivery log and a message's body, a test message, a
+//! retry, and rotating the secret every message is signed with.
 
 use super::outbox::{RecipientRow, require_active};
 use super::queue::{Queueing, insert_messages, select_recipients};
@@ -120,6 +120,21 @@ impl DeliveryLog for SqlStore {
         .fetch_all(&mut conn)
         .await?;
         Ok(Some(records))
+    }
+
+    async fn delivery_body(
+        &self,
+        tenant: TenantId,
+        delivery: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        let body: Option<(String,)> = sql("SELECT body FROM deliveries \
+             WHERE id = $2 AND subscription_id IN \
+                 (SELECT id FROM subscriptions WHERE tenant_id = $1)")
+        .bind(tenant)
+        .bind(delivery)
+        .fetch_optional(&mut self.reader().await?)
+        .await?;
+        Ok(body.map(|(body,)| body))
     }
 
     async fn rotate_signing_secret(

@@ -7,9 +7,12 @@
 //!   migrating, claims (`FOR UPDATE SKIP LOCKED` against SQLite's single writer) and the
 //!   one-round-trip forms Postgres gets.
 //! - `poll.rs`, `outbox.rs`, `flights.rs`, `rows.rs`: the types the ports speak and the row
-//!   conversions.
+//!   conversions. A few ports are declared beside their implementation instead of in
+//!   `ports.rs` (idempotency keys, feeds, console sessions, tenant stats), each still in
+//!   [`Store`].
 
 mod batch;
+mod console_sessions;
 mod delivery_log;
 mod delivery_queue;
 mod feed;
@@ -30,12 +33,14 @@ mod shipment_leases;
 mod sql;
 mod sqlite;
 mod subscriptions;
+mod tenant_stats;
 mod test_limit;
 mod tokens;
 mod views;
 mod wake;
 
 pub use crate::domain::ShipmentSummary;
+pub use console_sessions::{ConsoleSession, ConsoleSessions};
 pub use feed::{FeedCursor, FeedPage, Feeds};
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use idempotency::{IdempotencyClaim, IdempotencyKeys, KeyState, StoredResponse};
@@ -49,6 +54,7 @@ pub use ports::{
     ShipmentLeases, Store, SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,
 };
 pub use push_registrations::PushTarget;
+pub use tenant_stats::{DeliveryStats, HourlyDeliveries, TenantStats};
 pub use test_limit::TestLimit;
 pub use wake::{Wakeups, Work};
 
@@ -141,6 +147,11 @@ pub struct SubscriptionFilter {
     pub target: Option<Target>,
     pub status: Option<SubscriptionStatus>,
     pub url: Option<String>,
+    /// Text to find (the console's search box): a subscription matches when its AWB or flight
+    /// number contains it with its `-` and spaces left out (`020-0800` finds `020-08002050`),
+    /// or its reference contains it as written; letters in any case (on SQLite, ASCII letters
+    /// only), `%`, `_` and `\` only as themselves. Blank text filters nothing.
+    pub search: Option<String>,
 }
 
 /// Keyset position: the last `(created_at, id)` of the previous page, newest first.

@@ -38,6 +38,8 @@ pub trait Store:
     + DeliveryLog
     + super::IdempotencyKeys
     + super::Feeds
+    + super::ConsoleSessions
+    + super::TenantStats
 {
 }
 
@@ -349,6 +351,13 @@ pub trait DeliveryLog: Send + Sync + 'static {
         id: SubscriptionId,
         limit: u32,
     ) -> Result<Option<Vec<DeliveryRecord>>, StoreError>;
+    /// The body of one of the tenant's messages, as queued (`None` when it is not the
+    /// tenant's).
+    async fn delivery_body(
+        &self,
+        tenant: TenantId,
+        delivery: Uuid,
+    ) -> Result<Option<String>, StoreError>;
     /// Replaces the signing secret; the old one keeps signing alongside until `overlap_until`.
     async fn rotate_signing_secret(
         &self,

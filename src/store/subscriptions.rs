@@ -3,7 +3,7 @@
 //! error.
 
 use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow, into_subscriptions};
-use super::sql::{Backend, Col, Conn, JsonRows, sql};
+use super::sql::{Backend, Col, Conn, JsonRows, contains_pattern, sql};
 use super::wake::Work;
 use super::{
     NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
@@ -69,6 +69,16 @@ impl Subscriptions for SqlStore {
         after: Option<PageAfter>,
         limit: u32,
     ) -> Result<Vec<Subscription>, StoreError> {
+        // The search's patterns: `$7` as written, `$8` without `-` and spaces (none when
+        // that leaves nothing), for AWBs (stored `NNN-NNNNNNNN`) and flight numbers.
+        let search = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let compact = search
+            .map(|s| s.replace(|c: char| c == '-' || c.is_whitespace(), ""))
+            .filter(|s| !s.is_empty());
         let select = select_subscriptions(
             self.dialect(),
             "WHERE s.tenant_id = $1 \
@@ -76,7 +86,10 @@ impl Subscriptions for SqlStore {
                AND ($3 IS NULL OR s.status = $3) \
                AND ($4 IS NULL OR s.url = $4) \
                AND ($5 IS NULL OR (s.created_at, s.id) < ($5, $6)) \
-             ORDER BY s.created_at DESC, s.id DESC LIMIT $7",
+               AND ($7 IS NULL OR LOWER(s.reference) LIKE LOWER($7) ESCAPE '\\' \
+                    OR REPLACE(s.awb, '-', '') LIKE $8 ESCAPE '\\' \
+                    OR LOWER(s.flight_number) LIKE LOWER($8) ESCAPE '\\') \
+             ORDER BY s.created_at DESC, s.id DESC LIMIT $9",
         );
         let rows: Vec<SubscriptionRow> = sql(select)
             .bind(tenant)
@@ -85,6 +98,8 @@ impl Subscriptions for SqlStore {
             .bind(filter.url.as_deref())
             .bind(after.map(|a| a.created_at))
             .bind(after.map(|a| a.id))
+            .bind(search.map(contains_pattern))
+            .bind(compact.as_deref().map(contains_pattern))
             .bind(i64::from(limit))
             .fetch_all(&mut self.reader().await?)
             .await?;

@@ -111,6 +111,7 @@ pub async fn list(
             // Stored URLs are normalised; compare like with like.
             crate::domain::CallbackUrl::parse(u).map_or_else(|_| u.to_owned(), |u| u.to_string())
         }),
+        search: None,
     };
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     // One extra row tells whether another page follows.

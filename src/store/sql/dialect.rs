@@ -60,6 +60,16 @@ impl Backend {
         }
     }
 
+    /// The UTC hour a stored time `col` falls in, as text `YYYY-MM-DDTHH` (what
+    /// [`super::hour_key`] writes for an hour's start).
+    pub fn utc_hour(self, col: &str) -> String {
+        match self {
+            Self::Postgres => format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"),
+            // Stored as fixed-width UTC text (see `ts`): the hour is its first 13 characters.
+            Self::Sqlite => format!("substr({col}, 1, 13)"),
+        }
+    }
+
     /// The statement that leases the rows `claim.due` selects; see [`Claim`].
     pub fn claim(self, claim: &Claim<'_>) -> String {
         match self {

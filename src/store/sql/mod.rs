@@ -16,6 +16,7 @@ pub(super) use args::{Arg, JsonRows, ts};
 pub(super) use dialect::{Backend, Claim, Col};
 
 use super::Lease;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{FromRow, PgConnection, SqliteConnection};
@@ -30,6 +31,26 @@ pub(super) trait FromRows:
 impl<T> FromRows for T where
     T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
 {
+}
+
+/// The text [`Backend::utc_hour`] gives for any time in the hour starting at `hour`.
+pub(super) fn hour_key(hour: DateTime<Utc>) -> String {
+    hour.format("%Y-%m-%dT%H").to_string()
+}
+
+/// A `LIKE … ESCAPE '\'` pattern that matches any text containing `text` as written: its
+/// `%`, `_` and `\` are escaped, so they match only themselves.
+pub(super) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// A connection of either backend, as statements run on it.
@@ -178,5 +199,24 @@ impl Statement {
         self.fetch_optional(on)
             .await?
             .ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_patterns_match_like_wildcards_literally() {
+        assert_eq!(contains_pattern("020-0800"), "%020-0800%");
+        assert_eq!(contains_pattern("100%_off"), "%100\\%\\_off%");
+        assert_eq!(contains_pattern(r"C:\tmp"), r"%C:\\tmp%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn hour_keys_name_the_utc_hour() {
+        let t = DateTime::parse_from_rfc3339("2026-03-04T05:59:59.999999+00:00").unwrap();
+        assert_eq!(hour_key(t.with_timezone(&Utc)), "2026-03-04T05");
     }
 }

@@ -19,6 +19,7 @@ pub mod netguard;
 pub mod normalize;
 pub mod preflight;
 pub mod retry;
+pub mod route;
 pub mod schedule;
 pub mod signature;
 pub mod states;
@@ -42,6 +43,7 @@ pub use headers::{
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use preflight::PreflightMode;
+pub use route::{Route, RouteLeg, RouteStop};
 pub use states::{KNOWN_STATUS_CODES, StateFilter, StatesError};
 pub use subscription::{
     MAX_REFERENCE_LEN, Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId,

@@ -75,10 +75,10 @@ impl Route {
                 }
                 delivered |= matches!(code.as_str(), "DLV" | "DDL");
                 // Departing from a station is flying the leg that leaves it.
-                if code == "DEP" {
-                    if let Some(leg) = location.and_then(|i| legs.get_mut(i)) {
-                        leg.flown = true;
-                    }
+                if code == "DEP"
+                    && let Some(leg) = location.and_then(|i| legs.get_mut(i))
+                {
+                    leg.flown = true;
                 }
             }
             let Some(flight) = &event.flight else {
@@ -105,10 +105,10 @@ impl Route {
             else {
                 continue;
             };
-            if let Some(number) = non_blank(flight.number.as_deref()) {
-                if !leg.flights.iter().any(|known| known == number) {
-                    leg.flights.push(number.to_owned());
-                }
+            if let Some(number) = non_blank(flight.number.as_deref())
+                && !leg.flights.iter().any(|known| known == number)
+            {
+                leg.flights.push(number.to_owned());
             }
             if actual && (flight.actual_departure.is_some() || flight.actual_arrival.is_some()) {
                 leg.flown = true;
@@ -133,6 +133,13 @@ impl Route {
     /// The station the shipment is at now (or last left), if anything actual is known.
     pub fn current_stop(&self) -> Option<&RouteStop> {
         self.current.and_then(|i| self.stops.get(i))
+    }
+
+    /// Whether the shipment has left its current stop for the next one without being reported
+    /// there yet: departed, on the way.
+    pub fn between_stops(&self) -> bool {
+        self.current
+            .is_some_and(|c| c + 1 < self.stops.len() && self.legs[c].flown)
     }
 
     /// Whether the shipment has been at `stops[index]` or beyond it: also true of a station it

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 const UNSUBSCRIBE: &str =
     "https://skyhook.example.com/unsubscribe/tok_3f9a8c7e2b1d4f60a5c9e8d7b6a5f4e3";
+/// The server's public URL, under which the console is served.
+const PUBLIC_URL: &str = "https://skyhook.example.com/";
+const SUBSCRIPTION: &str = "6b1f0c2e-4d3a-4e8b-9f7a-1c2d3e4f5a6b";
 
 fn departed() -> EmailContent {
     let event = TrackingEvent {
@@ -39,13 +42,16 @@ fn departed() -> EmailContent {
         old_events: Vec::new(),
         events: vec![event],
     };
-    render(&[message(MessageBody::TrackingUpdated(update))])
+    render(
+        &[message(MessageBody::TrackingUpdated(update))],
+        Some(PUBLIC_URL),
+    )
 }
 
 fn message(body: MessageBody) -> Message {
     Message {
         id: "msg_1".into(),
-        subscription_id: skyhook::domain::SubscriptionId::new_random(),
+        subscription_id: uuid::Uuid::parse_str(SUBSCRIPTION).unwrap().into(),
         sequence: 1,
         reference: None,
         timestamp: Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap(),
@@ -111,6 +117,19 @@ async fn an_email_has_a_text_and_an_html_part_the_subject_and_unsubscribe_header
     assert!(body.contains("Content-Type: text/html"), "{body}");
     assert!(body.contains("DEP FRA"), "{body}");
     assert!(body.contains("<td>2026-11-23 10:15 +01:00</td>"), "{body}");
+    // Both parts link to the subscription's page in the console.
+    let console = format!("https://skyhook.example.com/console/subscriptions/{SUBSCRIPTION}");
+    assert!(
+        body.contains(&format!("View in console: {console}")),
+        "{body}"
+    );
+    assert!(body.contains(&format!("<a href=\"{console}\"")), "{body}");
+    assert!(body.contains(">View in console</a>"), "{body}");
+    // The arrow travels quoted-printable.
+    assert!(
+        body.contains("Route: FRA =E2=86=92 ORD (departed FRA)"),
+        "{body}"
+    );
 
     // The `·` is RFC 2047-encoded; the ASCII words around it are sent as they are.
     let subject = mail.header("Subject").unwrap();
@@ -171,13 +190,16 @@ async fn without_smtp_each_email_is_written_as_an_eml_file() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("mail");
     let mailer = Mailer::from_settings(None, &outbox, "skyhook@example.com").unwrap();
-    let test_notice = render(&[message(MessageBody::SubscriptionTest(Lifecycle {
-        awb: None,
-        flight: None,
-        status: None,
-        expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
-        message: "This is a test message from Skyhook.".into(),
-    }))]);
+    let test_notice = render(
+        &[message(MessageBody::SubscriptionTest(Lifecycle {
+            awb: None,
+            flight: None,
+            status: None,
+            expires_at: Utc.with_ymd_and_hms(2026, 12, 14, 0, 0, 0).unwrap(),
+            message: "This is a test message from Skyhook.".into(),
+        }))],
+        None,
+    );
     mailer
         .send(&address("ops@forwarder.example"), &test_notice, UNSUBSCRIBE)
         .await

@@ -35,7 +35,10 @@ pub(in crate::dispatch) async fn send_emails(
     let unsubscribe = public_url
         .join(&format!("unsubscribe/{token}"))
         .map_or_else(|_| String::new(), String::from);
-    match mailer.send(&to, &render(&messages), &unsubscribe).await {
+    // console.enabled: pass None here when the console is switched off, so the email carries
+    // no link to a page that is not served.
+    let content = render(&messages, Some(public_url.as_str()));
+    match mailer.send(&to, &content, &unsubscribe).await {
         Ok(()) => AttemptReport {
             attempt: Attempt::Succeeded,
             status_code: None,

@@ -4,14 +4,21 @@
 //! There is no template engine: the layout is small, and one hand-written escape function
 //! applied to every value is easier to audit than a template's auto-escaping rules. Both parts
 //! are drawn from one intermediate `Document`, so the text and HTML never disagree.
+//!
+//! The HTML speaks the console's visual language ([`html`]) in the form mail programs keep:
+//! inline styles, layout tables, no scripts, no images, no fonts or style sheets to fetch.
 
 use crate::domain::message::{Lifecycle, Message, MessageBody, ShipmentUpdate};
 use crate::domain::normalize::describe_code;
-use crate::domain::{SummaryStatus, TrackingEvent};
+use crate::domain::{Route, SummaryStatus, TrackingEvent};
 use chrono::{DateTime, FixedOffset, Utc};
+use headline::{Headline, Tone, update_headline};
 
 mod events;
 mod flight;
+mod headline;
+mod html;
+mod route;
 #[cfg(test)]
 mod tests;
 
@@ -30,9 +37,16 @@ pub struct EmailContent {
 /// The subject names the newest event of the last `tracking.updated` message
 /// (`AWB 020-08002050 · DEP FRA · Departed`), with ` · subscription completed` (or `expired`)
 /// appended when the batch also ends the subscription; a batch of notices only gets the last
-/// notice's subject. The body lists every message's new events, then any notices.
-pub fn render(messages: &[Message]) -> EmailContent {
-    let document = Document::build(messages);
+/// notice's subject. The body opens with the newest status and the shipment's route, then lists
+/// every message's new events, then any notices.
+///
+/// `console_base` is the URL the web console is served under (`server.public_url`): the email
+/// links to the subscription's console page there. `None` when the console is off: no link.
+pub fn render(messages: &[Message], console_base: Option<&str>) -> EmailContent {
+    let mut document = Document::build(messages);
+    document.console_url = console_base
+        .zip(messages.last())
+        .map(|(base, last)| console_url(base, &last.subscription_id.to_string()));
     let subject = single_line(&subject(messages));
     EmailContent {
         text: document.text(),
@@ -68,6 +82,14 @@ fn subject(messages: &[Message]) -> String {
         (None, Some(notice)) => notice_subject(notice),
         (None, None) => "Skyhook".to_owned(),
     }
+}
+
+/// `{base}/console/subscriptions/{id}`, whether or not the base ends in `/`.
+fn console_url(base: &str, subscription_id: &str) -> String {
+    format!(
+        "{}/console/subscriptions/{subscription_id}",
+        base.trim_end_matches('/')
+    )
 }
 
 fn update_subject(update: &ShipmentUpdate) -> String {
@@ -187,17 +209,26 @@ fn escape(s: &str) -> String {
 /// What an email says, before it is laid out as text or HTML. Every string is raw (unescaped).
 struct Document {
     title: Option<String>,
+    /// The newest status, shown large at the top of the HTML.
+    headline: Option<Headline>,
     summary: Vec<(&'static str, String)>,
+    /// The shipment's route as the last update knows it.
+    route: Option<Route>,
     /// "New events", or "Flight updates" for a flight subscription.
     section: &'static str,
     events: Vec<Block>,
     notices: Vec<String>,
+    /// The subscription's page in the console, when the console is on.
+    console_url: Option<String>,
     footer: String,
 }
 
 /// One event: a heading and labelled lines.
 struct Block {
     heading: String,
+    /// A planned event, drawn unlike the ones that happened.
+    planned: bool,
+    tone: Tone,
     rows: Vec<(&'static str, String)>,
 }
 
@@ -205,10 +236,13 @@ impl Document {
     fn build(messages: &[Message]) -> Self {
         let mut doc = Document {
             title: None,
+            headline: None,
             summary: Vec::new(),
+            route: None,
             section: "New events",
             events: Vec::new(),
             notices: Vec::new(),
+            console_url: None,
             footer: footer(messages),
         };
         for message in messages {
@@ -226,7 +260,8 @@ impl Document {
         doc
     }
 
-    /// Each update replaces the summary (the latest status wins) and adds its new events.
+    /// Each update replaces the summary, headline and route (the latest status wins) and adds
+    /// its new events.
     fn add_update(&mut self, update: &ShipmentUpdate) {
         let summary = &update.summary;
         let route = route(summary.origin.as_deref(), summary.destination.as_deref());
@@ -234,6 +269,17 @@ impl Document {
             Some(route) => format!("AWB {}, {route}", update.awb),
             None => format!("AWB {}", update.awb),
         });
+        self.headline = Some(update_headline(update));
+        let known = match update.events.is_empty() {
+            true => &update.new_events,
+            false => &update.events,
+        };
+        self.route = Some(Route::of(
+            summary.origin.as_deref(),
+            summary.destination.as_deref(),
+            known,
+        ))
+        .filter(|route| route.stops.len() > 1);
         self.summary = vec![("Status", status_label(summary.status).to_owned())];
         let shipment: Vec<String> = [
             summary.pieces.map(|p| format!("{p} pieces")),
@@ -256,6 +302,19 @@ impl Document {
                 (None, Some(flight)) => Some(flight::title(flight)),
                 (None, None) => None,
             };
+        }
+        // Without an update's status (which only updates give), the last notice is the news.
+        if self.summary.is_empty() {
+            let (status, tone) = match body {
+                MessageBody::SubscriptionCompleted(_) => ("Subscription completed", Tone::Done),
+                MessageBody::SubscriptionExpired(_) => ("Subscription expired", Tone::Quiet),
+                _ => ("Test message", Tone::Progress),
+            };
+            self.headline = Some(Headline {
+                status: status.to_owned(),
+                detail: None,
+                tone,
+            });
         }
         let fallback = match body {
             MessageBody::SubscriptionCompleted(_) => {
@@ -286,10 +345,14 @@ impl Document {
         for (label, value) in &self.summary {
             out.push_str(&format!("{label}: {value}\n"));
         }
+        if let Some(route) = &self.route {
+            out.push_str(&format!("Route: {}\n", route::line(route)));
+        }
         if !self.events.is_empty() {
             out.push_str(&format!("\n{}\n", self.section));
             for block in &self.events {
-                out.push_str(&format!("\n{}\n", block.heading));
+                let planned = if block.planned { " (planned)" } else { "" };
+                out.push_str(&format!("\n{}{planned}\n", block.heading));
                 for (label, value) in &block.rows {
                     out.push_str(&format!("  {:<11}{value}\n", format!("{label}:")));
                 }
@@ -298,62 +361,13 @@ impl Document {
         for notice in &self.notices {
             out.push_str(&format!("\n{notice}\n"));
         }
+        if let Some(url) = &self.console_url {
+            out.push_str(&format!("\nView in console: {url}\n"));
+        }
         out.push_str(&format!("\n-- \n{}\n", self.footer));
         // A notice without a title would otherwise open with a blank line.
         out.trim_start_matches('\n').to_owned()
     }
-
-    fn html(&self, subject: &str) -> String {
-        let mut out = format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
-             <body style=\"font-family: sans-serif; color: #222\">\n",
-            escape(subject)
-        );
-        if let Some(title) = &self.title {
-            out.push_str(&format!(
-                "<h1 style=\"font-size: 1.3em\">{}</h1>\n",
-                escape(title)
-            ));
-        }
-        out.push_str(&rows_html(&self.summary));
-        if !self.events.is_empty() {
-            out.push_str(&format!(
-                "<h2 style=\"font-size: 1.1em\">{}</h2>\n",
-                escape(self.section)
-            ));
-            for block in &self.events {
-                out.push_str(&format!(
-                    "<h3 style=\"font-size: 1em; margin-bottom: 0.2em\">{}</h3>\n",
-                    escape(&block.heading)
-                ));
-                out.push_str(&rows_html(&block.rows));
-            }
-        }
-        for notice in &self.notices {
-            out.push_str(&format!("<p>{}</p>\n", escape(notice)));
-        }
-        out.push_str(&format!(
-            "<p style=\"color: #777; font-size: 0.85em\">{}</p>\n</body></html>\n",
-            escape(&self.footer)
-        ));
-        out
-    }
-}
-
-fn rows_html(rows: &[(&'static str, String)]) -> String {
-    if rows.is_empty() {
-        return String::new();
-    }
-    let mut out = String::from("<table cellpadding=\"2\">\n");
-    for (label, value) in rows {
-        out.push_str(&format!(
-            "<tr><th align=\"left\" style=\"padding-right: 1em\">{}</th><td>{}</td></tr>\n",
-            escape(label),
-            escape(value)
-        ));
-    }
-    out.push_str("</table>\n");
-    out
 }
 
 /// Names the subscription and messages, so a forwarder's support desk can trace an email.

@@ -84,6 +84,7 @@ fn a_shipment_that_left_its_origin_is_at_the_origin_with_the_first_leg_flown() {
     assert_eq!(flown(&route), [true, false]);
     assert_eq!(route.current, Some(0));
     assert_eq!(route.current_stop().unwrap().station, "FRA");
+    assert!(route.between_stops(), "it left FRA for DOH");
     assert!(!route.delivered);
 }
 
@@ -155,6 +156,7 @@ fn a_delivery_at_the_destination_flies_every_leg_before_it() {
     assert_eq!(reached(&route), [true, false, true]);
     assert_eq!(flown(&route), [true, true]);
     assert_eq!(route.current, Some(2));
+    assert!(!route.between_stops());
     assert!(route.delivered);
     assert!(route.passed(1), "DOH lies behind the shipment");
     assert!(!route.passed(3));

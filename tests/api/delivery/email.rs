@@ -87,6 +87,19 @@ async fn one_message_is_queued_per_channel_and_each_recipient_gets_an_email_of_t
         );
     }
     assert_ne!(links[0], links[1], "each recipient has a link of their own");
+    // The dispatcher links each email to the subscription's console page under the public URL.
+    let console = format!(
+        "https://skyhook.example.com/console/subscriptions/{}",
+        sub["id"].as_str().unwrap()
+    );
+    for mail in &mails {
+        let body = mail.unwrapped();
+        assert!(
+            body.contains(&format!("View in console: {console}")),
+            "{body}"
+        );
+        assert!(body.contains(&format!("href=\"{console}\"")), "{body}");
+    }
     let log = rig.deliveries(&sub).await;
     assert!(log.iter().all(|d| d["status"] == "delivered"), "{log:?}");
     assert!(

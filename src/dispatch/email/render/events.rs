@@ -1,7 +1,7 @@
 //! The shipment parts of an email: one block per new event, with its time, flight, pieces and
 //! weight.
 
-use super::{Block, description, kg, non_blank, place, route, time};
+use super::{Block, Tone, description, kg, non_blank, place, route, time};
 use crate::domain::{EventFlight, TrackingEvent};
 
 pub(super) fn event_block(event: &TrackingEvent) -> Block {
@@ -11,9 +11,6 @@ pub(super) fn event_block(event: &TrackingEvent) -> Block {
     };
     if let Some(description) = description(event) {
         heading.push_str(&format!(" · {description}"));
-    }
-    if event.is_planned {
-        heading.push_str(" (planned)");
     }
     let mut rows = Vec::new();
     if let Some(t) = &event.event_date {
@@ -28,7 +25,12 @@ pub(super) fn event_block(event: &TrackingEvent) -> Block {
     if let Some(weight) = event.weight {
         rows.push(("Weight", kg(weight)));
     }
-    Block { heading, rows }
+    Block {
+        heading,
+        planned: event.is_planned,
+        tone: Tone::of_event(event),
+        rows,
+    }
 }
 
 fn flight_rows(flight: &EventFlight, rows: &mut Vec<(&'static str, String)>) {

@@ -1,16 +1,37 @@
 //! The flight parts of an email: a `flight.updated` message as a summary of the flight and one
 //! block of changes, each said in words.
 
-use super::{Block, Document, time};
-use crate::domain::FlightSnapshot;
+use super::{Block, Document, Headline, Tone, time};
 use crate::domain::flight_state::describe;
 use crate::domain::message::FlightUpdate;
+use crate::domain::{FlightSnapshot, FlightStatus};
 
 /// `Flight LH8160 FRA → ORD, 2026-11-25`.
 pub(super) fn title(flight: &FlightSnapshot) -> String {
     let route = super::route(Some(&flight.origin), flight.destination.as_deref())
         .unwrap_or_else(|| flight.origin.clone());
     format!("Flight {} {route}, {}", flight.number, flight.date)
+}
+
+fn tone(status: FlightStatus) -> Tone {
+    match status {
+        FlightStatus::Scheduled | FlightStatus::Delayed => Tone::Pending,
+        FlightStatus::Departed => Tone::Progress,
+        FlightStatus::Arrived => Tone::Done,
+        FlightStatus::Cancelled => Tone::Failed,
+    }
+}
+
+/// The flight's latest known movement: its actual time when it has one, else the expected
+/// departure.
+fn headline_detail(flight: &FlightSnapshot) -> Option<String> {
+    let t = &flight.times;
+    let (what, at) = match flight.status {
+        FlightStatus::Arrived => ("arrived", t.actual_arrival),
+        FlightStatus::Departed => ("departed", t.actual_departure),
+        _ => ("departure", t.estimated_departure.or(t.scheduled_departure)),
+    };
+    at.map(|at| format!("{what} {}", time(&at)))
 }
 
 fn status_label(flight: &FlightSnapshot) -> String {
@@ -26,6 +47,11 @@ impl Document {
         let flight = &update.flight;
         self.title = Some(title(flight));
         self.section = "Flight updates";
+        self.headline = Some(Headline {
+            status: format!("{} {}", flight.number, status_label(flight)),
+            detail: headline_detail(flight),
+            tone: tone(flight.status),
+        });
         self.summary = vec![("Status", status_label(flight))];
         let t = &flight.times;
         let times = [
@@ -58,6 +84,8 @@ impl Document {
         let words = describe(flight, &update.changes);
         self.events.push(Block {
             heading: update.summary.clone(),
+            planned: false,
+            tone: tone(flight.status),
             rows: words
                 .lines
                 .into_iter()
@@ -123,7 +151,7 @@ mod tests {
         let old = scheduled();
         let mut new = old.clone();
         new.times.estimated_departure = Some("2026-11-25T16:40:00+01:00".parse().unwrap());
-        let email = render(&messages(&old, &new));
+        let email = render(&messages(&old, &new), None);
         assert_eq!(
             email.subject,
             "LH8160 FRA→ORD delayed: estimated departure 14:05 → 16:40 (+2h35)"
@@ -149,20 +177,49 @@ mod tests {
     }
 
     #[test]
+    fn a_flight_update_has_the_frame_the_status_large_and_the_console_link() {
+        let old = scheduled();
+        let mut new = old.clone();
+        new.times.estimated_departure = Some("2026-11-25T16:40:00+01:00".parse().unwrap());
+        let email = render(&messages(&old, &new), Some("https://skyhook.example.com"));
+        let html = &email.html;
+        assert!(html.contains(">Skyhook</td>"), "{html}");
+        let headline = html.find(">LH8160 Delayed</p>").expect(html);
+        // Delayed is not happened yet: the console's amber.
+        assert!(
+            html[..headline].ends_with("font-weight:700;color:#9a6700\""),
+            "{html}"
+        );
+        assert!(
+            html.contains(">departure 2026-11-25 16:40 +01:00</p>"),
+            "{html}"
+        );
+        let url = format!(
+            "https://skyhook.example.com/console/subscriptions/{}",
+            uuid::Uuid::nil()
+        );
+        assert!(html.contains(&format!("href=\"{url}\"")), "{html}");
+        assert!(email.text.contains(&format!("View in console: {url}\n")));
+        // A flight has no shipment route to draw.
+        assert!(!html.contains("data-route"));
+        assert!(!email.text.contains("Route:"));
+    }
+
+    #[test]
     fn a_cancellation_ends_with_the_completion_notice() {
         let old = scheduled();
         let new = FlightState {
             cancelled: true,
             ..old.clone()
         };
-        let email = render(&messages(&old, &new));
+        let email = render(&messages(&old, &new), None);
         assert_eq!(
             email.subject,
             "LH8160 FRA→ORD cancelled · subscription completed"
         );
         assert!(email.text.contains("was cancelled"), "{}", email.text);
         // The notice alone names the flight too.
-        let notice = render(&messages(&old, &new)[1..]);
+        let notice = render(&messages(&old, &new)[1..], None);
         assert_eq!(
             notice.subject,
             "Flight LH8160 FRA → ORD, 2026-11-25 · subscription completed"

@@ -3,6 +3,13 @@ use crate::domain::message::{Recipient, expired_message};
 use crate::domain::{AwbNumber, EventFlight};
 use chrono::TimeZone;
 
+const CONSOLE: &str = "https://skyhook.example.com/";
+
+/// The email as the dispatcher renders it, with the console on.
+fn rendered(messages: &[Message]) -> EmailContent {
+    render(messages, Some(CONSOLE))
+}
+
 fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
     Some(DateTime::parse_from_rfc3339(rfc3339).expect("test date"))
 }
@@ -62,7 +69,7 @@ fn the_subject_names_the_awb_and_the_newest_events_code_place_and_description() 
         event("MAN", "FRA", "2026-11-23T08:00:00+01:00"),
         event("DEP", "FRA", "2026-11-23T10:15:00+01:00"),
     ];
-    let email = render(&[message(1, update(SummaryStatus::InTransit, events))]);
+    let email = rendered(&[message(1, update(SummaryStatus::InTransit, events))]);
     assert_eq!(email.subject, "AWB 020-08002050 · DEP FRA · Departed");
 }
 
@@ -70,7 +77,7 @@ fn the_subject_names_the_awb_and_the_newest_events_code_place_and_description() 
 fn the_subject_prefers_the_sources_description_and_survives_an_unknown_code() {
     let mut described = event("DEP", "FRA", "2026-11-23T10:15:00+01:00");
     described.description = Some("Departed on LH8160".into());
-    let email = render(&[message(
+    let email = rendered(&[message(
         1,
         update(SummaryStatus::InTransit, vec![described]),
     )]);
@@ -81,7 +88,7 @@ fn the_subject_prefers_the_sources_description_and_survives_an_unknown_code() {
 
     let mut unknown = event("XYZ", "", "2026-11-23T10:15:00+01:00");
     unknown.event_location = None;
-    let email = render(&[message(1, update(SummaryStatus::InTransit, vec![unknown]))]);
+    let email = rendered(&[message(1, update(SummaryStatus::InTransit, vec![unknown]))]);
     assert_eq!(email.subject, "AWB 020-08002050 · XYZ");
 }
 
@@ -90,7 +97,7 @@ fn a_planned_event_does_not_take_the_subject_from_what_has_happened() {
     let mut planned = event("ARR", "ORD", "2026-11-23T14:00:00-06:00");
     planned.is_planned = true;
     let events = vec![planned, event("DEP", "FRA", "2026-11-23T10:15:00+01:00")];
-    let email = render(&[message(1, update(SummaryStatus::InTransit, events))]);
+    let email = rendered(&[message(1, update(SummaryStatus::InTransit, events))]);
     assert_eq!(email.subject, "AWB 020-08002050 · DEP FRA · Departed");
     assert!(email.text.contains("ARR ORD · Arrived (planned)"));
 }
@@ -108,7 +115,7 @@ fn a_batch_lists_every_messages_events_in_order_with_the_latest_status() {
             event("DEP", "FRA", "2026-11-23T10:15:00+01:00"),
         ],
     );
-    let email = render(&[message(3, first), message(4, second)]);
+    let email = rendered(&[message(3, first), message(4, second)]);
     assert_eq!(email.subject, "AWB 020-08002050 · DEP FRA · Departed");
     let positions: Vec<usize> = ["BKD FRA · Booked", "RCS FRA", "DEP FRA · Departed"]
         .iter()
@@ -139,7 +146,7 @@ fn an_event_shows_its_time_with_offset_flight_schedule_pieces_and_weight() {
         scheduled_arrival: at("2026-11-23T12:30:00-06:00"),
         ..EventFlight::default()
     });
-    let email = render(&[message(1, update(SummaryStatus::InTransit, vec![dep]))]);
+    let email = rendered(&[message(1, update(SummaryStatus::InTransit, vec![dep]))]);
     for expected in [
         "Time:      2026-11-23 10:15 +01:00",
         "Flight:    LH8160 FRA → ORD",
@@ -165,7 +172,7 @@ fn an_event_shows_its_time_with_offset_flight_schedule_pieces_and_weight() {
 fn carrier_data_is_escaped_in_html_and_kept_out_of_the_subject_line() {
     let mut hostile = event("DEP", "<b>FRA</b>", "2026-11-23T10:15:00+01:00");
     hostile.description = Some("<script>alert('x')</script>\r\nBcc: a@example.com".into());
-    let email = render(&[message(1, update(SummaryStatus::InTransit, vec![hostile]))]);
+    let email = rendered(&[message(1, update(SummaryStatus::InTransit, vec![hostile]))]);
     assert!(!email.html.contains("<script>"), "{}", email.html);
     assert!(!email.html.contains("<b>"));
     assert!(
@@ -203,7 +210,7 @@ fn the_expiry_notice_says_no_further_updates_and_a_new_subscription_is_needed() 
     };
     let queued = expired_message(&recipient, Some(&awb()), None, Utc::now());
     let queued: Message = serde_json::from_str(&queued.body).unwrap();
-    let email = render(&[queued]);
+    let email = rendered(&[queued]);
     assert_eq!(email.subject, "AWB 020-08002050 · subscription expired");
     for part in [&email.text, &email.html] {
         assert!(part.contains("no further updates"), "{part}");
@@ -214,14 +221,14 @@ fn the_expiry_notice_says_no_further_updates_and_a_new_subscription_is_needed() 
 #[test]
 fn an_empty_notice_falls_back_to_words_of_its_own() {
     let body = MessageBody::SubscriptionExpired(lifecycle("  "));
-    let email = render(&[message(2, body)]);
+    let email = rendered(&[message(2, body)]);
     assert!(email.text.contains("Create a new subscription"));
 }
 
 #[test]
 fn completion_and_test_notices_have_their_own_subjects() {
     let completed = MessageBody::SubscriptionCompleted(lifecycle("AWB delivered; complete."));
-    let email = render(&[message(5, completed)]);
+    let email = rendered(&[message(5, completed)]);
     assert_eq!(email.subject, "AWB 020-08002050 · subscription completed");
     assert!(email.text.contains("AWB delivered; complete."));
 
@@ -230,7 +237,7 @@ fn completion_and_test_notices_have_their_own_subjects() {
         awb: None,
         ..lifecycle("This is a test message.")
     });
-    let email = render(&[message(1, test)]);
+    let email = rendered(&[message(1, test)]);
     assert_eq!(email.subject, "Skyhook test message");
     assert!(
         email.text.starts_with("Reference: PO-1\n"),
@@ -247,7 +254,7 @@ fn a_delivery_batched_with_its_completion_says_both_in_the_subject() {
         vec![event("DLV", "ORD", "2026-11-24T09:00:00-06:00")],
     );
     let completed = MessageBody::SubscriptionCompleted(lifecycle("Delivered; complete."));
-    let email = render(&[message(8, dlv), message(9, completed)]);
+    let email = rendered(&[message(8, dlv), message(9, completed)]);
     assert_eq!(
         email.subject,
         "AWB 020-08002050 · DLV ORD · Delivered · subscription completed"
@@ -256,3 +263,6 @@ fn a_delivery_batched_with_its_completion_says_both_in_the_subject() {
     let notice_at = email.text.find("Delivered; complete.").unwrap();
     assert!(events_at < notice_at);
 }
+
+/// How the HTML looks and what mail programs keep of it.
+mod look;

@@ -8,6 +8,7 @@ use crate::api::serve::ServeLimits;
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::console;
 use crate::dispatch::{self, Dispatcher};
 use crate::ingest::SourceHttp;
 use crate::ingest::flights::{FlightPoller, FlightSources};
@@ -180,7 +181,11 @@ impl Application {
             callbacks: Arc::new(callback_check(&settings)?),
             safety: Arc::new(api::safety::Safety::from_settings(&settings)),
         };
-        let router = api::router(state, request_timeout);
+        let console = settings
+            .console
+            .enabled
+            .then(|| console::router(console::ConsoleConfig::from_settings(&settings)));
+        let router = api::router(state, request_timeout, console);
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;

@@ -3,6 +3,7 @@
 //! Module map (dependencies point downwards only; `app` alone knows everything):
 //! - [`app`]: wires configuration, storage, the HTTP API and background workers together.
 //! - [`api`]: the HTTP layer (axum routers, DTOs, the one API error type, authentication).
+//! - [`console`]: the web console for people (server-rendered pages on the API's operations).
 //! - [`ingest`]: what comes in, as one pipeline (claim → fetch → normalise → diff → record):
 //!   [`ingest::shipments`] (carriers and aggregators, the poller, carrier pushes) and
 //!   [`ingest::flights`] (flight-status sources and the flight poller).
@@ -20,6 +21,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod domain;
 pub mod ingest;

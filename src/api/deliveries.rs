@@ -5,7 +5,7 @@ use super::AppState;
 use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::subscriptions::parse_id;
-use crate::domain::SigningSecret;
+use crate::domain::{SigningSecret, SubscriptionId, TenantId};
 use crate::store::{DeliveryRecord, Retry, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -101,15 +101,23 @@ pub async fn list(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryList>, ApiError> {
-    let id = parse_id(&id)?;
-    let records = state
-        .store
-        .list_deliveries(tenant, id, MAX_LOG)
-        .await?
-        .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
+    let records = delivery_log(&state, tenant, parse_id(&id)?).await?;
     Ok(Json(DeliveryList {
         items: records.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// A subscription's messages, oldest first (the API's log and the console's).
+pub async fn delivery_log(
+    state: &AppState,
+    tenant: TenantId,
+    id: SubscriptionId,
+) -> Result<Vec<DeliveryRecord>, ApiError> {
+    state
+        .store
+        .list_deliveries(tenant, id, MAX_LOG)
+        .await?
+        .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))
 }
 
 /// Send a message again now: the same body and `webhook-id`, a fresh timestamp and signature.
@@ -128,25 +136,7 @@ pub async fn retry(
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
     let id = Uuid::parse_str(&id)
         .map_err(|_| ApiError::DeliveryNotFound(format!("`{id}` is not a delivery id")))?;
-    match state
-        .store
-        .retry_delivery(tenant, id, state.clock.now())
-        .await?
-    {
-        Retry::Queued => {}
-        Retry::NotFound => {
-            return Err(ApiError::DeliveryNotFound(format!(
-                "no delivery with id `{id}` exists for this API key"
-            )));
-        }
-        Retry::InFlight { lease_until } => {
-            return Err(ApiError::DeliveryInFlight(format!(
-                "delivery `{id}` is being attempted right now (until {} at the latest); \
-                 retry once the delivery log shows its outcome",
-                lease_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )));
-        }
-    }
+    retry_delivery(&state, tenant, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(QueuedResponse {
@@ -154,6 +144,25 @@ pub async fn retry(
             status: "pending",
         }),
     ))
+}
+
+/// Queues one of the tenant's messages to be sent again now.
+pub async fn retry_delivery(state: &AppState, tenant: TenantId, id: Uuid) -> Result<(), ApiError> {
+    match state
+        .store
+        .retry_delivery(tenant, id, state.clock.now())
+        .await?
+    {
+        Retry::Queued => Ok(()),
+        Retry::NotFound => Err(ApiError::DeliveryNotFound(format!(
+            "no delivery with id `{id}` exists for this API key"
+        ))),
+        Retry::InFlight { lease_until } => Err(ApiError::DeliveryInFlight(format!(
+            "delivery `{id}` is being attempted right now (until {} at the latest); \
+             retry once the delivery log shows its outcome",
+            lease_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ))),
+    }
 }
 
 /// Queue a `subscription.test` message to every channel of an active subscription.
@@ -169,7 +178,22 @@ pub async fn test(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
-    let id = parse_id(&id)?;
+    let message_id = queue_test(&state, tenant, parse_id(&id)?).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(QueuedResponse {
+            message_id: Some(message_id),
+            status: "pending",
+        }),
+    ))
+}
+
+/// Queues a `subscription.test` message to every channel; returns its `webhook-id`.
+pub async fn queue_test(
+    state: &AppState,
+    tenant: TenantId,
+    id: SubscriptionId,
+) -> Result<String, ApiError> {
     let now = state.clock.now();
     let (message_id, queued) = match state
         .store
@@ -182,13 +206,7 @@ pub async fn test(
         other => other?.ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?,
     };
     crate::telemetry::count_queued(queued);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(QueuedResponse {
-            message_id: Some(message_id),
-            status: "pending",
-        }),
-    ))
+    Ok(message_id)
 }
 
 /// Replace the signing secret. For 24 hours messages carry both signatures.
@@ -203,7 +221,17 @@ pub async fn rotate_secret(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
 ) -> Result<Json<RotatedSecret>, ApiError> {
-    let id = parse_id(&id)?;
+    rotate_signing_secret(&state, tenant, parse_id(&id)?)
+        .await
+        .map(Json)
+}
+
+/// Replaces the signing secret; the old one signs too for [`SECRET_OVERLAP_HOURS`].
+pub async fn rotate_signing_secret(
+    state: &AppState,
+    tenant: TenantId,
+    id: SubscriptionId,
+) -> Result<RotatedSecret, ApiError> {
     let now = state.clock.now();
     let until = now + TimeDelta::hours(SECRET_OVERLAP_HOURS);
     let secret = SigningSecret::generate();
@@ -214,8 +242,8 @@ pub async fn rotate_secret(
     {
         return Err(ApiError::SubscriptionNotFound(id.to_string()));
     }
-    Ok(Json(RotatedSecret {
+    Ok(RotatedSecret {
         signing_secret: secret.expose().to_owned(),
         previous_secret_valid_until: until,
-    }))
+    })
 }

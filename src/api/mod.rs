@@ -150,7 +150,13 @@ impl CallbackCheck {
 )]
 pub struct ApiDoc;
 
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
+/// The whole HTTP surface: `/v1`, the operational routes, carrier callbacks, the docs, and
+/// `extra` (the console, when enabled) under the same layers.
+pub fn router(
+    state: AppState,
+    request_timeout: Duration,
+    extra: Option<Router<AppState>>,
+) -> Router {
     let v1 = Router::new()
         .route(
             "/subscriptions",
@@ -207,6 +213,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             post(carrier_callbacks::lufthansa_push).options(carrier_callbacks::lufthansa_preflight),
         )
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi_document()))
+        .merge(extra.unwrap_or_default())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("method not allowed on this route".into())

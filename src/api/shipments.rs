@@ -71,11 +71,7 @@ pub async fn get(
         .get_shipment(tenant, &awb)
         .await?
         .ok_or_else(|| ApiError::ShipmentNotFound(awb.to_string()))?;
-    let sandbox = view
-        .carrier
-        .as_deref()
-        .and_then(|name| state.carriers.by_name(name))
-        .is_some_and(|entry| entry.source.is_sandbox());
+    let sandbox = carrier_is_sandbox(&state, view.carrier.as_deref());
     Ok(Json(ShipmentResponse {
         awb: view.awb.to_string(),
         origin: view.summary.origin,
@@ -101,4 +97,11 @@ pub async fn get(
         pushes_received: view.push_count,
         last_push_at: view.last_push_at,
     }))
+}
+
+/// Whether the carrier that answered for a shipment is a sandbox (the demo carrier).
+pub fn carrier_is_sandbox(state: &AppState, carrier: Option<&str>) -> bool {
+    carrier
+        .and_then(|name| state.carriers.by_name(name))
+        .is_some_and(|entry| entry.source.is_sandbox())
 }

@@ -6,6 +6,7 @@
 
 use crate::api::subscriptions::Subscribing;
 use crate::api::subscriptions::batch::{MAX_BATCH_ITEMS, create_batch};
+use crate::api::subscriptions::csv_rows::{COLUMNS, column_positions, create_body, row};
 use crate::domain::{AllowNetworks, TenantId};
 use anyhow::Context;
 use std::fs::File;
@@ -16,7 +17,6 @@ use std::time::Instant;
 
 /// Rows per batch: as many as one batch request may carry.
 const BATCH_ROWS: usize = MAX_BATCH_ITEMS;
-const COLUMNS: [&str; 4] = ["awb", "url", "emails", "reference"];
 
 /// Who the subscriptions are for.
 pub struct ImportKey {
@@ -61,12 +61,7 @@ pub async fn run(
             let record = record.with_context(|| {
                 format!("cannot read {} after row {}", file.display(), tally.rows)
             })?;
-            rows.push(columns.map(|position| {
-                position
-                    .and_then(|i| record.get(i))
-                    .unwrap_or_default()
-                    .to_owned()
-            }));
+            rows.push(row(&columns, &record));
         }
         if rows.is_empty() {
             break;
@@ -124,45 +119,6 @@ fn rejected_beside(file: &Path) -> PathBuf {
     file.with_file_name(format!("{stem}.rejected.csv"))
 }
 
-/// Where each of [`COLUMNS`] is in the file; an unknown column is an error (a typo would
-/// otherwise drop its data silently).
-fn column_positions(header: &csv::StringRecord) -> anyhow::Result<[Option<usize>; 4]> {
-    let mut positions = [None; 4];
-    for (i, name) in header.iter().enumerate() {
-        let name = name.trim().to_ascii_lowercase();
-        let Some(column) = COLUMNS.iter().position(|c| *c == name) else {
-            anyhow::bail!(
-                "unknown column `{name}` in the header row; the columns are {}",
-                COLUMNS.join(",")
-            );
-        };
-        positions[column] = Some(i);
-    }
-    if positions[0].is_none() {
-        anyhow::bail!(
-            "the header row names no `awb` column; the columns are {}",
-            COLUMNS.join(",")
-        );
-    }
-    Ok(positions)
-}
-
-/// The `POST /v1/subscriptions` body a row stands for; empty cells are left out.
-fn create_body([awb, url, emails, reference]: &[String; 4]) -> serde_json::Value {
-    let mut body = serde_json::json!({ "awb": awb });
-    if !url.is_empty() {
-        body["url"] = url.as_str().into();
-    }
-    let emails: Vec<&str> = emails.split([';', ' ']).filter(|e| !e.is_empty()).collect();
-    if !emails.is_empty() {
-        body["emails"] = emails.into();
-    }
-    if !reference.is_empty() {
-        body["reference"] = reference.as_str().into();
-    }
-    body
-}
-
 /// A bar redrawn in place on a terminal; a plain line per batch otherwise (logs, CI).
 struct Progress {
     size: u64,
@@ -205,32 +161,5 @@ impl Progress {
         if self.terminal {
             eprintln!();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_row_becomes_the_create_body_it_stands_for() {
-        let row = [
-            "020-08002050".to_owned(),
-            String::new(),
-            "a@x.io; b@x.io".to_owned(),
-            "PO-1".to_owned(),
-        ];
-        assert_eq!(
-            create_body(&row),
-            serde_json::json!({"awb": "020-08002050", "emails": ["a@x.io", "b@x.io"],
-                               "reference": "PO-1"})
-        );
-    }
-
-    #[test]
-    fn an_unknown_column_is_refused_by_name() {
-        let header = csv::StringRecord::from(vec!["awb", "emial"]);
-        let err = column_positions(&header).unwrap_err().to_string();
-        assert!(err.contains("`emial`"), "{err}");
     }
 }

@@ -28,6 +28,16 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub webhooks: WebhookSettings,
     pub email: EmailSettings,
+    pub console: ConsoleSettings,
+}
+
+/// The web console (`/console`), for people.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    pub enabled: bool,
+    /// How long a sign-in lasts; a revoked key's sessions end at their next request anyway.
+    pub session_ttl: HumanDuration,
 }
 
 /// The dispatcher that sends queued messages.

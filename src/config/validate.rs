@@ -34,6 +34,9 @@ impl Settings {
         if self.subscriptions.ttl.0 < Duration::from_secs(60) {
             return fail("subscriptions.ttl", "must be at least one minute");
         }
+        if self.console.session_ttl.0 < Duration::from_secs(60) {
+            return fail("console.session_ttl", "must be at least one minute");
+        }
         if self.server.request_timeout.0.is_zero() {
             return fail("server.request_timeout", "must be greater than zero");
         }

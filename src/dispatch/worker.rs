@@ -45,6 +45,8 @@ pub struct Dispatcher {
     settings: DeliverySettings,
     /// Base of the one-click unsubscribe links in emails.
     public_url: url::Url,
+    /// Whether emails link to the console (`console.enabled`).
+    console_links: bool,
     slots: Arc<Semaphore>,
     /// The messages this process is sending, and its attempts per destination.
     sending: InFlight,
@@ -102,6 +104,8 @@ impl Dispatcher {
             room: Notify::new(),
             settings: settings.delivery.clone(),
             public_url: settings.server.public_url.clone(),
+            // No link to a console that is not served.
+            console_links: settings.console.enabled,
             owner: Uuid::new_v4(),
         }))
     }
@@ -290,7 +294,10 @@ impl Dispatcher {
         let send = async {
             match first.channel {
                 Channel::Webhook => self.webhooks.send(first, self.clock.now()).await,
-                Channel::Email => send_emails(&self.mailer, &self.public_url, group).await,
+                Channel::Email => {
+                    let console = self.console_links.then_some(self.public_url.as_str());
+                    send_emails(&self.mailer, &self.public_url, console, group).await
+                }
             }
         };
         let deadline = self.settings.attempt_deadline();

@@ -3,8 +3,9 @@
 //! source claims; and which sources last refused our credentials, for `/readyz`.
 
 use super::{Source, SourceError, Throttle};
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// A source with the limits it must be called under.
 pub struct Entry<S: ?Sized> {
@@ -44,6 +45,20 @@ pub struct Registry<S: ?Sized> {
     by_name: HashMap<&'static str, Arc<Entry<S>>>,
     /// Sources whose last answer refused our credentials, with what they said.
     auth_problems: Mutex<BTreeMap<&'static str, String>>,
+    /// When each source last answered without an error, on this instance.
+    last_success: Mutex<HashMap<&'static str, DateTime<Utc>>>,
+}
+
+/// How one source is doing, for the console's status page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    pub name: &'static str,
+    /// What it serves (`*` for the fallback), sorted.
+    pub keys: Vec<String>,
+    pub sandbox: bool,
+    pub last_success: Option<DateTime<Utc>>,
+    /// What it said when it last refused our credentials, until an answer succeeds.
+    pub refused: Option<String>,
 }
 
 impl<S: Source + ?Sized> Registry<S> {
@@ -54,6 +69,7 @@ impl<S: Source + ?Sized> Registry<S> {
             fallback: None,
             by_name: HashMap::new(),
             auth_problems: Mutex::default(),
+            last_success: Mutex::default(),
         }
     }
 
@@ -97,9 +113,15 @@ impl<S: Source + ?Sized> Registry<S> {
         self.by_name.get(name)
     }
 
-    /// Notes how a source took our credentials on its latest answer: a refusal is counted and
-    /// listed until an answer succeeds; any other failure says nothing about the credentials.
-    pub fn note_answer<T>(&self, source: &'static str, answer: &Result<T, SourceError>) {
+    /// Notes how a source answered at `at`: a success is remembered, a refusal of our
+    /// credentials is counted and listed until an answer succeeds; any other failure says
+    /// nothing about the credentials.
+    pub fn note_answer<T>(
+        &self,
+        source: &'static str,
+        answer: &Result<T, SourceError>,
+        at: DateTime<Utc>,
+    ) {
         match answer {
             Err(refused @ SourceError::Unauthorized { .. }) => {
                 self.count_refusal(source);
@@ -107,9 +129,45 @@ impl<S: Source + ?Sized> Registry<S> {
             }
             Ok(_) => {
                 self.problems().remove(source);
+                lock(&self.last_success).insert(source, at);
             }
             Err(_) => {}
         }
+    }
+
+    /// Every enabled source, by name, with what it serves and how it last answered.
+    pub fn statuses(&self) -> Vec<SourceStatus> {
+        let problems = self.problems();
+        let successes = lock(&self.last_success);
+        let mut statuses: Vec<SourceStatus> = self
+            .by_name
+            .iter()
+            .map(|(name, entry)| {
+                let mut keys: Vec<String> = self
+                    .by_key
+                    .iter()
+                    .filter(|(_, e)| Arc::ptr_eq(e, entry))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                if self
+                    .fallback
+                    .as_ref()
+                    .is_some_and(|f| Arc::ptr_eq(f, entry))
+                {
+                    keys.push("*".to_owned());
+                }
+                keys.sort();
+                SourceStatus {
+                    name,
+                    keys,
+                    sandbox: entry.source.is_sandbox(),
+                    last_success: successes.get(name).copied(),
+                    refused: problems.get(name).cloned(),
+                }
+            })
+            .collect();
+        statuses.sort_by_key(|s| s.name);
+        statuses
     }
 
     /// Counts a refusal of our credentials in the pipeline's metric.
@@ -126,11 +184,13 @@ impl<S: Source + ?Sized> Registry<S> {
             .collect()
     }
 
-    fn problems(&self) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, String>> {
-        self.auth_problems
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn problems(&self) -> MutexGuard<'_, BTreeMap<&'static str, String>> {
+        lock(&self.auth_problems)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -197,16 +257,33 @@ mod tests {
     fn a_refusal_is_listed_until_an_answer_succeeds() {
         let registry = registry(&[("cargoai", &["*"])]).unwrap();
         let refused: Result<(), SourceError> = Err(SourceId::carrier("cargoai").unauthorized(401));
-        registry.note_answer("cargoai", &refused);
+        registry.note_answer("cargoai", &refused, Utc::now());
         assert_eq!(registry.auth_problems().len(), 1);
         let outage: Result<(), _> = Err(SourceId::carrier("cargoai").unavailable("x".into(), None));
-        registry.note_answer("cargoai", &outage);
+        registry.note_answer("cargoai", &outage, Utc::now());
         assert_eq!(
             registry.auth_problems().len(),
             1,
             "an outage says nothing of the key"
         );
-        registry.note_answer("cargoai", &Ok::<(), SourceError>(()));
+        registry.note_answer("cargoai", &Ok::<(), SourceError>(()), Utc::now());
         assert!(registry.auth_problems().is_empty());
+    }
+
+    #[test]
+    fn statuses_say_what_each_source_serves_and_when_it_last_answered() {
+        let registry = registry(&[("cargoai", &["*", "172"]), ("lufthansa", &["020"])]).unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        registry.note_answer("lufthansa", &Ok::<(), SourceError>(()), at);
+        let statuses = registry.statuses();
+        let names: Vec<&str> = statuses.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["cargoai", "lufthansa"]);
+        assert_eq!(statuses[0].keys, ["*", "172"]);
+        assert_eq!(statuses[0].last_success, None);
+        assert_eq!(statuses[1].keys, ["020"]);
+        assert_eq!(statuses[1].last_success, Some(at));
+        assert!(statuses.iter().all(|s| !s.sandbox && s.refused.is_none()));
     }
 }

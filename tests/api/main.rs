@@ -9,6 +9,7 @@ mod smtp_sink;
 mod batch;
 mod claims;
 mod cli;
+mod console;
 mod console_store;
 mod db;
 mod delivery;

@@ -118,6 +118,9 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// Only subscriptions pushing to this callback URL.
     pub url: Option<String>,
+    /// Only subscriptions whose AWB (with or without its dash) or flight number contains
+    /// this, or whose reference contains it in any case.
+    pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,

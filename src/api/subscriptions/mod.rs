@@ -1,6 +1,7 @@
 //! `/v1/subscriptions`: create, read, list, replace and end subscriptions.
 
 pub mod batch;
+pub mod csv_rows;
 pub mod dto;
 mod prepare;
 pub mod unsubscribe;
@@ -12,8 +13,8 @@ use super::AppState;
 use super::auth::{Caller, Tenant};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use crate::domain::{AwbNumber, RequestedChannels, SubscriptionId, Target};
-use crate::store::{PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate};
+use crate::domain::{AwbNumber, RequestedChannels, SubscriptionId, Target, TenantId};
+use crate::store::{PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -41,20 +42,30 @@ pub async fn create(
     Caller(key): Caller,
     ApiJson(body): ApiJson<CreateSubscriptionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let subscribing = state.subscribing();
-    let new = subscribing.prepare(key.tenant, body).await?;
+    let saved = create_for(&state, &key, body).await?;
+    let location = format!("/v1/subscriptions/{}", saved.subscription.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(saved),
+    ))
+}
+
+/// Creates one subscription for `key`'s tenant: what `POST /v1/subscriptions` and the
+/// console's form both do. The signing secret is in the answer, and only there.
+pub async fn create_for(
+    state: &AppState,
+    key: &VerifiedKey,
+    body: CreateSubscriptionRequest,
+) -> Result<SavedSubscriptionResponse, ApiError> {
+    let new = state.subscribing().prepare(key.tenant, body).await?;
     // Last, after everything that needs no network: the guard and the preflight.
     if let Some(url) = &new.channels.url {
         state.callbacks.vet(url, &key.allow_networks).await?;
     }
     let secret = new.signing_secret.expose().to_owned();
     let saved = state.store.create_subscription(new).await?;
-    let location = format!("/v1/subscriptions/{}", saved.subscription.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(saved_response(saved, Some(secret))),
-    ))
+    Ok(saved_response(saved, Some(secret)))
 }
 
 /// Read one of your subscriptions.
@@ -88,6 +99,15 @@ pub async fn list(
     Tenant(tenant): Tenant,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<SubscriptionPage>, ApiError> {
+    list_page(&state, tenant, query).await.map(Json)
+}
+
+/// One page of a tenant's subscriptions, newest first: the API's list and the console's.
+pub async fn list_page(
+    state: &AppState,
+    tenant: TenantId,
+    query: ListQuery,
+) -> Result<SubscriptionPage, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::InvalidQuery(format!(
@@ -111,7 +131,12 @@ pub async fn list(
             // Stored URLs are normalised; compare like with like.
             crate::domain::CallbackUrl::parse(u).map_or_else(|_| u.to_owned(), |u| u.to_string())
         }),
-        search: None,
+        search: query
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned),
     };
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     // One extra row tells whether another page follows.
@@ -126,10 +151,10 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Json(SubscriptionPage {
+    Ok(SubscriptionPage {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,
-    }))
+    })
 }
 
 /// Replace a subscription's `url`, `emails`, `states` and `reference`.
@@ -192,7 +217,7 @@ pub async fn delete(
 }
 
 /// A malformed id cannot name a subscription, so it is "not found" rather than a bad request.
-pub(super) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
     Uuid::parse_str(raw)
         .map(SubscriptionId::from)
         .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))

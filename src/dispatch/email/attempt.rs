@@ -11,10 +11,12 @@ use crate::domain::retry::Attempt;
 use crate::store::ClaimedDelivery;
 use std::collections::BTreeMap;
 
-/// Sends one email carrying every message of `group` (one subscription, one address).
+/// Sends one email carrying every message of `group` (one subscription, one address), with
+/// links to the console under `console_base` when it is served.
 pub(in crate::dispatch) async fn send_emails(
     mailer: &Mailer,
     public_url: &url::Url,
+    console_base: Option<&str>,
     group: &[ClaimedDelivery],
 ) -> AttemptReport {
     let first = &group[0];
@@ -35,9 +37,7 @@ pub(in crate::dispatch) async fn send_emails(
     let unsubscribe = public_url
         .join(&format!("unsubscribe/{token}"))
         .map_or_else(|_| String::new(), String::from);
-    // console.enabled: pass None here when the console is switched off, so the email carries
-    // no link to a page that is not served.
-    let content = render(&messages, Some(public_url.as_str()));
+    let content = render(&messages, console_base);
     match mailer.send(&to, &content, &unsubscribe).await {
         Ok(()) => AttemptReport {
             attempt: Attempt::Succeeded,

@@ -92,7 +92,8 @@ impl FlightPoller {
             entry.source.lookup(&query).await
         };
         let source = entry.source.name();
-        self.sources.note_answer(source, &result);
+        self.sources
+            .note_answer(source, &result, self.rounds.clock.now());
         let (reports, last, error) = match result {
             Ok(reports) if reports.is_empty() => (reports, LastPoll::NotFound, None),
             Ok(reports) if reports.iter().all(is_final) => (reports, LastPoll::Delivered, None),

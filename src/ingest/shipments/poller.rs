@@ -254,7 +254,8 @@ impl Poller {
                         Prepared::Ready => ready.push(claim),
                         Prepared::Failed(err) => {
                             let failed = Err(err);
-                            self.carriers.note_answer(carrier, &failed);
+                            self.carriers
+                                .note_answer(carrier, &failed, self.rounds.clock.now());
                             let record = self.poll_record(claim, carrier, claimed_at, failed);
                             // Only fails once the writers have stopped, whose error ends the round.
                             let _ = records.send(record).await;
@@ -283,7 +284,8 @@ impl Poller {
             entry.source.fetch(&requests).await
         };
         for (claim, result) in batch.into_iter().zip(results) {
-            self.carriers.note_answer(carrier, &result);
+            self.carriers
+                .note_answer(carrier, &result, self.rounds.clock.now());
             if records
                 .send(self.poll_record(claim, carrier, claimed_at, result))
                 .await

@@ -1,0 +1,463 @@
+//! One subscription's page: its channels and expiry, the shipment's (or flight's) timeline and
+//! route, the delivery log, and the buttons (Retry, Retry all failed, Send test, Rotate secret,
+//! Unsubscribe). The timeline and the log are also served alone (`…/live`), for the page's
+//! script to refresh them while it is open. Every action is the API's own operation.
+
+use super::ConsoleError;
+use super::page::{self, Page, utc, utc_or_dash};
+use super::session::{CsrfForm, Signed};
+use super::subscriptions::{channels, describe_target};
+use super::timeline::{FlightPanel, ShipmentPanel};
+use crate::api::AppState;
+use crate::api::deliveries::{delivery_log, queue_test, retry_delivery, rotate_signing_secret};
+use crate::api::error::ApiError;
+use crate::api::shipments::carrier_is_sandbox;
+use crate::api::subscriptions::dto::SubscriptionResponse;
+use crate::api::subscriptions::parse_id;
+use crate::domain::{AwbNumber, SubscriptionId};
+use crate::store::DeliveryRecord;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// The subscription itself, as the page's header shows it.
+pub struct Summary {
+    pub id: String,
+    pub target: String,
+    pub target_link: Option<String>,
+    pub status: String,
+    pub active: bool,
+    pub reference: String,
+    pub channels: String,
+    pub url: Option<String>,
+    pub url_disabled: Option<String>,
+    pub emails: Vec<String>,
+    pub feed: bool,
+    pub states: String,
+    pub created: String,
+    pub expires: String,
+    pub ended: String,
+}
+
+impl From<&SubscriptionResponse> for Summary {
+    fn from(s: &SubscriptionResponse) -> Self {
+        Self {
+            id: s.id.to_string(),
+            target: describe_target(s),
+            target_link: s
+                .awb
+                .as_ref()
+                .map(|awb| format!("/console/shipments/{awb}")),
+            status: s.status.clone(),
+            active: s.status == "active",
+            reference: s.reference.clone().unwrap_or_default(),
+            channels: channels(s),
+            url: s.url.clone(),
+            url_disabled: s.url_disabled_at.map(|at| {
+                format!(
+                    "disabled since {}: {}",
+                    utc(at),
+                    s.url_disabled_reason.clone().unwrap_or_default()
+                )
+            }),
+            emails: s.emails.clone(),
+            feed: s.feed,
+            states: s.states.join(", "),
+            created: utc(s.created_at),
+            expires: utc(s.expires_at),
+            ended: utc_or_dash(s.ended_at),
+        }
+    }
+}
+
+/// One message of the delivery log.
+pub struct LogRow {
+    pub id: String,
+    pub kind: String,
+    pub channel: String,
+    pub target: String,
+    pub sequence: i64,
+    pub status: String,
+    pub attempts: i32,
+    pub last_status_code: String,
+    pub last_error: String,
+    pub last_attempt: String,
+    pub next_attempt: String,
+    /// A failed or pending message can be sent again now.
+    pub retryable: bool,
+}
+
+impl From<DeliveryRecord> for LogRow {
+    fn from(r: DeliveryRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            retryable: matches!(r.status.as_str(), "failed" | "pending"),
+            kind: r.kind,
+            channel: r.channel,
+            target: r.target,
+            sequence: r.sequence,
+            status: r.status,
+            attempts: r.attempts,
+            last_status_code: r
+                .last_status_code
+                .map_or_else(String::new, |c| c.to_string()),
+            last_error: r.last_error.unwrap_or_default(),
+            last_attempt: utc_or_dash(r.last_attempt_at),
+            next_attempt: utc_or_dash(r.next_attempt_at),
+        }
+    }
+}
+
+/// What changes while the page is open: the tracking and the delivery log.
+pub struct Live {
+    pub subscription_id: String,
+    pub csrf: String,
+    pub shipment: Option<ShipmentPanel>,
+    pub flight: Option<FlightPanel>,
+    pub log: Vec<LogRow>,
+    pub failed: usize,
+}
+
+impl Live {
+    async fn load(
+        state: &AppState,
+        signed: &Signed,
+        subscription: &SubscriptionResponse,
+    ) -> Result<Self, ConsoleError> {
+        let tenant = signed.key.tenant;
+        let shipment = match &subscription.awb {
+            Some(awb) => {
+                let awb = AwbNumber::parse(awb).map_err(ApiError::from)?;
+                state.store.get_shipment(tenant, &awb).await?.map(|view| {
+                    let sandbox = carrier_is_sandbox(state, view.carrier.as_deref());
+                    ShipmentPanel::of(view, sandbox)
+                })
+            }
+            None => None,
+        };
+        let flight = match subscription.flight_uuid {
+            Some(id) => state
+                .store
+                .get_flight(tenant, id)
+                .await?
+                .map(FlightPanel::of),
+            None => None,
+        };
+        let log: Vec<LogRow> = delivery_log(state, tenant, subscription.id.into())
+            .await?
+            .into_iter()
+            .map(LogRow::from)
+            .collect();
+        Ok(Self {
+            subscription_id: subscription.id.to_string(),
+            csrf: signed.csrf.clone(),
+            failed: log.iter().filter(|r| r.status == "failed").count(),
+            shipment,
+            flight,
+            log,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/subscription.html")]
+struct DetailPage {
+    page: Page,
+    summary: Summary,
+    live: Live,
+    notice: Option<String>,
+    error: Option<String>,
+    secret: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/live.html")]
+struct LiveFragment {
+    live: Live,
+}
+
+/// The tenant's subscription, or the 404 page (an unknown id and another tenant's alike).
+async fn find(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+) -> Result<SubscriptionResponse, ConsoleError> {
+    let id = parse_id(id).map_err(|_| ConsoleError::NotFound)?;
+    state
+        .store
+        .get_subscription(signed.key.tenant, id)
+        .await?
+        .map(SubscriptionResponse::from)
+        .ok_or(ConsoleError::NotFound)
+}
+
+/// What a redirect after an action tells the page to say.
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    done: Option<String>,
+    n: Option<usize>,
+}
+
+impl Notice {
+    fn text(&self) -> Option<String> {
+        Some(match self.done.as_deref()? {
+            "retried" => "The message is queued to be sent again now.".to_owned(),
+            "retried-all" => match self.n.unwrap_or(0) {
+                0 => "There were no failed messages to send again.".to_owned(),
+                1 => "1 failed message is queued to be sent again.".to_owned(),
+                n => format!("{n} failed messages are queued to be sent again."),
+            },
+            "test" => "A test message is queued to every channel.".to_owned(),
+            "unsubscribed" => "The subscription has ended; nothing more will be sent.".to_owned(),
+            _ => return None,
+        })
+    }
+}
+
+/// `GET /console/subscriptions/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, ConsoleError> {
+    show(
+        &state,
+        &signed,
+        &id,
+        notice.text(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn show(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    notice: Option<String>,
+    error: Option<&ApiError>,
+    secret: Option<String>,
+    status: StatusCode,
+) -> Result<Response, ConsoleError> {
+    let subscription = find(state, signed, id).await?;
+    let live = Live::load(state, signed, &subscription).await?;
+    let summary = Summary::from(&subscription);
+    let html = page::render(&DetailPage {
+        page: Page::signed(summary.target.clone(), signed, "subscriptions"),
+        summary,
+        live,
+        notice,
+        error: error.map(|e| format!("{}: {e}", e.name())),
+        secret,
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// `GET /console/subscriptions/{id}/live`: the timeline and the log alone.
+pub async fn live(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let subscription = find(&state, &signed, &id).await?;
+    let live = Live::load(&state, &signed, &subscription).await?;
+    Ok(page::render(&LiveFragment { live })?.into_response())
+}
+
+/// After an action: back to the page with what was done, or the page again with why not.
+async fn after(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    outcome: Result<String, ApiError>,
+) -> Result<Response, ConsoleError> {
+    match outcome {
+        Ok(done) => {
+            Ok(Redirect::to(&format!("/console/subscriptions/{id}?{done}")).into_response())
+        }
+        Err(e @ ApiError::Internal(_)) => Err(e.into()),
+        Err(refused) => {
+            let status = refused.status();
+            show(state, signed, id, None, Some(&refused), None, status).await
+        }
+    }
+}
+
+async fn checked(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    form: &CsrfForm,
+) -> Result<SubscriptionId, ConsoleError> {
+    signed.check_csrf(&form.csrf)?;
+    let subscription = find(state, signed, id).await?;
+    Ok(subscription.id.into())
+}
+
+/// `POST …/deliveries/{delivery}/retry`.
+pub async fn retry(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((id, delivery)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    checked(&state, &signed, &id, &form).await?;
+    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
+    let outcome = retry_delivery(&state, signed.key.tenant, delivery)
+        .await
+        .map(|()| "done=retried".to_owned());
+    after(&state, &signed, &id, outcome).await
+}
+
+/// `POST …/retry-failed`: every failed message of the subscription, again.
+pub async fn retry_failed(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    let subscription = checked(&state, &signed, &id, &form).await?;
+    let tenant = signed.key.tenant;
+    let failed: Vec<Uuid> = delivery_log(&state, tenant, subscription)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == "failed")
+        .map(|r| r.id)
+        .collect();
+    let mut queued = 0;
+    for delivery in failed {
+        match retry_delivery(&state, tenant, delivery).await {
+            Ok(()) => queued += 1,
+            // Being attempted right now: it needs no push.
+            Err(ApiError::DeliveryInFlight(_)) => {}
+            Err(e) => return after(&state, &signed, &id, Err(e)).await,
+        }
+    }
+    after(
+        &state,
+        &signed,
+        &id,
+        Ok(format!("done=retried-all&n={queued}")),
+    )
+    .await
+}
+
+/// `POST …/test`.
+pub async fn send_test(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    let subscription = checked(&state, &signed, &id, &form).await?;
+    let outcome = queue_test(&state, signed.key.tenant, subscription)
+        .await
+        .map(|_| "done=test".to_owned());
+    after(&state, &signed, &id, outcome).await
+}
+
+/// `POST …/rotate-secret`: the page again, with the new secret shown this once.
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    let subscription = checked(&state, &signed, &id, &form).await?;
+    match rotate_signing_secret(&state, signed.key.tenant, subscription).await {
+        Ok(rotated) => {
+            let notice = format!(
+                "The signing secret was replaced. Until {} messages carry signatures with both \
+                 the old and the new secret.",
+                utc(rotated.previous_secret_valid_until)
+            );
+            show(
+                &state,
+                &signed,
+                &id,
+                Some(notice),
+                None,
+                Some(rotated.signing_secret),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => after(&state, &signed, &id, Err(e)).await,
+    }
+}
+
+/// `POST …/unsubscribe`.
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    let subscription = checked(&state, &signed, &id, &form).await?;
+    state
+        .store
+        .unsubscribe_subscription(signed.key.tenant, subscription, state.clock.now())
+        .await?;
+    after(&state, &signed, &id, Ok("done=unsubscribed".to_owned())).await
+}
+
+#[derive(Template)]
+#[template(path = "console/delivery.html")]
+struct BodyPage {
+    page: Page,
+    subscription_id: String,
+    body: String,
+}
+
+/// `GET …/deliveries/{delivery}`: a message's body, as queued.
+pub async fn delivery_body(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Result<Response, ConsoleError> {
+    let subscription = find(&state, &signed, &id).await?;
+    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
+    let body = state
+        .store
+        .delivery_body(signed.key.tenant, delivery)
+        .await?
+        .ok_or(ConsoleError::NotFound)?;
+    // Pretty when it is JSON (webhooks and the feed), as it is otherwise.
+    let body = serde_json::from_str::<serde_json::Value>(&body)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or(body);
+    let html = page::render(&BodyPage {
+        page: Page::signed("Message body", &signed, "subscriptions"),
+        subscription_id: subscription.id.to_string(),
+        body,
+    })?;
+    Ok(html.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_notices_are_shown() {
+        let notice = |done: &str, n| Notice {
+            done: Some(done.to_owned()),
+            n,
+        };
+        assert!(notice("retried", None).text().unwrap().contains("again"));
+        assert!(
+            notice("retried-all", Some(3))
+                .text()
+                .unwrap()
+                .starts_with("3 failed")
+        );
+        assert!(notice("<script>", None).text().is_none());
+        assert!(Notice::default().text().is_none());
+    }
+}

@@ -1,0 +1,98 @@
+//! The route picture: a shipment's [`Route`] laid out as an inline SVG strip (origin → transit
+//! stations → destination, the flights between them, where the shipment is now). Only
+//! coordinates and labels are computed here; `templates/console/route.html` draws them, so
+//! every label goes through the template's escaping.
+
+use crate::domain::route::Route;
+
+const WIDTH: u32 = 720;
+const MARGIN: u32 = 60;
+/// The picture's height; the line runs through its middle.
+pub const HEIGHT: u32 = 110;
+const LINE_Y: u32 = 55;
+
+pub struct RoutePicture {
+    pub width: u32,
+    pub height: u32,
+    pub line_y: u32,
+    pub stops: Vec<StopMark>,
+    pub legs: Vec<LegLine>,
+    /// For screen readers: `Route FRA → DOH → SYD; now at DOH`.
+    pub summary: String,
+}
+
+pub struct StopMark {
+    pub x: u32,
+    pub station: String,
+    pub reached: bool,
+    pub current: bool,
+}
+
+pub struct LegLine {
+    pub x1: u32,
+    pub x2: u32,
+    /// Where its flights are written.
+    pub label_x: u32,
+    pub flights: String,
+    pub flown: bool,
+}
+
+impl RoutePicture {
+    pub fn of(route: &Route) -> Self {
+        let n = route.stops.len() as u32;
+        let x = |i: usize| match n {
+            0 | 1 => WIDTH / 2,
+            _ => MARGIN + (WIDTH - 2 * MARGIN) * i as u32 / (n - 1),
+        };
+        let stops = route
+            .stops
+            .iter()
+            .enumerate()
+            .map(|(i, stop)| StopMark {
+                x: x(i),
+                station: stop.station.clone(),
+                reached: stop.reached,
+                current: route.current == Some(i),
+            })
+            .collect();
+        let legs = route
+            .legs
+            .iter()
+            .enumerate()
+            .map(|(i, leg)| LegLine {
+                x1: x(i),
+                x2: x(i + 1),
+                label_x: (x(i) + x(i + 1)) / 2,
+                flights: leg.flights.join(" · "),
+                flown: leg.flown,
+            })
+            .collect();
+        let path = route
+            .stops
+            .iter()
+            .map(|s| s.station.as_str())
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let now = match (route.delivered, route.current) {
+            (true, _) => "; delivered".to_owned(),
+            (false, Some(i)) => format!("; now at {}", route.stops[i].station),
+            (false, None) => "; not moved yet".to_owned(),
+        };
+        Self {
+            width: WIDTH,
+            height: HEIGHT,
+            line_y: LINE_Y,
+            stops,
+            legs,
+            summary: if path.is_empty() {
+                "Route not known yet".to_owned()
+            } else {
+                format!("Route {path}{now}")
+            },
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stops.is_empty()
+    }
+}

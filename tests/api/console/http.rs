@@ -1,0 +1,390 @@
+//! The console over plain HTTP: what must hold whatever the browser does (sessions, CSRF,
+//! tenancy, escaping, headers), checked request by request.
+
+use super::{Visitor, console_app};
+use crate::helpers::{Backend, on_both_backends};
+use chrono::Utc;
+use serde_json::json;
+use skyhook::domain::KeyName;
+
+on_both_backends!(
+    a_wrong_key_gets_an_error_and_no_session_and_the_right_one_a_private_cookie,
+    pages_without_a_session_send_to_the_sign_in,
+    a_post_without_the_csrf_token_is_refused_and_changes_nothing,
+    the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
+    another_tenants_subscription_is_the_same_404_as_an_unknown_one,
+    a_hostile_reference_is_shown_as_text,
+    a_revoked_keys_session_ends_at_its_next_request,
+    signing_out_ends_the_session_on_the_server_and_pages_are_never_cached,
+    a_csv_upload_gives_each_row_its_result,
+    the_status_page_lists_the_sandbox_and_the_tenants_queue,
+);
+
+async fn a_wrong_key_gets_an_error_and_no_session_and_the_right_one_a_private_cookie(
+    backend: Backend,
+) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::new(&app);
+    let login = visitor.get("/console/login").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains(r#"type="password""#) && login.body.contains(r#"name="api_key""#));
+    let refused = visitor.sign_in("sk_not_a_key").await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("not valid"), "{}", refused.body);
+    assert!(visitor.cookie("skyhook_console").is_none());
+
+    let signed = visitor.sign_in(&key).await;
+    assert_eq!(
+        (signed.status, signed.location.as_str()),
+        (303, "/console/subscriptions")
+    );
+    let set_cookie: Vec<&str> = signed
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .filter(|v| v.starts_with("skyhook_console="))
+        .collect();
+    assert_eq!(set_cookie.len(), 1);
+    let cookie = set_cookie[0];
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http public_url: {cookie}"
+    );
+    assert!(cookie.contains("Max-Age=43200"), "12h default: {cookie}");
+    let value = visitor.cookie("skyhook_console").unwrap();
+    assert!(!value.contains(&key) && !key.contains(value));
+    let list = visitor.get("/console/subscriptions").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("acme") && list.body.contains("Sign out"));
+}
+
+async fn pages_without_a_session_send_to_the_sign_in(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let mut visitor = Visitor::new(&app);
+    for path in [
+        "/console/subscriptions",
+        "/console/subscriptions/new",
+        "/console/status",
+        "/console/subscriptions/5b1c0e9e-2a9f-4c41-9a53-0d3f7c5a8f10",
+        "/console/shipments/020-08002050",
+    ] {
+        let page = visitor.get(path).await;
+        assert_eq!(
+            (page.status, page.location.as_str()),
+            (303, "/console/login"),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        visitor.get("/console").await.location,
+        "/console/subscriptions"
+    );
+    // A made-up cookie is no session either.
+    visitor
+        .cookies
+        .insert("skyhook_console".into(), "made-up".into());
+    assert_eq!(
+        visitor.get("/console/status").await.location,
+        "/console/login"
+    );
+}
+
+async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let form = [("awb", "000-00000011"), ("emails", "ops@example.com")];
+    let refused = visitor.post("/console/subscriptions", &form).await;
+    assert_eq!(refused.status, 403);
+    let wrong = visitor
+        .post(
+            "/console/subscriptions",
+            &[form[0], form[1], ("csrf", "not-the-token")],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    assert!(app.all_subscriptions(&key).await.is_empty());
+    // The sign-in form needs its own token too.
+    let mut stranger = Visitor::new(&app);
+    let login = stranger.post("/console/login", &[("api_key", &key)]).await;
+    assert_eq!(login.status, 403);
+    assert!(stranger.cookie("skyhook_console").is_none());
+    // With the token it works.
+    visitor.get("/console/subscriptions/new").await;
+    let created = visitor.submit("/console/subscriptions", &form).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(app.all_subscriptions(&key).await.len(), 1);
+}
+
+async fn the_form_shows_the_apis_error_beside_the_field_and_stores_nothing(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let bad = visitor
+        .submit(
+            "/console/subscriptions",
+            &[
+                ("awb", "000-00000012"),
+                ("emails", "ops@example.com"),
+                ("reference", "PO-9"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let error = regex::Regex::new(r#"id="awb-error">([^<]*)<"#)
+        .unwrap()
+        .captures(&bad.body)
+        .unwrap_or_else(|| panic!("no error beside the AWB: {}", bad.body))[1]
+        .to_owned();
+    assert!(error.starts_with("ErrInvalidAWBCheckDigit"), "{error}");
+    assert!(
+        bad.body.contains(r#"value="PO-9""#),
+        "the form keeps what was typed"
+    );
+    let bad_email = visitor
+        .submit(
+            "/console/subscriptions",
+            &[
+                ("awb", "000-00000011"),
+                ("emails", "ops@example.com\nnot-an-email"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_email.status, 400);
+    assert!(
+        bad_email
+            .body
+            .contains(r#"id="emails-error">ErrInvalidEmail"#),
+        "{}",
+        bad_email.body
+    );
+    assert!(app.all_subscriptions(&key).await.is_empty());
+
+    let created = visitor
+        .submit(
+            "/console/subscriptions",
+            &[
+                ("awb", "000-00000011"),
+                ("emails", "ops@example.com, two@example.com"),
+                ("reference", "PO-10"),
+                ("states", "*"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.body.contains("whsec_"), "the secret is shown once");
+    let stored = app.all_subscriptions(&key).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0]["emails"],
+        json!(["ops@example.com", "two@example.com"])
+    );
+    assert_eq!(stored[0]["reference"], "PO-10");
+    let found = visitor.get("/console/subscriptions?q=po-1").await;
+    assert!(
+        found.body.contains("000-00000011"),
+        "search by reference, any case"
+    );
+    let none = visitor.get("/console/subscriptions?q=PO-99").await;
+    assert!(!none.body.contains("000-00000011") && none.body.contains("match this search"));
+    let by_awb = visitor.get("/console/subscriptions?q=00000000011").await;
+    assert!(
+        by_awb.body.contains("000-00000011"),
+        "search by AWB without the dash"
+    );
+    let by_status = visitor.get("/console/subscriptions?status=completed").await;
+    assert!(!by_status.body.contains("000-00000011"));
+    let bad_status = visitor.get("/console/subscriptions?status=sideways").await;
+    assert_eq!(bad_status.status, 200);
+    assert!(
+        bad_status.body.contains("status"),
+        "the filter's error is on the page"
+    );
+}
+
+async fn another_tenants_subscription_is_the_same_404_as_an_unknown_one(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let acme = app.create_key("acme").await;
+    let other = app.create_key("other").await;
+    let theirs = app
+        .subscribed(
+            &other,
+            json!({"awb": "000-00000011", "emails": ["x@example.com"]}),
+        )
+        .await;
+    let id = theirs["id"].as_str().unwrap();
+    let mut visitor = Visitor::signed_in(&app, &acme).await;
+    let foreign = visitor.get(&format!("/console/subscriptions/{id}")).await;
+    let unknown = visitor
+        .get("/console/subscriptions/5b1c0e9e-2a9f-4c41-9a53-0d3f7c5a8f10")
+        .await;
+    let malformed = visitor.get("/console/subscriptions/not-an-id").await;
+    assert_eq!(
+        (foreign.status, unknown.status, malformed.status),
+        (404, 404, 404)
+    );
+    assert_eq!(foreign.body, unknown.body);
+    assert!(!foreign.body.contains("000-00000011"));
+    for path in [
+        format!("/console/subscriptions/{id}/live"),
+        "/console/shipments/000-00000011".to_owned(),
+    ] {
+        assert_eq!(visitor.get(&path).await.status, 404, "{path}");
+    }
+    let unsubscribe = visitor
+        .submit(&format!("/console/subscriptions/{id}/unsubscribe"), &[])
+        .await;
+    assert_eq!(unsubscribe.status, 404);
+    assert_eq!(app.all_subscriptions(&other).await[0]["status"], "active");
+}
+
+async fn a_hostile_reference_is_shown_as_text(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let hostile = "<script>alert(1)</script>\"><img src=x>";
+    let saved = app
+        .subscribed(
+            &key,
+            json!({"awb": "000-00000011", "emails": ["x@example.com"], "reference": hostile}),
+        )
+        .await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let list = visitor.get("/console/subscriptions").await;
+    let detail = visitor
+        .get(&format!(
+            "/console/subscriptions/{}",
+            saved["id"].as_str().unwrap()
+        ))
+        .await;
+    for page in [&list, &detail] {
+        assert!(!page.body.contains("<script>alert(1)"), "{}", page.body);
+        assert!(!page.body.contains("<img src=x>"));
+        assert!(
+            page.body
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "escaped, to show as text: {}",
+            page.body
+        );
+    }
+    let csp = list.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+}
+
+async fn a_revoked_keys_session_ends_at_its_next_request(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    assert_eq!(visitor.get("/console/status").await.status, 200);
+    let name = KeyName::parse("acme").unwrap();
+    assert!(app.store.revoke_api_key(&name, Utc::now()).await.unwrap());
+    let after = visitor.get("/console/status").await;
+    assert_eq!(
+        (after.status, after.location.as_str()),
+        (303, "/console/login")
+    );
+    let again = visitor.sign_in(&key).await;
+    assert_eq!(again.status, 401, "a revoked key cannot sign in");
+}
+
+async fn signing_out_ends_the_session_on_the_server_and_pages_are_never_cached(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let list = visitor.get("/console/subscriptions").await;
+    assert_eq!(list.headers["cache-control"], "no-store, max-age=0");
+    let session = visitor.cookie("skyhook_console").unwrap().to_owned();
+    let out = visitor.submit("/console/logout", &[]).await;
+    assert_eq!((out.status, out.location.as_str()), (303, "/console/login"));
+    assert!(
+        visitor.cookie("skyhook_console").is_none(),
+        "the cookie is cleared"
+    );
+    // The old cookie, replayed, is no session any more.
+    visitor.cookies.insert("skyhook_console".into(), session);
+    let replayed = visitor.get("/console/subscriptions").await;
+    assert_eq!(replayed.location, "/console/login");
+}
+
+async fn a_csv_upload_gives_each_row_its_result(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    visitor.get("/console/subscriptions/new").await;
+    let csv = "awb,emails,reference\n000-00000011,a@example.com,PO-1\n000-00000012,b@example.com,PO-2\n000-00000022,c@example.com;d@example.com,PO-3\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", visitor.csrf.clone())
+        .part(
+            "csv",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("awbs.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let request = visitor
+        .client
+        .post(format!("{}/console/subscriptions/import", app.address))
+        .multipart(form);
+    let page = visitor.send(request).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("2 created, 1 rejected"), "{}", page.body);
+    assert!(page.body.contains("ErrInvalidAWBCheckDigit"));
+    let stored = app.all_subscriptions(&key).await;
+    let mut references: Vec<&str> = stored
+        .iter()
+        .map(|s| s["reference"].as_str().unwrap())
+        .collect();
+    references.sort();
+    assert_eq!(references, ["PO-1", "PO-3"]);
+    // Without the token nothing is read.
+    let form = reqwest::multipart::Form::new().part(
+        "csv",
+        reqwest::multipart::Part::bytes(b"awb\n000-00000033\n".to_vec()).file_name("x.csv"),
+    );
+    let request = visitor
+        .client
+        .post(format!("{}/console/subscriptions/import", app.address))
+        .multipart(form);
+    assert_eq!(visitor.send(request).await.status, 403);
+    assert_eq!(app.all_subscriptions(&key).await.len(), 2);
+}
+
+async fn the_status_page_lists_the_sandbox_and_the_tenants_queue(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    app.subscribed(
+        &key,
+        json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
+    )
+    .await;
+    let saved = app.all_subscriptions(&key).await;
+    let id = saved[0]["id"].as_str().unwrap();
+    let test = app
+        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
+        .await;
+    assert_eq!(test.status, 202);
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let status = visitor.get("/console/status").await;
+    assert_eq!(status.status, 200);
+    let demo = regex::Regex::new(r#"(?s)data-source="demo">.*?</tr>"#)
+        .unwrap()
+        .find(&status.body)
+        .expect("the demo carrier is listed")
+        .as_str()
+        .to_owned();
+    assert!(demo.contains("sandbox") && demo.contains("000"), "{demo}");
+    assert!(
+        status.body.contains(r#"id="queue-pending">1<"#),
+        "{}",
+        status.body
+    );
+    assert!(status.body.contains(r#"id="deliveries-chart""#));
+}

@@ -1,25 +1,25 @@
 //! One subscription's page: its channels and expiry, the shipment's (or flight's) timeline and
-//! route, the delivery log, and the buttons (Retry, Retry all failed, Send test, Rotate secret,
-//! Unsubscribe). The timeline and the log are also served alone (`…/live`), for the page's
-//! script to refresh them while it is open. Every action is the API's own operation.
+//! route, the delivery log with a message's body on demand. The timeline and the log are also
+//! served alone (`…/live`), for the page's script to refresh them while it is open. Its buttons
+//! are in `actions.rs`.
 
 use super::ConsoleError;
 use super::page::{self, Page, utc, utc_or_dash};
-use super::session::{CsrfForm, Signed};
+use super::session::Signed;
 use super::subscriptions::{channels, describe_target};
 use super::timeline::{FlightPanel, ShipmentPanel};
 use crate::api::AppState;
-use crate::api::deliveries::{delivery_log, queue_test, retry_delivery, rotate_signing_secret};
+use crate::api::deliveries::delivery_log;
 use crate::api::error::ApiError;
 use crate::api::shipments::carrier_is_sandbox;
 use crate::api::subscriptions::dto::SubscriptionResponse;
 use crate::api::subscriptions::parse_id;
-use crate::domain::{AwbNumber, SubscriptionId};
+use crate::domain::AwbNumber;
 use crate::store::DeliveryRecord;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -180,7 +180,7 @@ struct LiveFragment {
 }
 
 /// The tenant's subscription, or the 404 page (an unknown id and another tenant's alike).
-async fn find(
+pub(super) async fn find(
     state: &AppState,
     signed: &Signed,
     id: &str,
@@ -236,7 +236,7 @@ pub async fn page(
     .await
 }
 
-async fn show(
+pub(super) async fn show(
     state: &AppState,
     signed: &Signed,
     id: &str,
@@ -268,143 +268,6 @@ pub async fn live(
     let subscription = find(&state, &signed, &id).await?;
     let live = Live::load(&state, &signed, &subscription).await?;
     Ok(page::render(&LiveFragment { live })?.into_response())
-}
-
-/// After an action: back to the page with what was done, or the page again with why not.
-async fn after(
-    state: &AppState,
-    signed: &Signed,
-    id: &str,
-    outcome: Result<String, ApiError>,
-) -> Result<Response, ConsoleError> {
-    match outcome {
-        Ok(done) => {
-            Ok(Redirect::to(&format!("/console/subscriptions/{id}?{done}")).into_response())
-        }
-        Err(e @ ApiError::Internal(_)) => Err(e.into()),
-        Err(refused) => {
-            let status = refused.status();
-            show(state, signed, id, None, Some(&refused), None, status).await
-        }
-    }
-}
-
-async fn checked(
-    state: &AppState,
-    signed: &Signed,
-    id: &str,
-    form: &CsrfForm,
-) -> Result<SubscriptionId, ConsoleError> {
-    signed.check_csrf(&form.csrf)?;
-    let subscription = find(state, signed, id).await?;
-    Ok(subscription.id.into())
-}
-
-/// `POST …/deliveries/{delivery}/retry`.
-pub async fn retry(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path((id, delivery)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, ConsoleError> {
-    checked(&state, &signed, &id, &form).await?;
-    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
-    let outcome = retry_delivery(&state, signed.key.tenant, delivery)
-        .await
-        .map(|()| "done=retried".to_owned());
-    after(&state, &signed, &id, outcome).await
-}
-
-/// `POST …/retry-failed`: every failed message of the subscription, again.
-pub async fn retry_failed(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    let tenant = signed.key.tenant;
-    let failed: Vec<Uuid> = delivery_log(&state, tenant, subscription)
-        .await?
-        .into_iter()
-        .filter(|r| r.status == "failed")
-        .map(|r| r.id)
-        .collect();
-    let mut queued = 0;
-    for delivery in failed {
-        match retry_delivery(&state, tenant, delivery).await {
-            Ok(()) => queued += 1,
-            // Being attempted right now: it needs no push.
-            Err(ApiError::DeliveryInFlight(_)) => {}
-            Err(e) => return after(&state, &signed, &id, Err(e)).await,
-        }
-    }
-    after(
-        &state,
-        &signed,
-        &id,
-        Ok(format!("done=retried-all&n={queued}")),
-    )
-    .await
-}
-
-/// `POST …/test`.
-pub async fn send_test(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    let outcome = queue_test(&state, signed.key.tenant, subscription)
-        .await
-        .map(|_| "done=test".to_owned());
-    after(&state, &signed, &id, outcome).await
-}
-
-/// `POST …/rotate-secret`: the page again, with the new secret shown this once.
-pub async fn rotate_secret(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    match rotate_signing_secret(&state, signed.key.tenant, subscription).await {
-        Ok(rotated) => {
-            let notice = format!(
-                "The signing secret was replaced. Until {} messages carry signatures with both \
-                 the old and the new secret.",
-                utc(rotated.previous_secret_valid_until)
-            );
-            show(
-                &state,
-                &signed,
-                &id,
-                Some(notice),
-                None,
-                Some(rotated.signing_secret),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => after(&state, &signed, &id, Err(e)).await,
-    }
-}
-
-/// `POST …/unsubscribe`.
-pub async fn unsubscribe(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    state
-        .store
-        .unsubscribe_subscription(signed.key.tenant, subscription, state.clock.now())
-        .await?;
-    after(&state, &signed, &id, Ok("done=unsubscribed".to_owned())).await
 }
 
 #[derive(Template)]

@@ -6,9 +6,11 @@
 //! stylesheet and the few lines of script are embedded in the binary (`assets.rs`), so the
 //! console works offline and under a strict Content-Security-Policy.
 
+mod actions;
 mod assets;
 mod detail;
 mod error;
+mod form;
 mod page;
 mod route_picture;
 mod session;
@@ -16,6 +18,7 @@ mod status;
 mod subscriptions;
 mod timeline;
 mod tracking;
+mod upload;
 
 pub use error::ConsoleError;
 
@@ -69,28 +72,28 @@ pub fn router(config: ConsoleConfig) -> Router<AppState> {
         .route("/console/logout", post(session::logout))
         .route(
             "/console/subscriptions",
-            get(subscriptions::list).post(subscriptions::create),
+            get(subscriptions::list).post(form::create),
         )
-        .route("/console/subscriptions/new", get(subscriptions::new_form))
-        .route("/console/subscriptions/import", post(subscriptions::import))
+        .route("/console/subscriptions/new", get(form::new_form))
+        .route("/console/subscriptions/import", post(upload::import))
         .route("/console/subscriptions/{id}", get(detail::page))
         .route("/console/subscriptions/{id}/live", get(detail::live))
-        .route("/console/subscriptions/{id}/test", post(detail::send_test))
+        .route("/console/subscriptions/{id}/test", post(actions::send_test))
         .route(
             "/console/subscriptions/{id}/rotate-secret",
-            post(detail::rotate_secret),
+            post(actions::rotate_secret),
         )
         .route(
             "/console/subscriptions/{id}/unsubscribe",
-            post(detail::unsubscribe),
+            post(actions::unsubscribe),
         )
         .route(
             "/console/subscriptions/{id}/retry-failed",
-            post(detail::retry_failed),
+            post(actions::retry_failed),
         )
         .route(
             "/console/subscriptions/{id}/deliveries/{delivery}/retry",
-            post(detail::retry),
+            post(actions::retry),
         )
         .route(
             "/console/subscriptions/{id}/deliveries/{delivery}",

@@ -96,3 +96,59 @@ impl RoutePicture {
         self.stops.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::route::{RouteLeg, RouteStop};
+
+    fn stop(station: &str, reached: bool) -> RouteStop {
+        RouteStop {
+            station: station.to_owned(),
+            reached,
+        }
+    }
+
+    #[test]
+    fn stops_are_spread_along_the_line_and_the_current_one_is_marked() {
+        let route = Route {
+            stops: vec![stop("FRA", true), stop("DOH", true), stop("SYD", false)],
+            legs: vec![
+                RouteLeg {
+                    flights: vec!["QR68".into()],
+                    flown: true,
+                },
+                RouteLeg {
+                    flights: vec!["QR908".into(), "QR9".into()],
+                    flown: false,
+                },
+            ],
+            current: Some(1),
+            delivered: false,
+        };
+        let picture = RoutePicture::of(&route);
+        let xs: Vec<u32> = picture.stops.iter().map(|s| s.x).collect();
+        assert_eq!(xs, [MARGIN, WIDTH / 2, WIDTH - MARGIN]);
+        assert_eq!(
+            picture.stops.iter().map(|s| s.current).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        assert_eq!((picture.legs[0].x1, picture.legs[0].x2), (xs[0], xs[1]));
+        assert_eq!(picture.legs[1].flights, "QR908 · QR9");
+        assert!(picture.legs[0].flown && !picture.legs[1].flown);
+        assert_eq!(picture.summary, "Route FRA → DOH → SYD; now at DOH");
+    }
+
+    #[test]
+    fn one_stop_is_centred_and_no_stops_make_no_picture() {
+        let single = Route {
+            stops: vec![stop("FRA", false)],
+            ..Route::default()
+        };
+        assert_eq!(RoutePicture::of(&single).stops[0].x, WIDTH / 2);
+        assert!(RoutePicture::of(&single).summary.ends_with("not moved yet"));
+        let empty = RoutePicture::of(&Route::default());
+        assert!(empty.is_empty());
+        assert_eq!(empty.summary, "Route not known yet");
+    }
+}

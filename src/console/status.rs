@@ -17,6 +17,8 @@ pub struct SourceRow {
     pub serves: String,
     pub sandbox: bool,
     pub last_success: String,
+    /// It answered us at least once (so its credentials were accepted, unless `refused`).
+    pub answered: bool,
     pub refused: Option<String>,
 }
 
@@ -27,6 +29,7 @@ impl SourceRow {
             name: status.name,
             serves: status.keys.join(", "),
             sandbox: status.sandbox,
+            answered: status.last_success.is_some(),
             last_success: utc_or_dash(status.last_success),
             refused: status.refused,
         }

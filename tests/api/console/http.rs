@@ -11,13 +11,11 @@ on_both_backends!(
     a_wrong_key_gets_an_error_and_no_session_and_the_right_one_a_private_cookie,
     pages_without_a_session_send_to_the_sign_in,
     a_post_without_the_csrf_token_is_refused_and_changes_nothing,
-    the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
     another_tenants_subscription_is_the_same_404_as_an_unknown_one,
     a_hostile_reference_is_shown_as_text,
     a_revoked_keys_session_ends_at_its_next_request,
     signing_out_ends_the_session_on_the_server_and_pages_are_never_cached,
-    a_csv_upload_gives_each_row_its_result,
-    the_status_page_lists_the_sandbox_and_the_tenants_queue,
+    the_console_can_be_turned_off_and_its_cookie_is_secure_over_https,
 );
 
 async fn a_wrong_key_gets_an_error_and_no_session_and_the_right_one_a_private_cookie(
@@ -120,92 +118,6 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing(backend: B
     let created = visitor.submit("/console/subscriptions", &form).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(app.all_subscriptions(&key).await.len(), 1);
-}
-
-async fn the_form_shows_the_apis_error_beside_the_field_and_stores_nothing(backend: Backend) {
-    let app = console_app(backend, |_| {}).await;
-    let key = app.create_key("acme").await;
-    let mut visitor = Visitor::signed_in(&app, &key).await;
-    let bad = visitor
-        .submit(
-            "/console/subscriptions",
-            &[
-                ("awb", "000-00000012"),
-                ("emails", "ops@example.com"),
-                ("reference", "PO-9"),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status, 400);
-    let error = regex::Regex::new(r#"id="awb-error">([^<]*)<"#)
-        .unwrap()
-        .captures(&bad.body)
-        .unwrap_or_else(|| panic!("no error beside the AWB: {}", bad.body))[1]
-        .to_owned();
-    assert!(error.starts_with("ErrInvalidAWBCheckDigit"), "{error}");
-    assert!(
-        bad.body.contains(r#"value="PO-9""#),
-        "the form keeps what was typed"
-    );
-    let bad_email = visitor
-        .submit(
-            "/console/subscriptions",
-            &[
-                ("awb", "000-00000011"),
-                ("emails", "ops@example.com\nnot-an-email"),
-            ],
-        )
-        .await;
-    assert_eq!(bad_email.status, 400);
-    assert!(
-        bad_email
-            .body
-            .contains(r#"id="emails-error">ErrInvalidEmail"#),
-        "{}",
-        bad_email.body
-    );
-    assert!(app.all_subscriptions(&key).await.is_empty());
-
-    let created = visitor
-        .submit(
-            "/console/subscriptions",
-            &[
-                ("awb", "000-00000011"),
-                ("emails", "ops@example.com, two@example.com"),
-                ("reference", "PO-10"),
-                ("states", "*"),
-            ],
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    assert!(created.body.contains("whsec_"), "the secret is shown once");
-    let stored = app.all_subscriptions(&key).await;
-    assert_eq!(stored.len(), 1);
-    assert_eq!(
-        stored[0]["emails"],
-        json!(["ops@example.com", "two@example.com"])
-    );
-    assert_eq!(stored[0]["reference"], "PO-10");
-    let found = visitor.get("/console/subscriptions?q=po-1").await;
-    assert!(
-        found.body.contains("000-00000011"),
-        "search by reference, any case"
-    );
-    let none = visitor.get("/console/subscriptions?q=PO-99").await;
-    assert!(!none.body.contains("000-00000011") && none.body.contains("match this search"));
-    let by_awb = visitor.get("/console/subscriptions?q=00000000011").await;
-    assert!(
-        by_awb.body.contains("000-00000011"),
-        "search by AWB without the dash"
-    );
-    let by_status = visitor.get("/console/subscriptions?status=completed").await;
-    assert!(!by_status.body.contains("000-00000011"));
-    let bad_status = visitor.get("/console/subscriptions?status=sideways").await;
-    assert_eq!(bad_status.status, 200);
-    assert!(
-        bad_status.body.contains("status"),
-        "the filter's error is on the page"
-    );
 }
 
 async fn another_tenants_subscription_is_the_same_404_as_an_unknown_one(backend: Backend) {
@@ -314,77 +226,21 @@ async fn signing_out_ends_the_session_on_the_server_and_pages_are_never_cached(b
     assert_eq!(replayed.location, "/console/login");
 }
 
-async fn a_csv_upload_gives_each_row_its_result(backend: Backend) {
-    let app = console_app(backend, |_| {}).await;
-    let key = app.create_key("acme").await;
-    let mut visitor = Visitor::signed_in(&app, &key).await;
-    visitor.get("/console/subscriptions/new").await;
-    let csv = "awb,emails,reference\n000-00000011,a@example.com,PO-1\n000-00000012,b@example.com,PO-2\n000-00000022,c@example.com;d@example.com,PO-3\n";
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", visitor.csrf.clone())
-        .part(
-            "csv",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                .file_name("awbs.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    let request = visitor
-        .client
-        .post(format!("{}/console/subscriptions/import", app.address))
-        .multipart(form);
-    let page = visitor.send(request).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("2 created, 1 rejected"), "{}", page.body);
-    assert!(page.body.contains("ErrInvalidAWBCheckDigit"));
-    let stored = app.all_subscriptions(&key).await;
-    let mut references: Vec<&str> = stored
-        .iter()
-        .map(|s| s["reference"].as_str().unwrap())
-        .collect();
-    references.sort();
-    assert_eq!(references, ["PO-1", "PO-3"]);
-    // Without the token nothing is read.
-    let form = reqwest::multipart::Form::new().part(
-        "csv",
-        reqwest::multipart::Part::bytes(b"awb\n000-00000033\n".to_vec()).file_name("x.csv"),
-    );
-    let request = visitor
-        .client
-        .post(format!("{}/console/subscriptions/import", app.address))
-        .multipart(form);
-    assert_eq!(visitor.send(request).await.status, 403);
-    assert_eq!(app.all_subscriptions(&key).await.len(), 2);
-}
-
-async fn the_status_page_lists_the_sandbox_and_the_tenants_queue(backend: Backend) {
-    let app = console_app(backend, |_| {}).await;
-    let key = app.create_key("acme").await;
-    app.subscribed(
-        &key,
-        json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
-    )
+async fn the_console_can_be_turned_off_and_its_cookie_is_secure_over_https(backend: Backend) {
+    let off = console_app(backend.clone(), |s| s.console.enabled = false).await;
+    let mut visitor = Visitor::new(&off);
+    for path in ["/console", "/console/login", "/console/assets/console.css"] {
+        assert_eq!(visitor.get(path).await.status, 404, "{path}");
+    }
+    drop(off);
+    let https = console_app(backend, |s| {
+        s.server.public_url = "https://skyhook.example.com/".parse().unwrap();
+    })
     .await;
-    let saved = app.all_subscriptions(&key).await;
-    let id = saved[0]["id"].as_str().unwrap();
-    let test = app
-        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
-        .await;
-    assert_eq!(test.status, 202);
-    let mut visitor = Visitor::signed_in(&app, &key).await;
-    let status = visitor.get("/console/status").await;
-    assert_eq!(status.status, 200);
-    let demo = regex::Regex::new(r#"(?s)data-source="demo">.*?</tr>"#)
-        .unwrap()
-        .find(&status.body)
-        .expect("the demo carrier is listed")
-        .as_str()
-        .to_owned();
-    assert!(demo.contains("sandbox") && demo.contains("000"), "{demo}");
-    assert!(
-        status.body.contains(r#"id="queue-pending">1<"#),
-        "{}",
-        status.body
-    );
-    assert!(status.body.contains(r#"id="deliveries-chart""#));
+    let key = https.create_key("acme").await;
+    let mut visitor = Visitor::new(&https);
+    let signed = visitor.sign_in(&key).await;
+    assert_eq!(signed.status, 303);
+    let cookie = signed.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
 }

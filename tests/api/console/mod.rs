@@ -1,7 +1,9 @@
 //! The web console: sessions, CSRF, tenancy and escaping over plain HTTP (`http.rs`), and the
 //! scenarios of a support person in a real headless Chromium (`scenarios.rs`, `emails.rs`).
 
+mod emails;
 mod http;
+mod pages;
 mod scenarios;
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};

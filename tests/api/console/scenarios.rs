@@ -86,6 +86,8 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
     let receiver = Receiver::start().await;
     let app = live_app(backend, |_| {}).await;
     let key = key_for(&app, "acme").await;
+    // Tall enough that the screenshots show whole pages (they are the README's).
+    browser.client.set_window_size(1280, 1500).await.unwrap();
 
     // A wrong key, then the right one.
     browser.goto(&format!("{}/console", app.address)).await;

@@ -1,0 +1,234 @@
+//! The console's pages over plain HTTP: the form's errors and search, the CSV upload, the
+//! status page, a message's body and the shipment and flight pages.
+
+use super::{Visitor, console_app};
+use crate::helpers::{Backend, on_both_backends};
+use chrono::Utc;
+use serde_json::json;
+
+on_both_backends!(
+    the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
+    a_csv_upload_gives_each_row_its_result,
+    the_status_page_lists_the_sandbox_and_the_tenants_queue,
+    a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own,
+);
+
+async fn the_form_shows_the_apis_error_beside_the_field_and_stores_nothing(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let bad = visitor
+        .submit(
+            "/console/subscriptions",
+            &[
+                ("awb", "000-00000012"),
+                ("emails", "ops@example.com"),
+                ("reference", "PO-9"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let error = regex::Regex::new(r#"id="awb-error">([^<]*)<"#)
+        .unwrap()
+        .captures(&bad.body)
+        .unwrap_or_else(|| panic!("no error beside the AWB: {}", bad.body))[1]
+        .to_owned();
+    assert!(error.starts_with("ErrInvalidAWBCheckDigit"), "{error}");
+    assert!(
+        bad.body.contains(r#"value="PO-9""#),
+        "the form keeps what was typed"
+    );
+    let bad_email = visitor
+        .submit(
+            "/console/subscriptions",
+            &[
+                ("awb", "000-00000011"),
+                ("emails", "ops@example.com\nnot-an-email"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_email.status, 400);
+    assert!(
+        bad_email
+            .body
+            .contains(r#"id="emails-error">ErrInvalidEmail"#),
+        "{}",
+        bad_email.body
+    );
+    assert!(app.all_subscriptions(&key).await.is_empty());
+
+    let created = visitor
+        .submit(
+            "/console/subscriptions",
+            &[
+                ("awb", "000-00000011"),
+                ("emails", "ops@example.com, two@example.com"),
+                ("reference", "PO-10"),
+                ("states", "*"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.body.contains("whsec_"), "the secret is shown once");
+    let stored = app.all_subscriptions(&key).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0]["emails"],
+        json!(["ops@example.com", "two@example.com"])
+    );
+    assert_eq!(stored[0]["reference"], "PO-10");
+    let found = visitor.get("/console/subscriptions?q=po-1").await;
+    assert!(
+        found.body.contains("000-00000011"),
+        "search by reference, any case"
+    );
+    let none = visitor.get("/console/subscriptions?q=PO-99").await;
+    assert!(!none.body.contains("000-00000011") && none.body.contains("match this search"));
+    let by_awb = visitor.get("/console/subscriptions?q=00000000011").await;
+    assert!(
+        by_awb.body.contains("000-00000011"),
+        "search by AWB without the dash"
+    );
+    let by_status = visitor.get("/console/subscriptions?status=completed").await;
+    assert!(!by_status.body.contains("000-00000011"));
+    let bad_status = visitor.get("/console/subscriptions?status=sideways").await;
+    assert_eq!(bad_status.status, 200);
+    assert!(
+        bad_status.body.contains("status"),
+        "the filter's error is on the page"
+    );
+}
+
+async fn a_csv_upload_gives_each_row_its_result(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    visitor.get("/console/subscriptions/new").await;
+    let csv = "awb,emails,reference\n000-00000011,a@example.com,PO-1\n000-00000012,b@example.com,PO-2\n000-00000022,c@example.com;d@example.com,PO-3\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", visitor.csrf.clone())
+        .part(
+            "csv",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("awbs.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let request = visitor
+        .client
+        .post(format!("{}/console/subscriptions/import", app.address))
+        .multipart(form);
+    let page = visitor.send(request).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("2 created, 1 rejected"), "{}", page.body);
+    assert!(page.body.contains("ErrInvalidAWBCheckDigit"));
+    let stored = app.all_subscriptions(&key).await;
+    let mut references: Vec<&str> = stored
+        .iter()
+        .map(|s| s["reference"].as_str().unwrap())
+        .collect();
+    references.sort();
+    assert_eq!(references, ["PO-1", "PO-3"]);
+    // Without the token nothing is read.
+    let form = reqwest::multipart::Form::new().part(
+        "csv",
+        reqwest::multipart::Part::bytes(b"awb\n000-00000033\n".to_vec()).file_name("x.csv"),
+    );
+    let request = visitor
+        .client
+        .post(format!("{}/console/subscriptions/import", app.address))
+        .multipart(form);
+    assert_eq!(visitor.send(request).await.status, 403);
+    assert_eq!(app.all_subscriptions(&key).await.len(), 2);
+}
+
+async fn the_status_page_lists_the_sandbox_and_the_tenants_queue(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    app.subscribed(
+        &key,
+        json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
+    )
+    .await;
+    let saved = app.all_subscriptions(&key).await;
+    let id = saved[0]["id"].as_str().unwrap();
+    let test = app
+        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
+        .await;
+    assert_eq!(test.status, 202);
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let status = visitor.get("/console/status").await;
+    assert_eq!(status.status, 200);
+    let demo = regex::Regex::new(r#"(?s)data-source="demo">.*?</tr>"#)
+        .unwrap()
+        .find(&status.body)
+        .expect("the demo carrier is listed")
+        .as_str()
+        .to_owned();
+    assert!(demo.contains("sandbox") && demo.contains("000"), "{demo}");
+    assert!(
+        status.body.contains(r#"id="queue-pending">1<"#),
+        "{}",
+        status.body
+    );
+    assert!(status.body.contains(r#"id="deliveries-chart""#));
+}
+
+async fn a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let other = app.create_key("other").await;
+    let saved = app
+        .subscribed(
+            &key,
+            json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap();
+    let test = app
+        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
+        .await;
+    assert_eq!(test.status, 202);
+    let today = Utc::now().date_naive().to_string();
+    let flight = app
+        .subscribed(
+            &key,
+            json!({"flight": {"number": "LH8160", "date": today, "origin": "FRA"},
+                   "emails": ["ops@example.com"]}),
+        )
+        .await;
+    let flight_id = flight["flightUUID"]
+        .as_str()
+        .expect("the flight is learned");
+
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let page = visitor.get(&format!("/console/subscriptions/{id}")).await;
+    assert_eq!(page.status, 200);
+    let delivery = regex::Regex::new(r#"data-delivery-id="([^"]+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .expect("the test message is in the log")[1]
+        .to_owned();
+    let body_path = format!("/console/subscriptions/{id}/deliveries/{delivery}");
+    let body = visitor.get(&body_path).await;
+    assert_eq!(body.status, 200);
+    assert!(body.body.contains("subscription.test"), "{}", body.body);
+    let shipment = visitor.get("/console/shipments/00000000011").await;
+    assert_eq!(shipment.status, 200);
+    assert!(shipment.body.contains("000-00000011") && shipment.body.contains("No events yet"));
+    let flight_page = visitor.get(&format!("/console/flights/{flight_id}")).await;
+    assert_eq!(flight_page.status, 200);
+    assert!(flight_page.body.contains("LH8160") && flight_page.body.contains(&today));
+    let live = visitor
+        .get(&format!("/console/subscriptions/{id}/live"))
+        .await;
+    assert_eq!(live.status, 200);
+    assert!(live.body.contains("delivery-log") && !live.body.contains("<html"));
+
+    let mut stranger = Visitor::signed_in(&app, &other).await;
+    assert_eq!(stranger.get(&body_path).await.status, 404);
+    assert_eq!(
+        stranger.get("/console/shipments/000-00000011").await.status,
+        404
+    );
+}

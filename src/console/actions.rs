@@ -1,7 +1,8 @@
 //! The buttons of a subscription's page: Retry, Retry all failed, Send test, Rotate secret and
-//! Unsubscribe. Each checks the form's CSRF token and that the subscription is the tenant's,
-//! then runs the API's own operation; success redirects back to the page with a notice, a
-//! refusal shows the page again with the API's error.
+//! Unsubscribe. Each is an [`Action`]: the form's CSRF token checked and the subscription
+//! found among the tenant's before anything runs; then the API's own operation, after which
+//! success redirects back to the page with a notice and a refusal shows the page again with
+//! the API's error.
 
 use super::ConsoleError;
 use super::detail::{find, show};
@@ -11,66 +12,94 @@ use crate::api::AppState;
 use crate::api::deliveries::{delivery_log, queue_test, retry_delivery, rotate_signing_secret};
 use crate::api::error::ApiError;
 use crate::domain::SubscriptionId;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, RawPathParams, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-/// After an action: back to the page with what was done, or the page again with why not.
-async fn after(
-    state: &AppState,
-    signed: &Signed,
-    id: &str,
-    outcome: Result<String, ApiError>,
-) -> Result<Response, ConsoleError> {
-    match outcome {
-        Ok(done) => {
-            Ok(Redirect::to(&format!("/console/subscriptions/{id}?{done}")).into_response())
-        }
-        Err(e @ ApiError::Internal(_)) => Err(e.into()),
-        Err(refused) => {
-            let status = refused.status();
-            show(state, signed, id, None, Some(&refused), None, status).await
-        }
+/// A button pressed on the page of subscription `{id}`: by a signed-in tenant whose
+/// subscription it is, with the session's CSRF token in the form.
+pub struct Action {
+    signed: Signed,
+    subscription: SubscriptionId,
+    /// As written in the URL, for the way back.
+    id: String,
+}
+
+impl FromRequest<AppState> for Action {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let id = RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?
+            .iter()
+            .find(|(name, _)| *name == "id")
+            .map(|(_, value)| value.to_owned())
+            .unwrap_or_default();
+        let Form(form) = Form::<CsrfForm>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| ConsoleError::Csrf.into_response())?;
+        signed
+            .check_csrf(&form.csrf)
+            .map_err(IntoResponse::into_response)?;
+        let subscription = find(state, &signed, &id)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            signed,
+            subscription: subscription.id.into(),
+            id,
+        })
     }
 }
 
-async fn checked(
-    state: &AppState,
-    signed: &Signed,
-    id: &str,
-    form: &CsrfForm,
-) -> Result<SubscriptionId, ConsoleError> {
-    signed.check_csrf(&form.csrf)?;
-    let subscription = find(state, signed, id).await?;
-    Ok(subscription.id.into())
+impl Action {
+    /// Back to the page with what was done, or the page again with why not.
+    async fn then(
+        &self,
+        state: &AppState,
+        outcome: Result<String, ApiError>,
+    ) -> Result<Response, ConsoleError> {
+        let id = &self.id;
+        match outcome {
+            Ok(done) => {
+                Ok(Redirect::to(&format!("/console/subscriptions/{id}?{done}")).into_response())
+            }
+            Err(e @ ApiError::Internal(_)) => Err(e.into()),
+            Err(refused) => {
+                let status = refused.status();
+                show(state, &self.signed, id, None, Some(&refused), None, status).await
+            }
+        }
+    }
+
+    fn tenant(&self) -> crate::domain::TenantId {
+        self.signed.key.tenant
+    }
 }
 
 /// `POST …/deliveries/{delivery}/retry`.
 pub async fn retry(
     State(state): State<AppState>,
-    signed: Signed,
-    Path((id, delivery)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    Path((_, delivery)): Path<(String, String)>,
+    action: Action,
 ) -> Result<Response, ConsoleError> {
-    checked(&state, &signed, &id, &form).await?;
     let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
-    let outcome = retry_delivery(&state, signed.key.tenant, delivery)
+    let outcome = retry_delivery(&state, action.tenant(), delivery)
         .await
         .map(|()| "done=retried".to_owned());
-    after(&state, &signed, &id, outcome).await
+    action.then(&state, outcome).await
 }
 
 /// `POST …/retry-failed`: every failed message of the subscription, again.
 pub async fn retry_failed(
     State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    action: Action,
 ) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    let tenant = signed.key.tenant;
-    let failed: Vec<Uuid> = delivery_log(&state, tenant, subscription)
+    let failed: Vec<Uuid> = delivery_log(&state, action.tenant(), action.subscription)
         .await?
         .into_iter()
         .filter(|r| r.status == "failed")
@@ -78,77 +107,65 @@ pub async fn retry_failed(
         .collect();
     let mut queued = 0;
     for delivery in failed {
-        match retry_delivery(&state, tenant, delivery).await {
+        match retry_delivery(&state, action.tenant(), delivery).await {
             Ok(()) => queued += 1,
             // Being attempted right now: it needs no push.
             Err(ApiError::DeliveryInFlight(_)) => {}
-            Err(e) => return after(&state, &signed, &id, Err(e)).await,
+            Err(e) => return action.then(&state, Err(e)).await,
         }
     }
-    after(
-        &state,
-        &signed,
-        &id,
-        Ok(format!("done=retried-all&n={queued}")),
-    )
-    .await
+    let done = format!("done=retried-all&n={queued}");
+    action.then(&state, Ok(done)).await
 }
 
 /// `POST …/test`.
 pub async fn send_test(
     State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    action: Action,
 ) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    let outcome = queue_test(&state, signed.key.tenant, subscription)
+    let outcome = queue_test(&state, action.tenant(), action.subscription)
         .await
         .map(|_| "done=test".to_owned());
-    after(&state, &signed, &id, outcome).await
+    action.then(&state, outcome).await
 }
 
 /// `POST …/rotate-secret`: the page again, with the new secret shown this once.
 pub async fn rotate_secret(
     State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    action: Action,
 ) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
-    match rotate_signing_secret(&state, signed.key.tenant, subscription).await {
-        Ok(rotated) => {
-            let notice = format!(
-                "The signing secret was replaced. Until {} messages carry signatures with both \
-                 the old and the new secret.",
-                utc(rotated.previous_secret_valid_until)
-            );
-            show(
-                &state,
-                &signed,
-                &id,
-                Some(notice),
-                None,
-                Some(rotated.signing_secret),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => after(&state, &signed, &id, Err(e)).await,
-    }
+    let rotated = match rotate_signing_secret(&state, action.tenant(), action.subscription).await {
+        Ok(rotated) => rotated,
+        Err(e) => return action.then(&state, Err(e)).await,
+    };
+    let notice = format!(
+        "The signing secret was replaced. Until {} messages carry signatures with both the old \
+         and the new secret.",
+        utc(rotated.previous_secret_valid_until)
+    );
+    let secret = Some(rotated.signing_secret);
+    show(
+        &state,
+        &action.signed,
+        &action.id,
+        Some(notice),
+        None,
+        secret,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST …/unsubscribe`.
 pub async fn unsubscribe(
     State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    action: Action,
 ) -> Result<Response, ConsoleError> {
-    let subscription = checked(&state, &signed, &id, &form).await?;
     state
         .store
-        .unsubscribe_subscription(signed.key.tenant, subscription, state.clock.now())
+        .unsubscribe_subscription(action.tenant(), action.subscription, state.clock.now())
         .await?;
-    after(&state, &signed, &id, Ok("done=unsubscribed".to_owned())).await
+    action
+        .then(&state, Ok("done=unsubscribed".to_owned()))
+        .await
 }

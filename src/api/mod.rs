@@ -1,5 +1,6 @@
 //! The HTTP layer: routes, request/response bodies, authentication and the API error type.
-//! Nothing outside this module knows HTTP.
+//! Nothing outside this module (and the console, `crate::console`, which serves pages on the
+//! same operations) knows HTTP.
 
 pub mod auth;
 pub mod carrier_callbacks;

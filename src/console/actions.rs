@@ -5,7 +5,7 @@
 //! the API's error.
 
 use super::ConsoleError;
-use super::detail::{find, show};
+use super::detail::{delivery_of, find, show};
 use super::page::utc;
 use super::session::{CsrfForm, Signed};
 use crate::api::AppState;
@@ -87,7 +87,7 @@ pub async fn retry(
     Path((_, delivery)): Path<(String, String)>,
     action: Action,
 ) -> Result<Response, ConsoleError> {
-    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
+    let delivery = delivery_of(&state, &action.signed, action.subscription, &delivery).await?;
     let outcome = retry_delivery(&state, action.tenant(), delivery)
         .await
         .map(|()| "done=retried".to_owned());

@@ -14,9 +14,10 @@ use crate::api::error::ApiError;
 use crate::api::shipments::carrier_is_sandbox;
 use crate::api::subscriptions::dto::SubscriptionResponse;
 use crate::api::subscriptions::parse_id;
-use crate::domain::AwbNumber;
+use crate::domain::{AwbNumber, SubscriptionId};
 use crate::store::DeliveryRecord;
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -194,18 +195,36 @@ pub(super) async fn find(
         .ok_or(ConsoleError::NotFound)
 }
 
+/// The id of one of the subscription's own messages; any other (another subscription's too)
+/// is not found, so a URL never shows or acts on a message under another subscription's name.
+pub(super) async fn delivery_of(
+    state: &AppState,
+    signed: &Signed,
+    subscription: SubscriptionId,
+    raw: &str,
+) -> Result<Uuid, ConsoleError> {
+    let id = Uuid::parse_str(raw).map_err(|_| ConsoleError::NotFound)?;
+    delivery_log(state, signed.key.tenant, subscription)
+        .await?
+        .iter()
+        .any(|record| record.id == id)
+        .then_some(id)
+        .ok_or(ConsoleError::NotFound)
+}
+
 /// What a redirect after an action tells the page to say.
 #[derive(Deserialize, Default)]
 pub struct Notice {
     done: Option<String>,
-    n: Option<usize>,
+    /// A count, read leniently: it only ever comes from this console's own redirects.
+    n: Option<String>,
 }
 
 impl Notice {
     fn text(&self) -> Option<String> {
         Some(match self.done.as_deref()? {
             "retried" => "The message is queued to be sent again now.".to_owned(),
-            "retried-all" => match self.n.unwrap_or(0) {
+            "retried-all" => match self.n.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0) {
                 0 => "There were no failed messages to send again.".to_owned(),
                 1 => "1 failed message is queued to be sent again.".to_owned(),
                 n => format!("{n} failed messages are queued to be sent again."),
@@ -222,18 +241,11 @@ pub async fn page(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
-    Query(notice): Query<Notice>,
+    notice: Result<Query<Notice>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
-    show(
-        &state,
-        &signed,
-        &id,
-        notice.text(),
-        None,
-        None,
-        StatusCode::OK,
-    )
-    .await
+    // A notice that cannot be read is no notice; the page is what was asked for.
+    let notice = notice.ok().and_then(|Query(notice)| notice.text());
+    show(&state, &signed, &id, notice, None, None, StatusCode::OK).await
 }
 
 pub(super) async fn show(
@@ -285,7 +297,7 @@ pub async fn delivery_body(
     Path((id, delivery)): Path<(String, String)>,
 ) -> Result<Response, ConsoleError> {
     let subscription = find(&state, &signed, &id).await?;
-    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
+    let delivery = delivery_of(&state, &signed, subscription.id.into(), &delivery).await?;
     let body = state
         .store
         .delivery_body(signed.key.tenant, delivery)
@@ -309,13 +321,13 @@ mod tests {
 
     #[test]
     fn only_known_notices_are_shown() {
-        let notice = |done: &str, n| Notice {
+        let notice = |done: &str, n: Option<&str>| Notice {
             done: Some(done.to_owned()),
-            n,
+            n: n.map(str::to_owned),
         };
         assert!(notice("retried", None).text().unwrap().contains("again"));
         assert!(
-            notice("retried-all", Some(3))
+            notice("retried-all", Some("3"))
                 .text()
                 .unwrap()
                 .starts_with("3 failed")

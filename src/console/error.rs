@@ -69,7 +69,7 @@ impl IntoResponse for ConsoleError {
             }
         };
         let body = page::render(&ErrorPage {
-            page: Page::anonymous(heading),
+            page: Page::error(heading),
             heading,
             detail,
         })

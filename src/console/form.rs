@@ -12,6 +12,7 @@ use crate::api::subscriptions::batch::MAX_BATCH_ITEMS;
 use crate::api::subscriptions::create_for;
 use crate::api::subscriptions::dto::{CreateSubscriptionRequest, FlightRequest};
 use askama::Template;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -148,8 +149,10 @@ struct CreatedPage {
 pub async fn create(
     State(state): State<AppState>,
     signed: Signed,
-    Form(form): Form<NewForm>,
+    form: Result<Form<NewForm>, FormRejection>,
 ) -> Result<Response, ConsoleError> {
+    let Form(form) =
+        form.map_err(|e| ApiError::InvalidBody(format!("the form could not be read: {e}")))?;
     signed.check_csrf(&form.csrf)?;
     match create_for(&state, &signed.key, form.request()).await {
         Ok(saved) => {

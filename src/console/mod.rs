@@ -14,6 +14,7 @@ mod form;
 mod page;
 mod route_picture;
 mod session;
+mod sign_in;
 mod status;
 mod subscriptions;
 mod timeline;
@@ -24,11 +25,11 @@ pub use error::ConsoleError;
 
 use crate::api::AppState;
 use crate::config::Settings;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use std::sync::Arc;
 
@@ -67,15 +68,21 @@ pub fn router(config: ConsoleConfig) -> Router<AppState> {
         )
         .route(
             "/console/login",
-            get(session::login_form).post(session::login),
+            get(sign_in::login_form).post(sign_in::login),
         )
-        .route("/console/logout", post(session::logout))
+        .route(
+            "/console/logout",
+            get(sign_in::logout_form).post(sign_in::logout),
+        )
         .route(
             "/console/subscriptions",
             get(subscriptions::list).post(form::create),
         )
         .route("/console/subscriptions/new", get(form::new_form))
-        .route("/console/subscriptions/import", post(upload::import))
+        .route(
+            "/console/subscriptions/import",
+            post(upload::import).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        )
         .route("/console/subscriptions/{id}", get(detail::page))
         .route("/console/subscriptions/{id}/live", get(detail::live))
         .route("/console/subscriptions/{id}/test", post(actions::send_test))
@@ -103,6 +110,8 @@ pub fn router(config: ConsoleConfig) -> Router<AppState> {
         .route("/console/flights/{id}", get(tracking::flight))
         .route("/console/status", get(status::page))
         .route("/console/assets/{file}", get(assets::serve))
+        // The console's own 404 page for every other path under it, not the API's JSON.
+        .route("/console/{*rest}", any(|| async { ConsoleError::NotFound }))
         .layer(axum::middleware::from_fn(private_pages))
         .layer(Extension(Arc::new(config)))
 }

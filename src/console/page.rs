@@ -10,6 +10,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 pub struct Page {
     pub title: String,
     pub nav: Option<Nav>,
+    /// Show the header's links without a session at hand (error pages): Sign out is then a
+    /// link to its own page rather than a button.
+    pub links: bool,
 }
 
 /// The header of a signed-in page.
@@ -25,6 +28,15 @@ impl Page {
         Self {
             title: title.to_owned(),
             nav: None,
+            links: false,
+        }
+    }
+
+    /// An error page's frame: the header's links, whoever is asking.
+    pub fn error(title: &str) -> Self {
+        Self {
+            links: true,
+            ..Self::anonymous(title)
         }
     }
 
@@ -41,6 +53,7 @@ impl Page {
                 csrf: signed.csrf.clone(),
                 section,
             }),
+            links: true,
         }
     }
 }

@@ -73,8 +73,12 @@ impl RoutePicture {
             .map(|s| s.station.as_str())
             .collect::<Vec<_>>()
             .join(" → ");
+        // In the words of the email's route line, so the two never disagree.
         let now = match (route.delivered, route.current) {
             (true, _) => "; delivered".to_owned(),
+            (false, Some(i)) if route.between_stops() => {
+                format!("; departed {}", route.stops[i].station)
+            }
             (false, Some(i)) => format!("; now at {}", route.stops[i].station),
             (false, None) => "; not moved yet".to_owned(),
         };
@@ -137,6 +141,20 @@ mod tests {
         assert_eq!(picture.legs[1].flights, "QR908 · QR9");
         assert!(picture.legs[0].flown && !picture.legs[1].flown);
         assert_eq!(picture.summary, "Route FRA → DOH → SYD; now at DOH");
+        let departed = Route {
+            legs: vec![
+                route.legs[0].clone(),
+                RouteLeg {
+                    flown: true,
+                    ..route.legs[1].clone()
+                },
+            ],
+            ..route.clone()
+        };
+        assert_eq!(
+            RoutePicture::of(&departed).summary,
+            "Route FRA → DOH → SYD; departed DOH"
+        );
     }
 
     #[test]

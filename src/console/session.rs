@@ -1,4 +1,5 @@
-//! Signing in and out, the session cookie and the CSRF tokens.
+//! The session cookie, the [`Signed`] extractor every page takes, and the CSRF tokens (the
+//! sign-in and sign-out pages are in `sign_in.rs`).
 //!
 //! A session lives in the store (so every instance on one database knows it), keyed by the
 //! SHA-256 of a random cookie value: the cookie never holds the API key, and the store never
@@ -7,14 +8,11 @@
 //! as the `SameSite=Strict` cookie; the sign-in form, which has no session yet, carries a
 //! token that must match a cookie of its own (double submit).
 
-use super::page::{self, Page};
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
-use crate::domain::{ApiKeyHash, ConsoleSessionHash};
+use crate::domain::ConsoleSessionHash;
 use crate::store::VerifiedKey;
-use askama::Template;
-use axum::Extension;
-use axum::extract::{Form, FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,10 +20,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use serde::Deserialize;
-use std::sync::Arc;
 
-const SESSION_COOKIE: &str = "skyhook_console";
-const LOGIN_COOKIE: &str = "skyhook_console_login";
+pub(super) const SESSION_COOKIE: &str = "skyhook_console";
+pub(super) const LOGIN_COOKIE: &str = "skyhook_console_login";
 
 /// The signed-in tenant of a console request. Extracting it is the only way a page learns
 /// who is asking; without a live session the request is sent to the sign-in page.
@@ -40,9 +37,9 @@ impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let to_login = || Redirect::to("/console/login").into_response();
+        let back_to = return_path(parts);
         let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(to_login());
+            return Err(without_cookie(back_to.as_deref()));
         };
         let session = ConsoleSessionHash::of(&value);
         let found = state
@@ -51,9 +48,16 @@ impl FromRequestParts<AppState> for Signed {
             .await
             .map_err(|e| ConsoleError::from(e).into_response())?;
         let Some(found) = found else {
-            return Err(to_login());
+            return Err(Redirect::to(&login_url(back_to.as_deref())).into_response());
         };
         tracing::Span::current().record("tenant", tracing::field::display(found.key.tenant));
+        // A session may do no more than its key could through the API.
+        if let Some(limiter) = &state.safety.rate_limiter {
+            let verdict = limiter.take(found.key.tenant, tokio::time::Instant::now());
+            if !verdict.allowed {
+                return Err(ConsoleError::from(limiter.refusal(verdict)).into_response());
+            }
+        }
         Ok(Signed {
             key: found.key,
             key_name: found.key_name,
@@ -63,7 +67,71 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// Where to come back to after signing in: the page asked for, when it is a console page
+/// one can navigate to.
+fn return_path(parts: &Parts) -> Option<String> {
+    if parts.method != axum::http::Method::GET {
+        return None;
+    }
+    let path = parts.uri.path_and_query()?.as_str();
+    safe_next(path).map(str::to_owned)
+}
+
+/// `next` only ever names a page of this console: no other host, no scheme, no
+/// protocol-relative `//`, no backslash a browser might read as a slash.
+pub(super) fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with("/console/")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && !next.starts_with("/console/login")
+        && !next.starts_with("/console/logout")
+        && !next.starts_with("/console/assets/")
+        && !next.contains("/live");
+    ok.then_some(next)
+}
+
+fn login_url(next: Option<&str>) -> String {
+    match next {
+        Some(next) => format!(
+            "/console/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
+        None => "/console/login".to_owned(),
+    }
+}
+
+/// A request that came without the session cookie. A link followed from another site (the
+/// View in console link of an email in webmail) arrives without it, `SameSite=Strict` as it
+/// is; one same-site step (a refresh to the sign-in page, which passes a live session
+/// straight on to `next`) lets the browser send it.
+fn without_cookie(next: Option<&str>) -> Response {
+    let to = login_url(next);
+    let escaped = to.replace('&', "&amp;").replace('"', "&quot;");
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0; url={escaped}\"><title>Sign in · Skyhook</title>\
+         </head><body><p><a href=\"{escaped}\">Sign in</a></p></body></html>"
+    );
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 impl Signed {
+    pub(super) fn session(&self) -> &ConsoleSessionHash {
+        &self.session
+    }
+
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check_csrf(&self, presented: &str) -> Result<(), ConsoleError> {
         if tokens_match(presented, &self.csrf) {
@@ -75,7 +143,7 @@ impl Signed {
 }
 
 /// Compares without an early exit, so the time taken says nothing about how much matched.
-fn tokens_match(presented: &str, expected: &str) -> bool {
+pub(super) fn tokens_match(presented: &str, expected: &str) -> bool {
     presented.len() == expected.len()
         && presented
             .bytes()
@@ -84,14 +152,14 @@ fn tokens_match(presented: &str, expected: &str) -> bool {
             == 0
 }
 
-fn random_token() -> String {
+pub(super) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -104,7 +172,12 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` for the console's path; `max_age` 0 deletes it.
-fn set_cookie(config: &ConsoleConfig, name: &str, value: &str, max_age: u64) -> HeaderValue {
+pub(super) fn set_cookie(
+    config: &ConsoleConfig,
+    name: &str,
+    value: &str,
+    max_age: u64,
+) -> HeaderValue {
     let secure = if config.secure_cookies {
         "; Secure"
     } else {
@@ -114,129 +187,6 @@ fn set_cookie(config: &ConsoleConfig, name: &str, value: &str, max_age: u64) -> 
         "{name}={value}; Path=/console; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
     ))
     .expect("cookie values are URL-safe base64")
-}
-
-#[derive(Template)]
-#[template(path = "console/login.html")]
-struct LoginPage {
-    page: Page,
-    login_csrf: String,
-    error: Option<&'static str>,
-}
-
-/// `GET /console/login`: the sign-in form (a signed-in visitor goes to the list).
-pub async fn login_form(
-    State(state): State<AppState>,
-    Extension(config): Extension<Arc<ConsoleConfig>>,
-    headers: HeaderMap,
-) -> Result<Response, ConsoleError> {
-    if let Some(value) = cookie(&headers, SESSION_COOKIE) {
-        let live = state
-            .store
-            .console_session(&ConsoleSessionHash::of(&value), state.clock.now())
-            .await?;
-        if live.is_some() {
-            return Ok(Redirect::to("/console/subscriptions").into_response());
-        }
-    }
-    login_page(&config, None, StatusCode::OK)
-}
-
-fn login_page(
-    config: &ConsoleConfig,
-    error: Option<&'static str>,
-    status: StatusCode,
-) -> Result<Response, ConsoleError> {
-    let login_csrf = random_token();
-    let cookie = set_cookie(config, LOGIN_COOKIE, &login_csrf, 3600);
-    let html = page::render(&LoginPage {
-        page: Page::anonymous("Sign in"),
-        login_csrf,
-        error,
-    })?;
-    Ok((status, [(header::SET_COOKIE, cookie)], html).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    api_key: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /console/login`: starts a session for a valid key.
-pub async fn login(
-    State(state): State<AppState>,
-    Extension(config): Extension<Arc<ConsoleConfig>>,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, ConsoleError> {
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !tokens_match(&form.csrf, &expected) {
-        return Err(ConsoleError::Csrf);
-    }
-    let key = form.api_key.trim();
-    if key.is_empty() {
-        return login_page(
-            &config,
-            Some("Enter an API key."),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    let now = state.clock.now();
-    let value = random_token();
-    let started = state
-        .store
-        .start_console_session(
-            &ApiKeyHash::of(key),
-            &ConsoleSessionHash::of(&value),
-            &random_token(),
-            now,
-            now + config.session_ttl,
-        )
-        .await?;
-    if started.is_none() {
-        return login_page(
-            &config,
-            Some("That API key is not valid, or has been revoked."),
-            StatusCode::UNAUTHORIZED,
-        );
-    }
-    let max_age = config.session_ttl.num_seconds().max(0) as u64;
-    let mut response = Redirect::to("/console/subscriptions").into_response();
-    let headers = response.headers_mut();
-    headers.append(
-        header::SET_COOKIE,
-        set_cookie(&config, SESSION_COOKIE, &value, max_age),
-    );
-    headers.append(header::SET_COOKIE, set_cookie(&config, LOGIN_COOKIE, "", 0));
-    Ok(response)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
-
-/// `POST /console/logout`: ends the session here and in the store.
-pub async fn logout(
-    State(state): State<AppState>,
-    Extension(config): Extension<Arc<ConsoleConfig>>,
-    signed: Signed,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, ConsoleError> {
-    signed.check_csrf(&form.csrf)?;
-    state
-        .store
-        .end_console_session(&signed.session, state.clock.now())
-        .await?;
-    let mut response = Redirect::to("/console/login").into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&config, SESSION_COOKIE, "", 0),
-    );
-    Ok(response)
 }
 
 #[cfg(test)]
@@ -277,6 +227,35 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .ends_with("; Secure")
+        );
+    }
+}
+
+#[cfg(test)]
+mod next_tests {
+    use super::*;
+
+    #[test]
+    fn only_console_pages_are_returned_to() {
+        assert_eq!(
+            safe_next("/console/subscriptions/5b1c?done=test"),
+            Some("/console/subscriptions/5b1c?done=test")
+        );
+        for refused in [
+            "https://evil.example/console/",
+            "//evil.example/console/",
+            "/console//evil.example",
+            "/console/\\evil.example",
+            "/v1/subscriptions",
+            "/console/login?next=/console/status",
+            "/console/subscriptions/5b1c/live",
+            "/console/x\n",
+        ] {
+            assert_eq!(safe_next(refused), None, "{refused}");
+        }
+        assert_eq!(
+            login_url(Some("/console/status?q=a&b")),
+            "/console/login?next=%2Fconsole%2Fstatus%3Fq%3Da%26b"
         );
     }
 }

@@ -9,6 +9,7 @@ use crate::api::error::ApiError;
 use crate::api::subscriptions::dto::{ListQuery, SubscriptionResponse};
 use crate::api::subscriptions::list_page;
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -108,8 +109,10 @@ pub struct ListParams {
 pub async fn list(
     State(state): State<AppState>,
     signed: Signed,
-    Query(params): Query<ListParams>,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
+    let Query(params) =
+        params.map_err(|e| ApiError::InvalidQuery(format!("the search is not valid: {e}")))?;
     let query = ListQuery {
         awb: None,
         status: Some(params.status.clone()).filter(|s| !s.is_empty()),

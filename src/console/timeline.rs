@@ -56,9 +56,7 @@ impl EventRow {
 impl ShipmentPanel {
     pub fn of(view: ShipmentView, sandbox: bool) -> Self {
         let mut events = view.events;
-        // In the order things happen(ed); events without a time keep their place at the end.
-        events.sort_by_key(|stored| stored.event.event_date.is_none());
-        events.sort_by_key(|stored| stored.event.event_date);
+        in_time_order(&mut events);
         let current: Vec<TrackingEvent> = events
             .iter()
             .filter(|stored| !stored.withdrawn)
@@ -123,6 +121,15 @@ impl EventRow {
     }
 }
 
+/// In the order things happen(ed), by instant; events without a time after all the others,
+/// and events at the same instant in the order they were stored (the sort is stable).
+fn in_time_order(events: &mut [StoredEvent]) {
+    events.sort_by_key(|stored| {
+        let at = stored.event.event_date;
+        (at.is_none(), at)
+    });
+}
+
 fn totals(pieces: Option<u32>, weight: Option<f64>, volume: Option<f64>) -> String {
     [
         pieces.map(|p| format!("{p} pieces")),
@@ -179,5 +186,34 @@ impl FlightPanel {
             source: view.source.unwrap_or_else(|| "—".to_owned()),
             awbs: view.awbs.iter().map(ToString::to_string).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+
+    fn stored(code: &str, at: Option<&str>) -> StoredEvent {
+        StoredEvent {
+            fingerprint: code.to_owned(),
+            event: TrackingEvent::new(code, at.map(|t| DateTime::parse_from_rfc3339(t).unwrap())),
+            withdrawn: false,
+        }
+    }
+
+    #[test]
+    fn events_are_in_time_order_with_the_undated_last() {
+        let mut events = vec![
+            stored("NFD", None),
+            stored("ARR", Some("2026-12-01T13:00:00+04:00")),
+            stored("DEP", Some("2026-12-01T09:00:00+01:00")),
+            stored("RCS", Some("2026-12-01T07:00:00+01:00")),
+            stored("MAN", Some("2026-12-01T06:00:00Z")),
+        ];
+        in_time_order(&mut events);
+        let codes: Vec<&str> = events.iter().map(|e| e.event.code.as_str()).collect();
+        // 06:00Z and 07:00+01:00 are the same instant: stored order decides.
+        assert_eq!(codes, ["RCS", "MAN", "DEP", "ARR", "NFD"]);
     }
 }

@@ -12,6 +12,9 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 
+/// The largest upload: a batch's largest body, and room for the form around the file.
+pub const UPLOAD_LIMIT: usize = MAX_BATCH_BYTES + 16 * 1024;
+
 /// One CSV row's outcome.
 pub struct ImportRow {
     /// 1 = the first row after the header.
@@ -89,6 +92,9 @@ pub async fn import(
 }
 
 fn bad_upload(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge(UPLOAD_LIMIT / 1024);
+    }
     ApiError::InvalidBody(format!("the upload could not be read: {e}"))
 }
 

@@ -112,7 +112,7 @@ fn decode_quoted_printable(encoded: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'='
-            && i + 2 < bytes.len()
+            && i + 2 < bytes.len() + 1
             && let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
         {
             out.push(byte);

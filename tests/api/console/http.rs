@@ -10,6 +10,9 @@ use skyhook::domain::KeyName;
 on_both_backends!(
     a_wrong_key_gets_an_error_and_no_session_and_the_right_one_a_private_cookie,
     pages_without_a_session_send_to_the_sign_in,
+    signing_in_goes_back_to_the_page_asked_for_and_never_elsewhere,
+    the_buttons_need_the_csrf_token_and_act_only_on_the_subscriptions_own_messages,
+    unknown_console_paths_and_bad_queries_get_console_pages,
     a_post_without_the_csrf_token_is_refused_and_changes_nothing,
     another_tenants_subscription_is_the_same_404_as_an_unknown_one,
     a_hostile_reference_is_shown_as_text,
@@ -72,25 +75,74 @@ async fn pages_without_a_session_send_to_the_sign_in(backend: Backend) {
         "/console/subscriptions/5b1c0e9e-2a9f-4c41-9a53-0d3f7c5a8f10",
         "/console/shipments/020-08002050",
     ] {
+        // Without a cookie (a link followed from webmail arrives so): one same-site refresh
+        // to the sign-in, naming the page to come back to.
         let page = visitor.get(path).await;
-        assert_eq!(
-            (page.status, page.location.as_str()),
-            (303, "/console/login"),
-            "{path}"
-        );
+        assert_eq!(page.status, 401, "{path}");
+        let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        let refresh =
+            format!(r#"http-equiv="refresh" content="0; url=/console/login?next={next}""#);
+        assert!(page.body.contains(&refresh), "{path}: {}", page.body);
     }
     assert_eq!(
         visitor.get("/console").await.location,
         "/console/subscriptions"
     );
-    // A made-up cookie is no session either.
+    // A made-up cookie is no session either: straight to the sign-in.
     visitor
         .cookies
         .insert("skyhook_console".into(), "made-up".into());
     assert_eq!(
         visitor.get("/console/status").await.location,
-        "/console/login"
+        "/console/login?next=%2Fconsole%2Fstatus"
     );
+}
+
+async fn signing_in_goes_back_to_the_page_asked_for_and_never_elsewhere(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let saved = app
+        .subscribed(
+            &key,
+            json!({"awb": "000-00000011", "emails": ["x@example.com"]}),
+        )
+        .await;
+    let page = format!("/console/subscriptions/{}", saved["id"].as_str().unwrap());
+    let mut visitor = Visitor::new(&app);
+    let login = visitor.get(&format!("/console/login?next={page}")).await;
+    assert!(
+        login
+            .body
+            .contains(&format!(r#"name="next" value="{page}""#)),
+        "{}",
+        login.body
+    );
+    let csrf = visitor.csrf.clone();
+    let signed = visitor
+        .post(
+            "/console/login",
+            &[("api_key", &key), ("csrf", &csrf), ("next", &page)],
+        )
+        .await;
+    assert_eq!(
+        (signed.status, signed.location.as_str()),
+        (303, page.as_str())
+    );
+    // Signed in already, the sign-in page passes straight on; to a console page only.
+    for (next, to) in [
+        ("/console/status", "/console/status"),
+        ("//evil.example/console/", "/console/subscriptions"),
+        ("https://evil.example/", "/console/subscriptions"),
+        ("/console/\\evil.example", "/console/subscriptions"),
+    ] {
+        let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let passed = visitor.get(&format!("/console/login?next={encoded}")).await;
+        assert_eq!(
+            (passed.status, passed.location.as_str()),
+            (303, to),
+            "{next}"
+        );
+    }
 }
 
 async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing(backend: Backend) {
@@ -201,7 +253,7 @@ async fn a_revoked_keys_session_ends_at_its_next_request(backend: Backend) {
     let after = visitor.get("/console/status").await;
     assert_eq!(
         (after.status, after.location.as_str()),
-        (303, "/console/login")
+        (303, "/console/login?next=%2Fconsole%2Fstatus")
     );
     let again = visitor.sign_in(&key).await;
     assert_eq!(again.status, 401, "a revoked key cannot sign in");
@@ -223,7 +275,12 @@ async fn signing_out_ends_the_session_on_the_server_and_pages_are_never_cached(b
     // The old cookie, replayed, is no session any more.
     visitor.cookies.insert("skyhook_console".into(), session);
     let replayed = visitor.get("/console/subscriptions").await;
-    assert_eq!(replayed.location, "/console/login");
+    assert_eq!(replayed.status, 303);
+    assert!(
+        replayed.location.starts_with("/console/login"),
+        "{}",
+        replayed.location
+    );
 }
 
 async fn the_console_can_be_turned_off_and_its_cookie_is_secure_over_https(backend: Backend) {
@@ -241,6 +298,107 @@ async fn the_console_can_be_turned_off_and_its_cookie_is_secure_over_https(backe
     let mut visitor = Visitor::new(&https);
     let signed = visitor.sign_in(&key).await;
     assert_eq!(signed.status, 303);
-    let cookie = signed.headers["set-cookie"].to_str().unwrap();
-    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let session = signed
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("skyhook_console="))
+        .expect("a session cookie");
+    assert!(session.ends_with("; Secure"), "{session}");
+}
+
+async fn the_buttons_need_the_csrf_token_and_act_only_on_the_subscriptions_own_messages(
+    backend: Backend,
+) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut ids = Vec::new();
+    for awb in ["000-00000011", "000-00000022"] {
+        let saved = app
+            .subscribed(
+                &key,
+                json!({"awb": awb, "url": "https://tms.example.com/h"}),
+            )
+            .await;
+        let id = saved["id"].as_str().unwrap().to_owned();
+        let test = app
+            .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
+            .await;
+        assert_eq!(test.status, 202);
+        ids.push(id);
+    }
+    let (a, b) = (&ids[0], &ids[1]);
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let page = visitor.get(&format!("/console/subscriptions/{b}")).await;
+    let b_delivery = regex::Regex::new(r#"data-delivery-id="([^"]+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .unwrap()[1]
+        .to_owned();
+    for action in ["test", "rotate-secret", "unsubscribe", "retry-failed"] {
+        let path = format!("/console/subscriptions/{a}/{action}");
+        assert_eq!(visitor.post(&path, &[]).await.status, 403, "{action}");
+        let forged = visitor.post(&path, &[("csrf", "forged")]).await;
+        assert_eq!(forged.status, 403, "{action}");
+    }
+    let retry = format!("/console/subscriptions/{a}/deliveries/{b_delivery}/retry");
+    assert_eq!(visitor.post(&retry, &[]).await.status, 403);
+    let deliveries = app
+        .get(&format!("/v1/subscriptions/{a}/deliveries"), &key)
+        .await;
+    assert_eq!(
+        deliveries.body["items"].as_array().unwrap().len(),
+        1,
+        "no test was queued"
+    );
+    assert_eq!(app.all_subscriptions(&key).await[1]["status"], "active");
+    // B's message under A's name: not found, for its body and for Retry alike.
+    let body = visitor
+        .get(&format!(
+            "/console/subscriptions/{a}/deliveries/{b_delivery}"
+        ))
+        .await;
+    assert_eq!(body.status, 404);
+    assert_eq!(visitor.submit(&retry, &[]).await.status, 404);
+    // Under its own subscription both work.
+    let own = format!("/console/subscriptions/{b}/deliveries/{b_delivery}");
+    assert_eq!(visitor.get(&own).await.status, 200);
+    let retried = visitor.submit(&format!("{own}/retry"), &[]).await;
+    assert_eq!(
+        (retried.status, retried.location.as_str()),
+        (
+            303,
+            format!("/console/subscriptions/{b}?done=retried").as_str()
+        )
+    );
+}
+
+async fn unknown_console_paths_and_bad_queries_get_console_pages(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let unknown = visitor.get("/console/nope/nothing").await;
+    assert_eq!(unknown.status, 404);
+    assert!(
+        unknown.body.contains("<h1>Not found</h1>"),
+        "{}",
+        unknown.body
+    );
+    assert!(
+        unknown.body.contains(r#"href="/console/logout""#),
+        "Sign out on the error page"
+    );
+    let twice = visitor.get("/console/subscriptions?q=a&q=b").await;
+    assert_eq!(twice.status, 400);
+    assert!(
+        twice.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(twice.body.contains("ErrInvalidQuery"), "{}", twice.body);
+    let logout = visitor.get("/console/logout").await;
+    assert_eq!(logout.status, 200);
+    assert!(logout.body.contains(r#"action="/console/logout""#));
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 on_both_backends!(
     the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
     a_csv_upload_gives_each_row_its_result,
+    a_thousand_row_upload_is_read_whole_and_a_larger_file_refused,
     the_status_page_lists_the_sandbox_and_the_tenants_queue,
     a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own,
 );
@@ -231,4 +232,62 @@ async fn a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own(ba
         stranger.get("/console/shipments/000-00000011").await.status,
         404
     );
+}
+
+/// Posts `csv` as the upload form's file, with the session's CSRF token.
+async fn upload(visitor: &mut Visitor<'_>, csv: Vec<u8>) -> super::Page {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", visitor.csrf.clone())
+        .part(
+            "csv",
+            reqwest::multipart::Part::bytes(csv)
+                .file_name("awbs.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let request = visitor
+        .client
+        .post(format!(
+            "{}/console/subscriptions/import",
+            visitor.app.address
+        ))
+        .multipart(form);
+    visitor.send(request).await
+}
+
+async fn a_thousand_row_upload_is_read_whole_and_a_larger_file_refused(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    // 1,000 rows with long references: far over the API's 64 KiB, under the batch's 2 MiB.
+    let mut csv = String::from("awb,emails,reference\n");
+    for n in 0..1000 {
+        csv.push_str(&format!(
+            "{},ops@example.com,PO-{n:04}-{}\n",
+            crate::helpers::awb("000", n + 100),
+            "x".repeat(60)
+        ));
+    }
+    assert!(csv.len() > 64 * 1024);
+    visitor.get("/console/subscriptions/new").await;
+    let page = upload(&mut visitor, csv.into_bytes()).await;
+    assert_eq!(
+        page.status,
+        200,
+        "{}",
+        &page.body[..page.body.len().min(2000)]
+    );
+    let rows = regex::Regex::new(r"<tr class=")
+        .unwrap()
+        .find_iter(&page.body)
+        .count();
+    assert_eq!(rows, 1000, "every row answered");
+    assert!(
+        page.body.contains("1000 created, 0 rejected"),
+        "all of them subscribed"
+    );
+    let too_big = vec![b'a'; 3 * 1024 * 1024];
+    let refused = upload(&mut visitor, too_big).await;
+    assert_eq!(refused.status, 413, "{}", refused.body);
+    assert!(refused.body.contains("ErrPayloadTooLarge"));
 }

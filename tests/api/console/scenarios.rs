@@ -24,7 +24,8 @@ async fn live_app(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestA
     console_app(backend, |s| {
         s.poller.enabled = true;
         s.poller.idle_wait = HumanDuration(Duration::from_millis(50));
-        s.carriers.demo.step = Some(HumanDuration(Duration::from_millis(400)));
+        // Slow enough that the shipment is still moving once its page is open.
+        s.carriers.demo.step = Some(HumanDuration(Duration::from_millis(1500)));
         s.delivery.enabled = true;
         s.delivery.idle_wait = HumanDuration(Duration::from_millis(50));
         s.webhooks.allow_networks = loopback();
@@ -154,25 +155,29 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
         .await
         .unwrap();
     browser.wait_for("#live").await;
+    let id = browser.url().await.rsplit('/').next().unwrap().to_owned();
     mark_page(&browser).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let events = browser
+    let actual_events = || async {
+        browser
             .client
             .find_all(Locator::Css("#timeline li.event.actual"))
             .await
-            .unwrap();
-        let delivered = browser
-            .client
-            .find_all(Locator::Css("#delivery-log tr[data-status=delivered]"))
-            .await
-            .unwrap();
-        if events.len() >= 4 && !delivered.is_empty() {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no events appeared");
-        tokio::time::sleep(Duration::from_millis(250)).await;
+            .unwrap()
+            .len()
+    };
+    let at_load = actual_events().await;
+    assert!(
+        at_load < 8,
+        "the demo shipment is still moving when the page opens"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while actual_events().await <= at_load {
+        assert!(std::time::Instant::now() < deadline, "no event appeared");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    browser
+        .wait_for("#delivery-log tr[data-status=delivered]")
+        .await;
     assert!(
         page_was_kept(&browser).await,
         "the page updated itself, no reload"
@@ -201,14 +206,28 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
     assert!(browser.page_text().await.contains("demo"));
     browser.screenshot("status").await;
 
-    // Signed out, the back button shows nothing private.
+    // Unsubscribe (after the confirmation), then sign out from that page: the back button
+    // shows nothing private.
+    browser
+        .goto(&format!("{}/console/subscriptions/{id}", app.address))
+        .await;
+    browser.click_button("Unsubscribe").await;
+    browser.client.accept_alert().await.unwrap();
+    let status = browser
+        .wait_for_text("#subscription-status", |t| t == "unsubscribed")
+        .await;
+    assert_eq!(status, "unsubscribed");
+    assert_eq!(
+        app.all_subscriptions(&key).await[0]["status"],
+        "unsubscribed"
+    );
     browser.click_button("Sign out").await;
     browser.wait_for("input[name=api_key]").await;
     browser.client.back().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser.wait_for("input[name=api_key]").await;
     let text = browser.page_text().await;
     assert!(
-        !text.contains("PO-4711") && !text.contains("000-00000011"),
+        !text.contains("PO-4711") && !text.contains("000-00000011") && !text.contains("acme"),
         "{text}"
     );
     browser.close().await;

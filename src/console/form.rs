@@ -9,8 +9,8 @@ use super::subscriptions::describe_target;
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::subscriptions::batch::MAX_BATCH_ITEMS;
-use crate::api::subscriptions::create_for;
 use crate::api::subscriptions::dto::{CreateSubscriptionRequest, FlightRequest};
+use crate::api::subscriptions::{create_for, parse_reference, parse_states};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
@@ -89,10 +89,11 @@ pub struct FieldErrors {
 }
 
 impl FieldErrors {
-    /// Puts the API's error beside the field it names, as `ErrName: message`.
-    fn of(err: &ApiError) -> Self {
+    /// Puts the API's error for `request` beside the field it is about, as `ErrName:
+    /// message`. The states and the reference share the API's `ErrInvalidBody`: theirs is the
+    /// one the API's own parser of that field refuses.
+    fn of(err: &ApiError, request: &CreateSubscriptionRequest) -> Self {
         let text = Some(format!("{}: {err}", err.name()));
-        let message = err.to_string();
         let mut errors = Self::default();
         let slot = match err {
             ApiError::Awb(_) | ApiError::NoCarrier(_) => &mut errors.awb,
@@ -102,8 +103,12 @@ impl FieldErrors {
             ApiError::InvalidEmail(_)
             | ApiError::MaximumFiveEmails(_)
             | ApiError::AllEmailsSubscribed(_) => &mut errors.emails,
-            _ if message.contains("`states`") => &mut errors.states,
-            _ if message.contains("`reference`") => &mut errors.reference,
+            ApiError::InvalidBody(_) if parse_states(request.states.as_deref()).is_err() => {
+                &mut errors.states
+            }
+            ApiError::InvalidBody(_) if parse_reference(request.reference.as_deref()).is_err() => {
+                &mut errors.reference
+            }
             _ => &mut errors.form,
         };
         *slot = text;
@@ -170,7 +175,7 @@ pub async fn create(
             let status = refused.status();
             let html = page::render(&NewPage {
                 page: Page::signed("New subscription", &signed, "new"),
-                errors: FieldErrors::of(&refused),
+                errors: FieldErrors::of(&refused, &form.request()),
                 form,
                 max_rows: MAX_BATCH_ITEMS,
             })?;
@@ -200,11 +205,39 @@ mod tests {
 
     #[test]
     fn errors_go_beside_their_field() {
+        let request = NewForm::default().request();
         let err = ApiError::InvalidEmail("`emails[0]` is not an email".into());
-        let errors = FieldErrors::of(&err);
+        let errors = FieldErrors::of(&err, &request);
         assert!(errors.emails.unwrap().starts_with("ErrInvalidEmail: "));
         assert!(errors.awb.is_none() && errors.form.is_none());
-        let missing = FieldErrors::of(&ApiError::MissingKeyParams("give a target".into()));
-        assert!(missing.form.is_some());
+        let missing = ApiError::MissingKeyParams("give a target".into());
+        assert!(FieldErrors::of(&missing, &request).form.is_some());
+    }
+
+    #[test]
+    fn a_bad_states_or_reference_is_told_apart_by_the_apis_own_parsers() {
+        let bad_states = NewForm {
+            states: "DEP, not a code!".into(),
+            ..NewForm::default()
+        }
+        .request();
+        let err = parse_states(bad_states.states.as_deref()).unwrap_err();
+        let errors = FieldErrors::of(&err, &bad_states);
+        assert!(errors.states.is_some() && errors.form.is_none(), "{err}");
+        let long_reference = NewForm {
+            reference: "x".repeat(10_000),
+            ..NewForm::default()
+        }
+        .request();
+        let err = parse_reference(long_reference.reference.as_deref()).unwrap_err();
+        let errors = FieldErrors::of(&err, &long_reference);
+        assert!(
+            errors.reference.is_some() && errors.states.is_none(),
+            "{err}"
+        );
+        // Any other ErrInvalidBody is the form's.
+        let other = ApiError::InvalidBody("something else".into());
+        let fine = NewForm::default().request();
+        assert!(FieldErrors::of(&other, &fine).form.is_some());
     }
 }

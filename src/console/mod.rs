@@ -39,6 +39,9 @@ pub struct ConsoleConfig {
     pub session_ttl: chrono::TimeDelta,
     /// Cookies are `Secure` when `server.public_url` is https.
     pub secure_cookies: bool,
+    /// Carriers and flight sources configured but not enabled, `(kind, name)`, for the status
+    /// page (the enabled ones are in the registries).
+    pub disabled_sources: Vec<(&'static str, &'static str)>,
 }
 
 impl ConsoleConfig {
@@ -47,6 +50,7 @@ impl ConsoleConfig {
             session_ttl: chrono::TimeDelta::from_std(settings.console.session_ttl.0)
                 .unwrap_or(chrono::TimeDelta::MAX),
             secure_cookies: settings.server.public_url.scheme() == "https",
+            disabled_sources: disabled_sources(settings),
         }
     }
 
@@ -55,8 +59,26 @@ impl ConsoleConfig {
         Self {
             session_ttl: chrono::TimeDelta::hours(12),
             secure_cookies: false,
+            disabled_sources: Vec::new(),
         }
     }
+}
+
+/// Named as the settings sections (and the sources) name them.
+fn disabled_sources(settings: &Settings) -> Vec<(&'static str, &'static str)> {
+    let (c, f) = (&settings.carriers, &settings.flights);
+    [
+        ("carrier", "cargoai", c.cargoai.enabled),
+        ("carrier", "demo", c.demo.enabled),
+        ("carrier", "lufthansa", c.lufthansa.enabled),
+        ("carrier", "trackingmore", c.trackingmore.enabled),
+        ("flight source", "demo", f.demo.enabled),
+        ("flight source", "flightaware", f.flightaware.enabled),
+    ]
+    .into_iter()
+    .filter(|(_, _, enabled)| !enabled)
+    .map(|(kind, name, _)| (kind, name))
+    .collect()
 }
 
 /// The console's routes, merged into the API's router by `app.rs` when `console.enabled`.

@@ -1,19 +1,22 @@
-//! `/console/status`: each carrier and flight source (what it serves, sandbox, last success,
-//! refused credentials), this tenant's queue, and its deliveries per hour over the last day.
+//! `/console/status`: each carrier and flight source (enabled, what it serves, sandbox, last
+//! success, refused credentials), this tenant's queue, and its deliveries per hour over the last day.
 
-use super::ConsoleError;
 use super::page::{self, Page, age, utc_or_dash};
 use super::session::Signed;
+use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
 use crate::ingest::SourceStatus;
 use crate::store::DeliveryStats;
 use askama::Template;
+use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
 pub struct SourceRow {
     pub kind: &'static str,
     pub name: &'static str,
+    pub enabled: bool,
     pub serves: String,
     pub sandbox: bool,
     pub last_success: String,
@@ -23,9 +26,23 @@ pub struct SourceRow {
 }
 
 impl SourceRow {
+    fn disabled(kind: &'static str, name: &'static str) -> Self {
+        Self {
+            kind,
+            name,
+            enabled: false,
+            serves: String::new(),
+            sandbox: false,
+            last_success: "—".to_owned(),
+            answered: false,
+            refused: None,
+        }
+    }
+
     fn of(kind: &'static str, status: SourceStatus) -> Self {
         Self {
             kind,
+            enabled: true,
             name: status.name,
             serves: status.keys.join(", "),
             sandbox: status.sandbox,
@@ -127,7 +144,11 @@ struct StatusPage {
     chart: Chart,
 }
 
-pub async fn page(State(state): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(config): Extension<Arc<ConsoleConfig>>,
+    signed: Signed,
+) -> Result<Response, ConsoleError> {
     let now = state.clock.now();
     let stats = state.store.delivery_stats(signed.key.tenant, now).await?;
     let sources = state
@@ -141,6 +162,12 @@ pub async fn page(State(state): State<AppState>, signed: Signed) -> Result<Respo
                 .statuses()
                 .into_iter()
                 .map(|s| SourceRow::of("flight source", s)),
+        )
+        .chain(
+            config
+                .disabled_sources
+                .iter()
+                .map(|(kind, name)| SourceRow::disabled(kind, name)),
         )
         .collect();
     let html = page::render(&StatusPage {

@@ -7,7 +7,8 @@ mod prepare;
 pub mod unsubscribe;
 
 pub use prepare::Subscribing;
-use prepare::{missing_target, parse_headers, parse_reference, parse_states, resolve_target};
+use prepare::{missing_target, parse_headers, resolve_target};
+pub(crate) use prepare::{parse_reference, parse_states};
 
 use super::AppState;
 use super::auth::{Caller, Tenant};

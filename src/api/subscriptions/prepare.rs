@@ -147,14 +147,14 @@ fn ensure_carrier(carriers: &Carriers, awb: &AwbNumber) -> Result<(), ApiError> 
     )))
 }
 
-pub(super) fn parse_states(states: Option<&[String]>) -> Result<StateFilter, ApiError> {
+pub(crate) fn parse_states(states: Option<&[String]>) -> Result<StateFilter, ApiError> {
     Ok(states
         .map(StateFilter::parse)
         .transpose()?
         .unwrap_or_default())
 }
 
-pub(super) fn parse_reference(reference: Option<&str>) -> Result<Option<Reference>, ApiError> {
+pub(crate) fn parse_reference(reference: Option<&str>) -> Result<Option<Reference>, ApiError> {
     reference
         .map(Reference::parse)
         .transpose()

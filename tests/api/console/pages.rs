@@ -167,6 +167,16 @@ async fn the_status_page_lists_the_sandbox_and_the_tenants_queue(backend: Backen
         .as_str()
         .to_owned();
     assert!(demo.contains("sandbox") && demo.contains("000"), "{demo}");
+    let lufthansa = regex::Regex::new(r#"(?s)data-source="lufthansa">.*?</tr>"#)
+        .unwrap()
+        .find(&status.body)
+        .expect("a configured carrier that is off is listed too")
+        .as_str()
+        .to_owned();
+    assert!(
+        lufthansa.contains(r#"<span class="muted">no</span>"#),
+        "{lufthansa}"
+    );
     assert!(
         status.body.contains(r#"id="queue-pending">1<"#),
         "{}",

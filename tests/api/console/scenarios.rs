@@ -186,6 +186,28 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
     assert!(!receiver.posts().is_empty());
     browser.screenshot("subscription").await;
 
+    // The shipment's own page, from the panel's AWB link.
+    browser
+        .client
+        .find(Locator::Css("#shipment-heading a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#timeline li.event").await;
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with("/console/shipments/000-00000011")
+    );
+    browser.wait_for("#route").await;
+    browser
+        .goto(&format!("{}/console/subscriptions/{id}", app.address))
+        .await;
+    browser.wait_for("#live").await;
+
     // Send test, then Rotate secret.
     browser.click_button("Send test").await;
     let notice = browser.wait_for_text("#notice", |t| !t.is_empty()).await;
@@ -292,6 +314,17 @@ async fn a_failing_receiver_shows_its_attempts_and_retry_makes_another(backend: 
         "the receiver was called again"
     );
     browser.screenshot("delivery-log-retry").await;
+    // Its one retry spent, the message has failed: Retry all failed sends it once more.
+    browser
+        .wait_for(&format!("{row}[data-status=failed]"))
+        .await;
+    browser.click_button("Retry all failed (1)").await;
+    browser
+        .wait_for_text("#notice", |t| t.contains("1 failed message"))
+        .await;
+    browser
+        .wait_for_text(&attempts_css, |t| t.trim() == "3")
+        .await;
     browser.close().await;
 }
 

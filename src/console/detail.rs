@@ -41,6 +41,7 @@ pub struct Summary {
     pub created: String,
     pub expires: String,
     pub ended: String,
+    pub last_message: String,
 }
 
 impl From<&SubscriptionResponse> for Summary {
@@ -70,6 +71,7 @@ impl From<&SubscriptionResponse> for Summary {
             created: utc(s.created_at),
             expires: utc(s.expires_at),
             ended: utc_or_dash(s.ended_at),
+            last_message: utc_or_dash(s.last_message_at),
         }
     }
 }

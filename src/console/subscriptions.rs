@@ -2,7 +2,7 @@
 //! status, a page at a time (the API's own `list_page`).
 
 use super::ConsoleError;
-use super::page::{self, Page, utc};
+use super::page::{self, Page, utc, utc_or_dash};
 use super::session::Signed;
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -26,7 +26,8 @@ pub struct Row {
     pub channels: String,
     pub created: String,
     pub expires: String,
-    pub updated: String,
+    /// When its last message was queued.
+    pub last_update: String,
 }
 
 impl From<SubscriptionResponse> for Row {
@@ -40,7 +41,7 @@ impl From<SubscriptionResponse> for Row {
             channels: channels(&s),
             created: utc(s.created_at),
             expires: utc(s.expires_at),
-            updated: utc(s.updated_at),
+            last_update: utc_or_dash(s.last_message_at),
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Subscription {
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// When the last message was queued for it, on any channel; `None` before the first.
+    pub last_message_at: Option<DateTime<Utc>>,
 }
 
 /// Why and since when a subscription's callback URL receives nothing any more.

@@ -193,12 +193,13 @@ pub(super) async fn insert_messages(
     }
     let source = dialect.json_rows(1, &[("id", Col::Uuid), ("next", Col::BigInt)]);
     sql(format!(
-        "UPDATE subscriptions SET next_sequence = u.next FROM {source} \
+        "UPDATE subscriptions SET next_sequence = u.next, last_message_at = $3 FROM {source} \
          WHERE subscriptions.id = u.id AND subscriptions.id {}",
         dialect.in_uuids(2)
     ))
     .bind(sequences)
     .bind(ids)
+    .bind(now)
     .execute(conn)
     .await?;
     queueing.queued.add(messages);

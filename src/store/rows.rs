@@ -33,6 +33,7 @@ pub(super) struct SubscriptionRow {
     updated_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     ended_at: Option<DateTime<Utc>>,
+    last_message_at: Option<DateTime<Utc>>,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -91,6 +92,7 @@ impl TryFrom<SubscriptionRow> for Subscription {
             status: row.status.parse().map_err(corrupt)?,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            last_message_at: row.last_message_at,
             expires_at: row.expires_at,
             ended_at: row.ended_at,
         })
@@ -157,7 +159,7 @@ impl TryFrom<FlightRow> for FlightTarget {
 pub(super) const SUBSCRIPTION_COLUMNS: &str = "s.id, s.tenant_id, s.awb, s.flight_number, \
      s.flight_date, s.flight_origin, s.flight_id, s.url, s.url_disabled_at, s.url_disabled_reason, \
      s.headers, s.states, s.reference, s.status, s.created_at, s.updated_at, s.expires_at, \
-     s.ended_at, s.feed";
+     s.ended_at, s.feed, s.last_message_at";
 
 /// The flight columns of a target, in the order the insert statements bind them.
 pub(super) struct TargetColumns<'a> {

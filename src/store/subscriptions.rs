@@ -334,6 +334,7 @@ pub(super) fn saved_subscription(new: &NewSubscription, plan: ChannelPlan) -> Sa
             updated_at: new.created_at,
             expires_at: new.expires_at,
             ended_at: None,
+            last_message_at: None,
         },
         skipped_emails: plan.skipped_emails,
     }

@@ -170,6 +170,8 @@ pub struct SubscriptionResponse {
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// When the last message was queued for it (any channel); null before the first.
+    pub last_message_at: Option<DateTime<Utc>>,
 }
 
 /// A subscription as saved by a create or update.
@@ -245,6 +247,7 @@ impl From<Subscription> for SubscriptionResponse {
             updated_at: s.updated_at,
             expires_at: s.expires_at,
             ended_at: s.ended_at,
+            last_message_at: s.last_message_at,
         }
     }
 }

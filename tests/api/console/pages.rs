@@ -10,6 +10,7 @@ on_both_backends!(
     the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
     a_csv_upload_gives_each_row_its_result,
     a_thousand_row_upload_is_read_whole_and_a_larger_file_refused,
+    the_last_update_is_when_the_last_message_was_queued,
     the_status_page_lists_the_sandbox_and_the_tenants_queue,
     a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own,
 );
@@ -230,6 +231,21 @@ async fn a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own(ba
     let flight_page = visitor.get(&format!("/console/flights/{flight_id}")).await;
     assert_eq!(flight_page.status, 200);
     assert!(flight_page.body.contains("LH8160") && flight_page.body.contains(&today));
+    // A flight subscription's own page shows the flight's panel and links to it.
+    let flight_subscription = visitor
+        .get(&format!(
+            "/console/subscriptions/{}",
+            flight["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(flight_subscription.status, 200);
+    assert!(
+        flight_subscription
+            .body
+            .contains(&format!(r#"href="/console/flights/{flight_id}""#)),
+        "{}",
+        flight_subscription.body
+    );
     let live = visitor
         .get(&format!("/console/subscriptions/{id}/live"))
         .await;
@@ -300,4 +316,37 @@ async fn a_thousand_row_upload_is_read_whole_and_a_larger_file_refused(backend: 
     let refused = upload(&mut visitor, too_big).await;
     assert_eq!(refused.status, 413, "{}", refused.body);
     assert!(refused.body.contains("ErrPayloadTooLarge"));
+}
+
+async fn the_last_update_is_when_the_last_message_was_queued(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let saved = app
+        .subscribed(
+            &key,
+            json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap();
+    assert_eq!(saved["lastMessageAt"], serde_json::Value::Null);
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let last_update = regex::Regex::new(r#"class="time last-update">([^<]*)<"#).unwrap();
+    let list = visitor.get("/console/subscriptions").await;
+    assert_eq!(&last_update.captures(&list.body).unwrap()[1], "—");
+
+    let before = Utc::now();
+    let test = app
+        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
+        .await;
+    assert_eq!(test.status, 202);
+    let read = app.get(&format!("/v1/subscriptions/{id}"), &key).await;
+    let at: chrono::DateTime<Utc> = read.body["lastMessageAt"]
+        .as_str()
+        .expect("set by the test message")
+        .parse()
+        .unwrap();
+    assert!(at >= before - chrono::TimeDelta::seconds(1) && at <= Utc::now());
+    let list = visitor.get("/console/subscriptions").await;
+    let shown = last_update.captures(&list.body).unwrap()[1].to_owned();
+    assert_eq!(shown, at.format("%Y-%m-%d %H:%M UTC").to_string());
 }

@@ -5,29 +5,33 @@
   "use strict";
   var live = document.getElementById("live");
   if (live && live.dataset.live) {
-    var every = 2000;
     var status = document.getElementById("live-status");
-    // The last fragment fetched (the page's own markup is re-serialised, so never compared).
-    var last = null;
+    var every = 2000;
+    // The state the page shows; the server answers 304 while it is still the current one.
+    var version = live.dataset.version || "";
     var refresh = function () {
       if (document.hidden) { return setTimeout(refresh, every); }
-      fetch(live.dataset.live, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      fetch(live.dataset.live, {
+        credentials: "same-origin",
+        headers: { "Accept": "text/html", "If-None-Match": version }
+      })
         .then(function (response) {
-          // Signed out meanwhile (or the key revoked): stop; a reload shows the sign-in.
-          if (response.redirected || response.status === 401) { return "stop"; }
+          // Signed out meanwhile, the key revoked, or the subscription gone: stop.
+          if (response.redirected || response.status === 401 || response.status === 404) {
+            return null;
+          }
+          if (response.status === 304) { return ""; }
           if (!response.ok) { throw new Error(String(response.status)); }
+          version = response.headers.get("ETag") || "";
           return response.text();
         })
         .then(function (html) {
-          if (html === "stop") { return; }
-          if (html !== last) {
+          if (html === null) { return; }
+          if (html !== "") {
             live.innerHTML = html;
             live.dataset.refreshed = String(Date.now());
-            if (status && last !== null) {
-              status.textContent = "Updated at " + new Date().toLocaleTimeString() + ".";
-            }
+            if (status) { status.textContent = "Updated at " + new Date().toLocaleTimeString() + "."; }
           }
-          last = html;
           every = 2000;
           setTimeout(refresh, every);
         })

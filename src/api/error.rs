@@ -227,7 +227,7 @@ impl ApiError {
     }
 
     /// Seconds for `Retry-After`, for the errors that are worth retrying as they are.
-    fn retry_after(&self) -> Option<u64> {
+    pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::Busy(_) => Some(5),
             Self::IdempotencyKeyInFlight(_) => Some(1),

@@ -6,7 +6,7 @@ pub mod auth;
 pub mod carrier_callbacks;
 pub mod deliveries;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 pub mod flights;
 mod health;
 pub mod idempotency;

@@ -41,7 +41,14 @@ impl FromRequest<AppState> for Action {
             .unwrap_or_default();
         let Form(form) = Form::<CsrfForm>::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|_| ConsoleError::Csrf.into_response())?;
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ConsoleError::from(ApiError::PayloadTooLarge(
+                    crate::api::extract::MAX_BODY_BYTES / 1024,
+                ))
+                .into_response(),
+                // Not a form, so no token: refused like a form without one.
+                _ => ConsoleError::Csrf.into_response(),
+            })?;
         signed
             .check_csrf(&form.csrf)
             .map_err(IntoResponse::into_response)?;

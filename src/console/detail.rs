@@ -19,8 +19,8 @@ use crate::store::DeliveryRecord;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -171,6 +171,8 @@ struct DetailPage {
     page: Page,
     summary: Summary,
     live: Live,
+    /// Which state of `live` the page shows (see [`LiveFragment::version`]).
+    live_version: String,
     notice: Option<String>,
     error: Option<String>,
     secret: Option<String>,
@@ -178,8 +180,21 @@ struct DetailPage {
 
 #[derive(Template)]
 #[template(path = "console/live.html")]
-struct LiveFragment {
-    live: Live,
+struct LiveFragment<'a> {
+    live: &'a Live,
+}
+
+impl LiveFragment<'_> {
+    /// The fragment and a short digest of it: the page's script asks for the fragment with
+    /// the digest it shows and gets `304 Not Modified` while nothing changed, so the live
+    /// part is replaced (losing focus and selection) only when it really changed.
+    fn render_versioned(&self) -> Result<(String, String), askama::Error> {
+        use sha2::{Digest, Sha256};
+        let html = self.render()?;
+        let digest = Sha256::digest(html.as_bytes());
+        let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Ok((html, version))
+    }
 }
 
 /// The tenant's subscription, or the 404 page (an unknown id and another tenant's alike).
@@ -261,11 +276,13 @@ pub(super) async fn show(
 ) -> Result<Response, ConsoleError> {
     let subscription = find(state, signed, id).await?;
     let live = Live::load(state, signed, &subscription).await?;
+    let (_, live_version) = LiveFragment { live: &live }.render_versioned()?;
     let summary = Summary::from(&subscription);
     let html = page::render(&DetailPage {
         page: Page::signed(summary.target.clone(), signed, "subscriptions"),
         summary,
         live,
+        live_version,
         notice,
         error: error.map(|e| format!("{}: {e}", e.name())),
         secret,
@@ -278,10 +295,16 @@ pub async fn live(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let subscription = find(&state, &signed, &id).await?;
     let live = Live::load(&state, &signed, &subscription).await?;
-    Ok(page::render(&LiveFragment { live })?.into_response())
+    let (html, version) = LiveFragment { live: &live }.render_versioned()?;
+    let etag = HeaderValue::from_str(&format!("\"{version}\"")).expect("hex digits");
+    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok(([(header::ETAG, etag)], Html(html)).into_response())
 }
 
 #[derive(Template)]

@@ -4,7 +4,7 @@ use super::page::{self, Page};
 use crate::api::error::ApiError;
 use crate::store::StoreError;
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +68,10 @@ impl IntoResponse for ConsoleError {
                 )
             }
         };
+        let retry_after = match &self {
+            Self::Api(e) => e.retry_after(),
+            _ => None,
+        };
         let body = page::render(&ErrorPage {
             page: Page::error(heading),
             heading,
@@ -75,6 +79,12 @@ impl IntoResponse for ConsoleError {
         })
         .map(IntoResponse::into_response)
         .unwrap_or_else(|_| heading.into_response());
-        (status, body).into_response()
+        let mut response = (status, body).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

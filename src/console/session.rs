@@ -51,8 +51,10 @@ impl FromRequestParts<AppState> for Signed {
             return Err(Redirect::to(&login_url(back_to.as_deref())).into_response());
         };
         tracing::Span::current().record("tenant", tracing::field::display(found.key.tenant));
-        // A session may do no more than its key could through the API.
-        if let Some(limiter) = &state.safety.rate_limiter {
+        // A session may do no more than its key could through the API; signing out is always
+        // allowed, so a busy key never locks its people in.
+        let signing_out = parts.uri.path() == "/console/logout";
+        if let Some(limiter) = state.safety.rate_limiter.as_ref().filter(|_| !signing_out) {
             let verdict = limiter.take(found.key.tenant, tokio::time::Instant::now());
             if !verdict.allowed {
                 return Err(ConsoleError::from(limiter.refusal(verdict)).into_response());
@@ -80,8 +82,16 @@ fn return_path(parts: &Parts) -> Option<String> {
 /// `next` only ever names a page of this console: no other host, no scheme, no
 /// protocol-relative `//`, no backslash a browser might read as a slash.
 pub(super) fn safe_next(next: &str) -> Option<&str> {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
     let ok = next.starts_with("/console/")
+        && next.is_ascii()
         && !next.contains("//")
+        // No dot segments, plain or encoded: `/console/../v1` leaves the console.
+        && !path.split('/').any(|segment| {
+            let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+            segment == "." || segment == ".."
+        })
+        && !path.to_ascii_lowercase().contains("%2f")
         && !next.contains('\\')
         && !next.chars().any(char::is_control)
         && !next.starts_with("/console/login")
@@ -250,6 +260,10 @@ mod next_tests {
             "/console/login?next=/console/status",
             "/console/subscriptions/5b1c/live",
             "/console/x\n",
+            "/console/../v1/subscriptions",
+            "/console/%2e%2E/v1",
+            "/console/%2F%2Fevil.example",
+            "/console/ünïcode",
         ] {
             assert_eq!(safe_next(refused), None, "{refused}");
         }

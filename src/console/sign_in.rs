@@ -41,16 +41,23 @@ pub async fn login_form(
     next: Result<Query<NextPage>, QueryRejection>,
 ) -> Result<Response, ConsoleError> {
     let next = next.map(|Query(n)| n.next).unwrap_or_default();
-    if let Some(value) = cookie(&headers, SESSION_COOKIE) {
-        let live = state
-            .store
-            .console_session(&ConsoleSessionHash::of(&value), state.clock.now())
-            .await?;
-        if live.is_some() {
-            return Ok(Redirect::to(after_sign_in(&next)).into_response());
-        }
+    if live_session(&state, &headers).await? {
+        return Ok(Redirect::to(after_sign_in(&next)).into_response());
     }
     login_page(&config, &headers, &next, None, StatusCode::OK)
+}
+
+/// Whether the request carries the cookie of a live session.
+async fn live_session(state: &AppState, headers: &HeaderMap) -> Result<bool, ConsoleError> {
+    let Some(value) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(false);
+    };
+    let session = ConsoleSessionHash::of(&value);
+    Ok(state
+        .store
+        .console_session(&session, state.clock.now())
+        .await?
+        .is_some())
 }
 
 fn after_sign_in(next: &str) -> &str {
@@ -93,6 +100,10 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ConsoleError> {
+    // Signed in meanwhile (in another tab): on to the page, whatever this form holds.
+    if live_session(&state, &headers).await? {
+        return Ok(Redirect::to(after_sign_in(&form.next)).into_response());
+    }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !tokens_match(&form.csrf, &expected) {
         return Err(ConsoleError::Csrf);

@@ -13,6 +13,8 @@ on_both_backends!(
     signing_in_goes_back_to_the_page_asked_for_and_never_elsewhere,
     the_buttons_need_the_csrf_token_and_act_only_on_the_subscriptions_own_messages,
     unknown_console_paths_and_bad_queries_get_console_pages,
+    a_session_is_rate_limited_like_its_key_but_may_always_sign_out,
+    two_sign_in_tabs_both_work,
     a_post_without_the_csrf_token_is_refused_and_changes_nothing,
     another_tenants_subscription_is_the_same_404_as_an_unknown_one,
     a_hostile_reference_is_shown_as_text,
@@ -134,6 +136,7 @@ async fn signing_in_goes_back_to_the_page_asked_for_and_never_elsewhere(backend:
         ("//evil.example/console/", "/console/subscriptions"),
         ("https://evil.example/", "/console/subscriptions"),
         ("/console/\\evil.example", "/console/subscriptions"),
+        ("/console/../v1/subscriptions", "/console/subscriptions"),
     ] {
         let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
         let passed = visitor.get(&format!("/console/login?next={encoded}")).await;
@@ -401,4 +404,58 @@ async fn unknown_console_paths_and_bad_queries_get_console_pages(backend: Backen
     let logout = visitor.get("/console/logout").await;
     assert_eq!(logout.status, 200);
     assert!(logout.body.contains(r#"action="/console/logout""#));
+}
+
+async fn a_session_is_rate_limited_like_its_key_but_may_always_sign_out(backend: Backend) {
+    let app = console_app(backend, |s| {
+        s.server.rate_limit = skyhook::config::RateLimitSettings {
+            per_second: 0.01,
+            burst: 3,
+        };
+    })
+    .await;
+    let key = app.create_key("acme").await;
+    // Signing in takes one request of the bucket (the list it lands on).
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(visitor.get("/console/status").await.status);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    let limited = visitor.get("/console/subscriptions").await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.body.contains("ErrRateLimited"), "{}", limited.body);
+    assert!(limited.headers.contains_key("retry-after"));
+    let out = visitor.submit("/console/logout", &[]).await;
+    assert_eq!((out.status, out.location.as_str()), (303, "/console/login"));
+}
+
+async fn two_sign_in_tabs_both_work(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let mut visitor = Visitor::new(&app);
+    visitor.get("/console/login").await;
+    let first_tab = visitor.csrf.clone();
+    visitor.get("/console/login").await;
+    let second_tab = visitor.csrf.clone();
+    assert_eq!(first_tab, second_tab, "one token per browser");
+    let signed = visitor
+        .post("/console/login", &[("api_key", &key), ("csrf", &first_tab)])
+        .await;
+    assert_eq!(signed.status, 303);
+    // The second tab, submitted after the first signed in, goes on to the console.
+    let second = visitor
+        .post(
+            "/console/login",
+            &[
+                ("api_key", &key),
+                ("csrf", &second_tab),
+                ("next", "/console/status"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (second.status, second.location.as_str()),
+        (303, "/console/status")
+    );
 }

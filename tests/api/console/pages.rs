@@ -11,6 +11,7 @@ on_both_backends!(
     a_csv_upload_gives_each_row_its_result,
     a_thousand_row_upload_is_read_whole_and_a_larger_file_refused,
     the_last_update_is_when_the_last_message_was_queued,
+    the_live_part_is_sent_again_only_when_it_changed,
     the_status_page_lists_the_sandbox_and_the_tenants_queue,
     a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own,
 );
@@ -349,4 +350,42 @@ async fn the_last_update_is_when_the_last_message_was_queued(backend: Backend) {
     let list = visitor.get("/console/subscriptions").await;
     let shown = last_update.captures(&list.body).unwrap()[1].to_owned();
     assert_eq!(shown, at.format("%Y-%m-%d %H:%M UTC").to_string());
+}
+
+async fn the_live_part_is_sent_again_only_when_it_changed(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let saved = app
+        .subscribed(
+            &key,
+            json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap();
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let page = visitor.get(&format!("/console/subscriptions/{id}")).await;
+    let shown = regex::Regex::new(r#"data-version="&quot;([0-9a-f]+)&quot;""#)
+        .unwrap()
+        .captures(&page.body)
+        .expect("the page says which state it shows")[1]
+        .to_owned();
+    let live = format!("{}/console/subscriptions/{id}/live", visitor.app.address);
+    let client = visitor.client.clone();
+    let ask = |etag: String| client.get(&live).header("if-none-match", etag);
+    let request = ask(format!("\"{shown}\""));
+    let same = visitor.send(request).await;
+    assert_eq!(same.status, 304, "nothing changed since the page was made");
+    assert!(same.body.is_empty());
+    let test = app
+        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
+        .await;
+    assert_eq!(test.status, 202);
+    let request = ask(format!("\"{shown}\""));
+    let changed = visitor.send(request).await;
+    assert_eq!(changed.status, 200);
+    assert!(changed.body.contains("subscription.test"));
+    let etag = changed.headers["etag"].to_str().unwrap().to_owned();
+    assert_ne!(etag, format!("\"{shown}\""));
+    let request = ask(etag);
+    assert_eq!(visitor.send(request).await.status, 304);
 }

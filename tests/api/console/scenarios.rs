@@ -325,6 +325,32 @@ async fn a_failing_receiver_shows_its_attempts_and_retry_makes_another(backend: 
     browser
         .wait_for_text(&attempts_css, |t| t.trim() == "3")
         .await;
+    // Nothing changes any more: the live part stays as it is (a focused button keeps focus).
+    let refreshed = || async {
+        browser
+            .client
+            .execute(
+                "return document.getElementById('live').dataset.refreshed || '';",
+                vec![],
+            )
+            .await
+            .unwrap()
+    };
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let settled = refreshed().await;
+    browser
+        .client
+        .execute("document.querySelector('#delivery-log a').focus();", vec![])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert_eq!(refreshed().await, settled, "not replaced while unchanged");
+    let focused = browser
+        .client
+        .execute("return document.activeElement.textContent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("Body"));
     browser.close().await;
 }
 

@@ -89,6 +89,10 @@ pub fn router(config: ConsoleConfig) -> Router<AppState> {
             get(|| async { Redirect::to("/console/subscriptions") }),
         )
         .route(
+            "/console/",
+            get(|| async { Redirect::to("/console/subscriptions") }),
+        )
+        .route(
             "/console/login",
             get(sign_in::login_form).post(sign_in::login),
         )

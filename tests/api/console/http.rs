@@ -381,6 +381,10 @@ async fn unknown_console_paths_and_bad_queries_get_console_pages(backend: Backen
     let app = console_app(backend, |_| {}).await;
     let key = app.create_key("acme").await;
     let mut visitor = Visitor::signed_in(&app, &key).await;
+    assert_eq!(
+        visitor.get("/console/").await.location,
+        "/console/subscriptions"
+    );
     let unknown = visitor.get("/console/nope/nothing").await;
     assert_eq!(unknown.status, 404);
     assert!(

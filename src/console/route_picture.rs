@@ -67,21 +67,10 @@ impl RoutePicture {
                 flown: leg.flown,
             })
             .collect();
-        let path = route
-            .stops
-            .iter()
-            .map(|s| s.station.as_str())
-            .collect::<Vec<_>>()
-            .join(" → ");
-        // In the words of the email's route line, so the two never disagree.
-        let now = match (route.delivered, route.current) {
-            (true, _) => "; delivered".to_owned(),
-            (false, Some(i)) if route.between_stops() => {
-                format!("; departed {}", route.stops[i].station)
-            }
-            (false, Some(i)) => format!("; now at {}", route.stops[i].station),
-            (false, None) => "; not moved yet".to_owned(),
-        };
+        let path = route.path();
+        let now = route
+            .whereabouts()
+            .unwrap_or_else(|| "not moved yet".to_owned());
         Self {
             width: WIDTH,
             height: HEIGHT,
@@ -91,7 +80,7 @@ impl RoutePicture {
             summary: if path.is_empty() {
                 "Route not known yet".to_owned()
             } else {
-                format!("Route {path}{now}")
+                format!("Route {path}; {now}")
             },
         }
     }

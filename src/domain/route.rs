@@ -130,6 +130,30 @@ impl Route {
         }
     }
 
+    /// The stations joined by arrows: `FRA → DOH → SYD`.
+    pub fn path(&self) -> String {
+        self.stops
+            .iter()
+            .map(|stop| stop.station.as_str())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+
+    /// Where the shipment is, in words (`now at DOH`, `departed DOH`, `delivered at SYD`);
+    /// `None` before anything actual is known. The email's route line and the console's route
+    /// picture both say it so, and so never disagree.
+    pub fn whereabouts(&self) -> Option<String> {
+        let stop = self.current_stop()?;
+        let state = if self.delivered {
+            "delivered at"
+        } else if self.between_stops() {
+            "departed"
+        } else {
+            "now at"
+        };
+        Some(format!("{state} {}", stop.station))
+    }
+
     /// The station the shipment is at now (or last left), if anything actual is known.
     pub fn current_stop(&self) -> Option<&RouteStop> {
         self.current.and_then(|i| self.stops.get(i))

@@ -285,6 +285,46 @@ fn arbitrary_event() -> impl Strategy<Value = TrackingEvent> {
         })
 }
 
+#[test]
+fn the_path_and_whereabouts_are_said_in_words() {
+    let booked = [planned(event("DEP", "FRA", "2026-12-01T09:00:00+01:00"))];
+    let route = Route::of(Some("FRA"), Some("SYD"), &booked);
+    assert_eq!(route.path(), "FRA → SYD");
+    assert_eq!(route.whereabouts(), None, "nothing actual yet");
+    let arrived = [
+        on(
+            event("DEP", "FRA", "2026-12-01T09:00:00+01:00"),
+            "QR68",
+            "FRA",
+            "DOH",
+        ),
+        on(
+            event("ARR", "DOH", "2026-12-01T17:00:00+03:00"),
+            "QR68",
+            "FRA",
+            "DOH",
+        ),
+    ];
+    let route = Route::of(Some("FRA"), Some("SYD"), &arrived);
+    assert_eq!(route.path(), "FRA → DOH → SYD");
+    assert_eq!(route.whereabouts().as_deref(), Some("now at DOH"));
+    let departed = [
+        arrived[0].clone(),
+        arrived[1].clone(),
+        on(
+            event("DEP", "DOH", "2026-12-01T20:00:00+03:00"),
+            "QR908",
+            "DOH",
+            "SYD",
+        ),
+    ];
+    let route = Route::of(Some("FRA"), Some("SYD"), &departed);
+    assert_eq!(route.whereabouts().as_deref(), Some("departed DOH"));
+    let delivered = [event("DLV", "SYD", "2026-12-02T18:00:00+11:00")];
+    let route = Route::of(Some("FRA"), Some("SYD"), &delivered);
+    assert_eq!(route.whereabouts().as_deref(), Some("delivered at SYD"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 

@@ -9,23 +9,10 @@ use crate::domain::{Route, RouteLeg};
 
 /// The stations joined by arrows, then where the shipment is, if anything has happened.
 pub(super) fn line(route: &Route) -> String {
-    let mut line = route
-        .stops
-        .iter()
-        .map(|stop| stop.station.as_str())
-        .collect::<Vec<_>>()
-        .join(" → ");
-    if let Some(stop) = route.current_stop() {
-        let state = if route.delivered {
-            "delivered at"
-        } else if route.between_stops() {
-            "departed"
-        } else {
-            "now at"
-        };
-        line.push_str(&format!(" ({state} {})", stop.station));
+    match route.whereabouts() {
+        Some(now) => format!("{} ({now})", route.path()),
+        None => route.path(),
     }
-    line
 }
 
 pub(super) fn strip_html(route: &Route) -> String {

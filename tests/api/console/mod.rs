@@ -2,9 +2,10 @@
 //! scenarios of a support person in a real headless Chromium (`scenarios.rs`, `emails.rs`).
 
 mod emails;
-mod http;
+mod guards;
 mod pages;
 mod scenarios;
+mod sessions;
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
 use regex::Regex;
@@ -134,4 +135,28 @@ pub async fn console_app(backend: Backend, adjust: impl FnOnce(&mut Settings)) -
         adjust(s);
     })
     .await
+}
+
+/// A subscription of `awb` for `key` with a webhook (never called: the dispatcher is off in
+/// these tests); its id.
+pub async fn webhook_subscription(app: &TestApp, key: &str, awb: &str) -> String {
+    let saved = app
+        .subscribed(
+            key,
+            serde_json::json!({"awb": awb, "url": "https://tms.example.com/h"}),
+        )
+        .await;
+    saved["id"].as_str().unwrap().to_owned()
+}
+
+/// Queues a `subscription.test` message for subscription `id` through the API.
+pub async fn queue_test(app: &TestApp, key: &str, id: &str) {
+    let test = app
+        .post(
+            &format!("/v1/subscriptions/{id}/test"),
+            key,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(test.status, 202, "{}", test.body);
 }

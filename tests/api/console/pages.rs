@@ -1,7 +1,7 @@
 //! The console's pages over plain HTTP: the form's errors and search, the CSV upload, the
 //! status page, a message's body and the shipment and flight pages.
 
-use super::{Visitor, console_app};
+use super::{Visitor, console_app, queue_test, webhook_subscription};
 use crate::helpers::{Backend, on_both_backends};
 use chrono::Utc;
 use serde_json::json;
@@ -148,17 +148,8 @@ async fn a_csv_upload_gives_each_row_its_result(backend: Backend) {
 async fn the_status_page_lists_the_sandbox_and_the_tenants_queue(backend: Backend) {
     let app = console_app(backend, |_| {}).await;
     let key = app.create_key("acme").await;
-    app.subscribed(
-        &key,
-        json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
-    )
-    .await;
-    let saved = app.all_subscriptions(&key).await;
-    let id = saved[0]["id"].as_str().unwrap();
-    let test = app
-        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
-        .await;
-    assert_eq!(test.status, 202);
+    let id = webhook_subscription(&app, &key, "000-00000011").await;
+    queue_test(&app, &key, &id).await;
     let mut visitor = Visitor::signed_in(&app, &key).await;
     let status = visitor.get("/console/status").await;
     assert_eq!(status.status, 200);
@@ -191,17 +182,8 @@ async fn a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own(ba
     let app = console_app(backend, |_| {}).await;
     let key = app.create_key("acme").await;
     let other = app.create_key("other").await;
-    let saved = app
-        .subscribed(
-            &key,
-            json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
-        )
-        .await;
-    let id = saved["id"].as_str().unwrap();
-    let test = app
-        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
-        .await;
-    assert_eq!(test.status, 202);
+    let id = webhook_subscription(&app, &key, "000-00000011").await;
+    queue_test(&app, &key, &id).await;
     let today = Utc::now().date_naive().to_string();
     let flight = app
         .subscribed(
@@ -322,24 +304,16 @@ async fn a_thousand_row_upload_is_read_whole_and_a_larger_file_refused(backend: 
 async fn the_last_update_is_when_the_last_message_was_queued(backend: Backend) {
     let app = console_app(backend, |_| {}).await;
     let key = app.create_key("acme").await;
-    let saved = app
-        .subscribed(
-            &key,
-            json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
-        )
-        .await;
-    let id = saved["id"].as_str().unwrap();
-    assert_eq!(saved["lastMessageAt"], serde_json::Value::Null);
+    let id = webhook_subscription(&app, &key, "000-00000011").await;
+    let saved = app.get(&format!("/v1/subscriptions/{id}"), &key).await;
+    assert_eq!(saved.body["lastMessageAt"], serde_json::Value::Null);
     let mut visitor = Visitor::signed_in(&app, &key).await;
     let last_update = regex::Regex::new(r#"class="time last-update">([^<]*)<"#).unwrap();
     let list = visitor.get("/console/subscriptions").await;
     assert_eq!(&last_update.captures(&list.body).unwrap()[1], "—");
 
     let before = Utc::now();
-    let test = app
-        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
-        .await;
-    assert_eq!(test.status, 202);
+    queue_test(&app, &key, &id).await;
     let read = app.get(&format!("/v1/subscriptions/{id}"), &key).await;
     let at: chrono::DateTime<Utc> = read.body["lastMessageAt"]
         .as_str()
@@ -355,13 +329,7 @@ async fn the_last_update_is_when_the_last_message_was_queued(backend: Backend) {
 async fn the_live_part_is_sent_again_only_when_it_changed(backend: Backend) {
     let app = console_app(backend, |_| {}).await;
     let key = app.create_key("acme").await;
-    let saved = app
-        .subscribed(
-            &key,
-            json!({"awb": "000-00000011", "url": "https://tms.example.com/h"}),
-        )
-        .await;
-    let id = saved["id"].as_str().unwrap();
+    let id = webhook_subscription(&app, &key, "000-00000011").await;
     let mut visitor = Visitor::signed_in(&app, &key).await;
     let page = visitor.get(&format!("/console/subscriptions/{id}")).await;
     let shown = regex::Regex::new(r#"data-version="&quot;([0-9a-f]+)&quot;""#)
@@ -376,10 +344,7 @@ async fn the_live_part_is_sent_again_only_when_it_changed(backend: Backend) {
     let same = visitor.send(request).await;
     assert_eq!(same.status, 304, "nothing changed since the page was made");
     assert!(same.body.is_empty());
-    let test = app
-        .post(&format!("/v1/subscriptions/{id}/test"), &key, json!({}))
-        .await;
-    assert_eq!(test.status, 202);
+    queue_test(&app, &key, &id).await;
     let request = ask(format!("\"{shown}\""));
     let changed = visitor.send(request).await;
     assert_eq!(changed.status, 200);

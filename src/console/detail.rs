@@ -284,7 +284,7 @@ pub(super) async fn show(
         live,
         live_version,
         notice,
-        error: error.map(|e| format!("{}: {e}", e.name())),
+        error: error.map(page::api_error),
         secret,
     })?;
     Ok((status, html).into_response())
@@ -343,6 +343,43 @@ pub async fn delivery_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_disabled_url_is_shown_with_when_and_why() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let subscription = SubscriptionResponse {
+            id: Uuid::nil(),
+            awb: Some("020-08002050".to_owned()),
+            flight: None,
+            flight_uuid: None,
+            url: Some("https://tms.example.com/h".to_owned()),
+            url_disabled_at: Some(at),
+            url_disabled_reason: Some("the receiver answered 410 Gone".to_owned()),
+            emails: vec!["ops@example.com".to_owned()],
+            feed: false,
+            header_names: Vec::new(),
+            states: vec!["*".to_owned()],
+            reference: None,
+            status: "active".to_owned(),
+            created_at: at,
+            updated_at: at,
+            expires_at: at,
+            ended_at: None,
+            last_message_at: None,
+        };
+        let summary = Summary::from(&subscription);
+        assert_eq!(
+            summary.url_disabled.as_deref(),
+            Some("disabled since 2026-12-01 10:00 UTC: the receiver answered 410 Gone")
+        );
+        assert_eq!(summary.channels, "webhook (disabled) · 1 email");
+        assert_eq!(
+            summary.target_link.as_deref(),
+            Some("/console/shipments/020-08002050")
+        );
+    }
 
     #[test]
     fn only_known_notices_are_shown() {

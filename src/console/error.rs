@@ -58,7 +58,7 @@ impl IntoResponse for ConsoleError {
                     "The page could not be shown. Try again in a moment.".to_owned(),
                 )
             }
-            Self::Api(e) => (e.status(), "Cannot do that", format!("{}: {e}", e.name())),
+            Self::Api(e) => (e.status(), "Cannot do that", page::api_error(e)),
             Self::Render(e) => {
                 tracing::error!(error = %e, "console template failed");
                 (

@@ -93,7 +93,7 @@ impl FieldErrors {
     /// message`. The states and the reference share the API's `ErrInvalidBody`: theirs is the
     /// one the API's own parser of that field refuses.
     fn of(err: &ApiError, request: &CreateSubscriptionRequest) -> Self {
-        let text = Some(format!("{}: {err}", err.name()));
+        let text = Some(page::api_error(err));
         let mut errors = Self::default();
         let slot = match err {
             ApiError::Awb(_) | ApiError::NoCarrier(_) => &mut errors.awb,

@@ -66,19 +66,19 @@ impl ConsoleConfig {
 
 /// Named as the settings sections (and the sources) name them.
 fn disabled_sources(settings: &Settings) -> Vec<(&'static str, &'static str)> {
-    let (c, f) = (&settings.carriers, &settings.flights);
-    [
-        ("carrier", "cargoai", c.cargoai.enabled),
-        ("carrier", "demo", c.demo.enabled),
-        ("carrier", "lufthansa", c.lufthansa.enabled),
-        ("carrier", "trackingmore", c.trackingmore.enabled),
-        ("flight source", "demo", f.demo.enabled),
-        ("flight source", "flightaware", f.flightaware.enabled),
-    ]
-    .into_iter()
-    .filter(|(_, _, enabled)| !enabled)
-    .map(|(kind, name, _)| (kind, name))
-    .collect()
+    let carriers = settings
+        .carriers
+        .all()
+        .into_iter()
+        .filter(|(_, s)| !s.enabled)
+        .map(|(name, _)| ("carrier", name));
+    let flight_sources = settings
+        .flights
+        .all()
+        .into_iter()
+        .filter(|(_, s)| !s.enabled)
+        .map(|(name, _)| ("flight source", name));
+    carriers.chain(flight_sources).collect()
 }
 
 /// The console's routes, merged into the API's router by `app.rs` when `console.enabled`.

@@ -2,6 +2,7 @@
 //! the sign-out button), rendering, and how times are written.
 
 use super::session::Signed;
+use crate::api::error::ApiError;
 use askama::Template;
 use axum::response::Html;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -60,6 +61,11 @@ impl Page {
 
 pub fn render(template: &impl Template) -> Result<Html<String>, askama::Error> {
     template.render().map(Html)
+}
+
+/// An API error as the console shows it, by its name and words: `ErrInvalidAWBCheckDigit: …`.
+pub fn api_error(e: &ApiError) -> String {
+    format!("{}: {e}", e.name())
 }
 
 /// `2026-12-01 17:40 UTC`: the console's way of writing an instant.

@@ -70,7 +70,7 @@ pub async fn import(
         .map(|(i, ([awb, _, _, reference], outcome))| {
             let (created, error) = match outcome {
                 Ok(saved) => (Some(saved.subscription.id.to_string()), None),
-                Err(e) => (None, Some(format!("{}: {e}", e.name()))),
+                Err(e) => (None, Some(page::api_error(&e))),
             };
             ImportRow {
                 line: i + 1,

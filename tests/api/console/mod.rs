@@ -6,6 +6,7 @@ mod guards;
 mod pages;
 mod scenarios;
 mod sessions;
+mod uploads;
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};
 use regex::Regex;

@@ -7,9 +7,8 @@ use chrono::Utc;
 use serde_json::json;
 
 on_both_backends!(
+    the_list_goes_page_by_page_keeping_its_search,
     the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
-    a_csv_upload_gives_each_row_its_result,
-    a_thousand_row_upload_is_read_whole_and_a_larger_file_refused,
     the_last_update_is_when_the_last_message_was_queued,
     the_live_part_is_sent_again_only_when_it_changed,
     the_status_page_lists_the_sandbox_and_the_tenants_queue,
@@ -100,49 +99,6 @@ async fn the_form_shows_the_apis_error_beside_the_field_and_stores_nothing(backe
         bad_status.body.contains("status"),
         "the filter's error is on the page"
     );
-}
-
-async fn a_csv_upload_gives_each_row_its_result(backend: Backend) {
-    let app = console_app(backend, |_| {}).await;
-    let key = app.create_key("acme").await;
-    let mut visitor = Visitor::signed_in(&app, &key).await;
-    visitor.get("/console/subscriptions/new").await;
-    let csv = "awb,emails,reference\n000-00000011,a@example.com,PO-1\n000-00000012,b@example.com,PO-2\n000-00000022,c@example.com;d@example.com,PO-3\n";
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", visitor.csrf.clone())
-        .part(
-            "csv",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                .file_name("awbs.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    let request = visitor
-        .client
-        .post(format!("{}/console/subscriptions/import", app.address))
-        .multipart(form);
-    let page = visitor.send(request).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("2 created, 1 rejected"), "{}", page.body);
-    assert!(page.body.contains("ErrInvalidAWBCheckDigit"));
-    let stored = app.all_subscriptions(&key).await;
-    let mut references: Vec<&str> = stored
-        .iter()
-        .map(|s| s["reference"].as_str().unwrap())
-        .collect();
-    references.sort();
-    assert_eq!(references, ["PO-1", "PO-3"]);
-    // Without the token nothing is read.
-    let form = reqwest::multipart::Form::new().part(
-        "csv",
-        reqwest::multipart::Part::bytes(b"awb\n000-00000033\n".to_vec()).file_name("x.csv"),
-    );
-    let request = visitor
-        .client
-        .post(format!("{}/console/subscriptions/import", app.address))
-        .multipart(form);
-    assert_eq!(visitor.send(request).await.status, 403);
-    assert_eq!(app.all_subscriptions(&key).await.len(), 2);
 }
 
 async fn the_status_page_lists_the_sandbox_and_the_tenants_queue(backend: Backend) {
@@ -243,64 +199,6 @@ async fn a_message_body_the_shipment_and_the_flight_pages_are_the_tenants_own(ba
     );
 }
 
-/// Posts `csv` as the upload form's file, with the session's CSRF token.
-async fn upload(visitor: &mut Visitor<'_>, csv: Vec<u8>) -> super::Page {
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", visitor.csrf.clone())
-        .part(
-            "csv",
-            reqwest::multipart::Part::bytes(csv)
-                .file_name("awbs.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    let request = visitor
-        .client
-        .post(format!(
-            "{}/console/subscriptions/import",
-            visitor.app.address
-        ))
-        .multipart(form);
-    visitor.send(request).await
-}
-
-async fn a_thousand_row_upload_is_read_whole_and_a_larger_file_refused(backend: Backend) {
-    let app = console_app(backend, |_| {}).await;
-    let key = app.create_key("acme").await;
-    let mut visitor = Visitor::signed_in(&app, &key).await;
-    // 1,000 rows with long references: far over the API's 64 KiB, under the batch's 2 MiB.
-    let mut csv = String::from("awb,emails,reference\n");
-    for n in 0..1000 {
-        csv.push_str(&format!(
-            "{},ops@example.com,PO-{n:04}-{}\n",
-            crate::helpers::awb("000", n + 100),
-            "x".repeat(60)
-        ));
-    }
-    assert!(csv.len() > 64 * 1024);
-    visitor.get("/console/subscriptions/new").await;
-    let page = upload(&mut visitor, csv.into_bytes()).await;
-    assert_eq!(
-        page.status,
-        200,
-        "{}",
-        &page.body[..page.body.len().min(2000)]
-    );
-    let rows = regex::Regex::new(r"<tr class=")
-        .unwrap()
-        .find_iter(&page.body)
-        .count();
-    assert_eq!(rows, 1000, "every row answered");
-    assert!(
-        page.body.contains("1000 created, 0 rejected"),
-        "all of them subscribed"
-    );
-    let too_big = vec![b'a'; 3 * 1024 * 1024];
-    let refused = upload(&mut visitor, too_big).await;
-    assert_eq!(refused.status, 413, "{}", refused.body);
-    assert!(refused.body.contains("ErrPayloadTooLarge"));
-}
-
 async fn the_last_update_is_when_the_last_message_was_queued(backend: Backend) {
     let app = console_app(backend, |_| {}).await;
     let key = app.create_key("acme").await;
@@ -353,4 +251,51 @@ async fn the_live_part_is_sent_again_only_when_it_changed(backend: Backend) {
     assert_ne!(etag, format!("\"{shown}\""));
     let request = ask(etag);
     assert_eq!(visitor.send(request).await.status, 304);
+}
+
+async fn the_list_goes_page_by_page_keeping_its_search(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let items: Vec<_> = (0..30)
+        .map(|n| {
+            json!({"awb": crate::helpers::awb("000", 500 + n), "emails": ["ops@example.com"],
+                   "reference": format!("PO-{n:02}")})
+        })
+        .collect();
+    let batch = app
+        .post("/v1/subscriptions/batch", &key, json!({ "items": items }))
+        .await;
+    assert_eq!(batch.status, 200);
+    app.subscribed(
+        &key,
+        json!({"awb": "000-00000011", "emails": ["x@example.com"], "reference": "other"}),
+    )
+    .await;
+    let rows = regex::Regex::new(r#"<td class="reference">(PO-\d\d)</td>"#).unwrap();
+    let next = regex::Regex::new(r#"<a href="([^"]+)" rel="next">Next page</a>"#).unwrap();
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let first = visitor.get("/console/subscriptions?q=PO-").await;
+    let on_first: Vec<String> = rows
+        .captures_iter(&first.body)
+        .map(|c| c[1].to_owned())
+        .collect();
+    assert_eq!(on_first.len(), 25, "a page holds 25");
+    let link = next.captures(&first.body).expect("a next page")[1].replace("&#38;", "&");
+    assert!(link.contains("q=PO-") && link.contains("cursor="), "{link}");
+    let second = visitor.get(&link).await;
+    let on_second: Vec<String> = rows
+        .captures_iter(&second.body)
+        .map(|c| c[1].to_owned())
+        .collect();
+    assert_eq!(on_second.len(), 5);
+    assert!(next.captures(&second.body).is_none(), "the last page");
+    assert!(second.body.contains(">First page</a>"));
+    let mut all: Vec<String> = on_first.into_iter().chain(on_second).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 30, "every match once, across the pages");
+    assert!(
+        !second.body.contains(">other<"),
+        "the search holds on the next page"
+    );
 }

@@ -175,6 +175,16 @@ impl Browser {
         }
     }
 
+    /// Clicks the first link whose visible text is `text`, waiting for it to appear.
+    pub async fn click_link(&self, text: &str) {
+        let link = self
+            .wait_for_located(Locator::LinkText(text), &format!("link `{text}`"))
+            .await;
+        if let Err(e) = link.click().await {
+            panic!("click link `{text}` on {}: {e}", self.url().await);
+        }
+    }
+
     /// The page's visible text (`document.body.innerText`).
     pub async fn page_text(&self) -> String {
         let text = self

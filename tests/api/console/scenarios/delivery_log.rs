@@ -5,7 +5,6 @@ use super::{key_for, live_app, sign_in};
 use crate::browser::Browser;
 use crate::helpers::{Backend, on_both_backends};
 use crate::receiver::{Receiver, Reply};
-use fantoccini::Locator;
 use serde_json::json;
 use skyhook::config::HumanDuration;
 use std::time::Duration;
@@ -53,10 +52,8 @@ async fn a_failing_receiver_shows_its_attempts_and_retry_makes_another(backend: 
     assert!(answer.contains("500"), "{answer}");
     let before = receiver.posts().len();
     browser
-        .client
-        .find(Locator::Css(&format!("{row} button")))
+        .wait_for(&format!("{row} button"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();

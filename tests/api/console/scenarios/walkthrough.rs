@@ -37,14 +37,7 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
     browser.wait_for("p.empty").await;
 
     // A bad AWB: the API's error beside the field, nothing stored.
-    browser
-        .client
-        .find(Locator::LinkText("New subscription"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_link("New subscription").await;
     browser.wait_for("input[name=awb]").await;
     browser.fill("awb", "000-00000012").await;
     browser.fill("url", &receiver.url("/hooks")).await;
@@ -79,14 +72,7 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
     browser.screenshot("subscriptions").await;
 
     // Opened, its demo events appear without a reload.
-    browser
-        .client
-        .find(Locator::LinkText("000-00000011"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_link("000-00000011").await;
     browser.wait_for("#live").await;
     let id = browser.url().await.rsplit('/').next().unwrap().to_owned();
     mark_page(&browser).await;
@@ -121,10 +107,8 @@ async fn a_support_person_signs_in_makes_a_subscription_finds_it_and_watches_it_
 
     // The shipment's own page, from the panel's AWB link.
     browser
-        .client
-        .find(Locator::Css("#shipment-heading a"))
+        .wait_for("#shipment-heading a")
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();

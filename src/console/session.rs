@@ -11,14 +11,12 @@
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
 use crate::domain::ConsoleSessionHash;
+pub(super) use crate::domain::digest::{constant_time_eq, random_token};
 use crate::store::VerifiedKey;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use serde::Deserialize;
 
 pub(super) const SESSION_COOKIE: &str = "skyhook_console";
@@ -144,28 +142,12 @@ impl Signed {
 
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check_csrf(&self, presented: &str) -> Result<(), ConsoleError> {
-        if tokens_match(presented, &self.csrf) {
+        if constant_time_eq(presented, &self.csrf) {
             Ok(())
         } else {
             Err(ConsoleError::Csrf)
         }
     }
-}
-
-/// Compares without an early exit, so the time taken says nothing about how much matched.
-pub(super) fn tokens_match(presented: &str, expected: &str) -> bool {
-    presented.len() == expected.len()
-        && presented
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
-pub(super) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers.
@@ -214,14 +196,6 @@ mod tests {
         let mut empty = HeaderMap::new();
         empty.append(header::COOKIE, "skyhook_console=".parse().unwrap());
         assert_eq!(cookie(&empty, SESSION_COOKIE), None);
-    }
-
-    #[test]
-    fn tokens_match_only_when_equal() {
-        assert!(tokens_match("abc", "abc"));
-        assert!(!tokens_match("abd", "abc"));
-        assert!(!tokens_match("ab", "abc"));
-        assert!(!tokens_match("", "abc"));
     }
 
     #[test]

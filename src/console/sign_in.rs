@@ -3,8 +3,8 @@
 
 use super::page::{self, Page};
 use super::session::{
-    CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Signed, cookie, random_token, safe_next, set_cookie,
-    tokens_match,
+    CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Signed, constant_time_eq, cookie, random_token,
+    safe_next, set_cookie,
 };
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
@@ -105,7 +105,7 @@ pub async fn login(
         return Ok(Redirect::to(after_sign_in(&form.next)).into_response());
     }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !tokens_match(&form.csrf, &expected) {
+    if expected.is_empty() || !constant_time_eq(&form.csrf, &expected) {
         return Err(ConsoleError::Csrf);
     }
     let key = form.api_key.trim();

@@ -1,8 +1,5 @@
 //! API keys. A key is its own tenant; only a SHA-256 hash of it is ever stored.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use std::fmt;
 
 pub use super::ids::TenantId;
@@ -26,9 +23,7 @@ pub struct KeyNameError(pub String);
 
 impl ApiKey {
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        Self(format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+        Self(format!("{KEY_PREFIX}{}", super::digest::random_token()))
     }
 
     pub fn expose(&self) -> &str {

@@ -3,13 +3,7 @@
 //! hash of a token is stored, and a presented token is looked up by its hash, so no comparison
 //! ever runs on the token itself and the time a lookup takes says nothing about it.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use std::fmt;
-
-/// Random bytes per token: 256 bits, well past the 128 a guess would have to beat.
-const TOKEN_BYTES: usize = 32;
 
 /// A fresh token, put into one registration's callback URL and then known only by its hash.
 pub struct CallbackToken(String);
@@ -20,9 +14,7 @@ pub struct CallbackTokenHash(String);
 
 impl CallbackToken {
     pub fn generate() -> Self {
-        let mut bytes = [0u8; TOKEN_BYTES];
-        rand::rng().fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self(super::digest::random_token())
     }
 
     /// The token as it goes into the callback URL (URL-safe base64, no padding).

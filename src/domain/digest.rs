@@ -4,7 +4,13 @@
 //! password hash to protect against. A presented value is looked up by its hash, so no
 //! comparison ever runs on the secret itself.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+/// Random bytes per secret: 256 bits, well past the 128 a guess would have to beat.
+const SECRET_BYTES: usize = 32;
 
 /// The lowercase hex SHA-256 of `presented` (64 characters).
 pub(super) fn sha256_hex(presented: &str) -> String {
@@ -12,9 +18,46 @@ pub(super) fn sha256_hex(presented: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A fresh random secret as URL-safe base64 without padding (43 characters): safe in a path, a
+/// cookie or a form field without escaping.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; SECRET_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares without an early exit, so the time taken says nothing about how much matched.
+pub fn constant_time_eq(presented: &str, expected: &str) -> bool {
+    presented.len() == expected.len()
+        && presented
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_long_url_safe_and_distinct() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_is_true_only_for_equal_text() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abd", "abc"));
+        assert!(!constant_time_eq("ab", "abc"));
+        assert!(!constant_time_eq("", "abc"));
+    }
 
     #[test]
     fn is_the_sha256_of_the_text_in_hex() {

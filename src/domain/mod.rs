@@ -9,7 +9,7 @@ pub mod channels;
 pub mod console_session;
 pub mod destination;
 pub mod diff;
-mod digest;
+pub mod digest;
 pub mod email;
 pub mod flight;
 pub mod flight_state;
@@ -26,6 +26,8 @@ pub mod schedule;
 pub mod signature;
 pub mod states;
 pub mod subscription;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tracking;
 pub mod url;
 

@@ -9,6 +9,7 @@
 //! Pure functions: choosing the id and the timestamp, and sending, are the dispatcher's job.
 
 use super::SigningSecret;
+use super::digest::constant_time_eq;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -97,14 +98,9 @@ pub fn verify(
     }
     let expected = sign(secret, msg_id, at, body);
     // Compared in full whatever the first difference, so timing reveals nothing.
-    let matches = signature_header.split(' ').any(|candidate| {
-        candidate.len() == expected.len()
-            && candidate
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
+    let matches = signature_header
+        .split(' ')
+        .any(|candidate| constant_time_eq(candidate, &expected));
     if matches {
         Ok(())
     } else {

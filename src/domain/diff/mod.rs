@@ -63,6 +63,17 @@ pub struct KeyedEvent {
     pub event: TrackingEvent,
 }
 
+impl From<KeyedEvent> for StoredEvent {
+    /// A fetched event as the store keeps it: active.
+    fn from(keyed: KeyedEvent) -> Self {
+        Self {
+            fingerprint: keyed.fingerprint,
+            event: keyed.event,
+            withdrawn: false,
+        }
+    }
+}
+
 /// What a fetch changed against the stored events. `new` and `updated` are chronological.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Diff {

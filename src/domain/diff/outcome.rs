@@ -37,11 +37,8 @@ pub fn outcome(stored: &[StoredEvent], diff: &Diff) -> Outcome {
         .new
         .iter()
         .chain(&diff.updated)
-        .map(|keyed| StoredEvent {
-            fingerprint: keyed.fingerprint.clone(),
-            event: keyed.event.clone(),
-            withdrawn: false,
-        })
+        .cloned()
+        .map(StoredEvent::from)
         .collect();
     let mut unchanged = Vec::new();
     for row in stored {

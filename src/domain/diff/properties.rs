@@ -8,9 +8,8 @@ mod history;
 use super::identity::Identity;
 use super::{StoredEvent, content_changed, diff, outcome, sort_events, summary_status};
 use crate::domain::message::{Message, MessageBody, Recipient, ShipmentChange};
-use crate::domain::{
-    AwbNumber, ShipmentSummary, StateFilter, SubscriptionId, SummaryStatus, TrackingEvent, message,
-};
+use crate::domain::testing::{awb, summary};
+use crate::domain::{StateFilter, SubscriptionId, SummaryStatus, TrackingEvent, message};
 use chrono::{DateTime, Utc};
 use history::History;
 use proptest::prelude::*;
@@ -60,15 +59,8 @@ impl Model {
         let written = outcome(&before, &found);
         let status = summary_status(fetched, Some("ORD"), Some(3), self.status);
         let change = ShipmentChange {
-            awb: AwbNumber::parse("020-08002050").expect("a valid AWB"),
-            summary: ShipmentSummary {
-                origin: Some("FRA".to_owned()),
-                destination: Some("ORD".to_owned()),
-                pieces: Some(3),
-                weight: None,
-                volume: None,
-                status,
-            },
+            awb: awb(),
+            summary: summary("ORD", Some(3), None, status),
             changed: written.changed,
             events: written.events,
             unchanged: written.unchanged,

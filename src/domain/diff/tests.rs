@@ -1,17 +1,7 @@
 use super::identity::normalize_flight_number;
 use super::*;
 use crate::domain::SummaryStatus::{AtDestination, Delivered, InTransit, PendingDelivery};
-
-pub(super) fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
-    Some(DateTime::parse_from_rfc3339(rfc3339).expect("test date"))
-}
-
-pub(super) fn event(code: &str, location: &str, date: &str) -> TrackingEvent {
-    TrackingEvent {
-        event_location: Some(location.to_owned()),
-        ..TrackingEvent::new(code, at(date))
-    }
-}
+pub(super) use crate::domain::testing::{at, event, stored};
 
 fn flight(number: &str, destination: &str, scheduled_departure: &str) -> Option<EventFlight> {
     Some(EventFlight {
@@ -20,18 +10,6 @@ fn flight(number: &str, destination: &str, scheduled_departure: &str) -> Option<
         scheduled_departure: at(scheduled_departure),
         ..EventFlight::default()
     })
-}
-
-pub(super) fn stored(events: &[TrackingEvent]) -> Vec<StoredEvent> {
-    diff(&[], events)
-        .new
-        .into_iter()
-        .map(|keyed| StoredEvent {
-            fingerprint: keyed.fingerprint,
-            event: keyed.event,
-            withdrawn: false,
-        })
-        .collect()
 }
 
 /// Seed 001: one BCN booking, then MAD→MEX split over two flights.

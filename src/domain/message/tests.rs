@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::testing::{awb, summary};
 use chrono::TimeZone;
 
 fn event(code: &str, place: &str) -> TrackingEvent {
@@ -26,15 +27,8 @@ fn change(status: SummaryStatus, changed: Vec<TrackingEvent>) -> ShipmentChange 
     let unchanged = vec![event("BKD", "FRA")];
     let events = unchanged.iter().chain(&changed).cloned().collect();
     ShipmentChange {
-        awb: AwbNumber::parse("020-08002050").unwrap(),
-        summary: ShipmentSummary {
-            origin: Some("FRA".into()),
-            destination: Some("ORD".into()),
-            pieces: Some(2),
-            weight: Some(120.0),
-            volume: None,
-            status,
-        },
+        awb: awb(),
+        summary: summary("ORD", Some(2), Some(120.0), status),
         changed,
         events,
         unchanged,

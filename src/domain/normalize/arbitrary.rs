@@ -2,7 +2,7 @@
 //! stable): whatever a source may send, either built from its format's field names or a real
 //! example with parts replaced, so that the values reach past the first field check.
 
-use crate::domain::diff::{self, StoredEvent};
+use crate::domain::diff;
 use crate::domain::{Tracking, TrackingEvent};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -139,15 +139,7 @@ pub(crate) fn check_usable(tracking: &Tracking) -> Result<(), TestCaseError> {
 
 /// Events diffed into an empty store, then again against what that stored: nothing new.
 pub(crate) fn check_diffable(events: &[TrackingEvent]) -> Result<(), TestCaseError> {
-    let stored: Vec<StoredEvent> = diff::diff(&[], events)
-        .new
-        .into_iter()
-        .map(|keyed| StoredEvent {
-            fingerprint: keyed.fingerprint,
-            event: keyed.event,
-            withdrawn: false,
-        })
-        .collect();
+    let stored = crate::domain::testing::stored(events);
     let again = diff::diff(&stored, events);
     prop_assert!(again.is_empty(), "the same events twice: {:?}", again);
     Ok(())

@@ -1,18 +1,8 @@
 use super::*;
 use crate::domain::EventFlight;
+use crate::domain::testing::{at, event};
 use chrono::{DateTime, FixedOffset};
 use proptest::prelude::*;
-
-fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
-    Some(DateTime::parse_from_rfc3339(rfc3339).expect("test date"))
-}
-
-fn event(code: &str, place: &str, date: &str) -> TrackingEvent {
-    TrackingEvent {
-        event_location: Some(place.to_owned()),
-        ..TrackingEvent::new(code, at(date))
-    }
-}
 
 fn planned(mut event: TrackingEvent) -> TrackingEvent {
     event.is_planned = true;

@@ -1,6 +1,7 @@
 use super::*;
+use crate::domain::EventFlight;
 use crate::domain::message::{Recipient, expired_message};
-use crate::domain::{AwbNumber, EventFlight};
+use crate::domain::testing::{at, awb, event, summary};
 use chrono::TimeZone;
 
 const CONSOLE: &str = "https://skyhook.example.com/";
@@ -10,32 +11,10 @@ fn rendered(messages: &[Message]) -> EmailContent {
     render(messages, Some(CONSOLE))
 }
 
-fn at(rfc3339: &str) -> Option<DateTime<FixedOffset>> {
-    Some(DateTime::parse_from_rfc3339(rfc3339).expect("test date"))
-}
-
-fn event(code: &str, place: &str, date: &str) -> TrackingEvent {
-    TrackingEvent {
-        event_location: Some(place.to_owned()),
-        ..TrackingEvent::new(code, at(date))
-    }
-}
-
-fn awb() -> AwbNumber {
-    AwbNumber::parse("020-08002050").unwrap()
-}
-
 fn update(status: SummaryStatus, new_events: Vec<TrackingEvent>) -> MessageBody {
     MessageBody::TrackingUpdated(ShipmentUpdate {
         awb: awb(),
-        summary: crate::domain::ShipmentSummary {
-            origin: Some("FRA".into()),
-            destination: Some("ORD".into()),
-            pieces: Some(2),
-            weight: Some(120.5),
-            volume: None,
-            status,
-        },
+        summary: summary("ORD", Some(2), Some(120.5), status),
         new_events: new_events.clone(),
         old_events: Vec::new(),
         events: new_events,

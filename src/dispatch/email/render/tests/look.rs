@@ -15,14 +15,7 @@ fn arrived_in_doha() -> MessageBody {
     let new = vec![arrived, onward];
     MessageBody::TrackingUpdated(ShipmentUpdate {
         awb: awb(),
-        summary: crate::domain::ShipmentSummary {
-            origin: Some("FRA".into()),
-            destination: Some("SYD".into()),
-            pieces: Some(4),
-            weight: Some(310.0),
-            volume: None,
-            status: SummaryStatus::InTransit,
-        },
+        summary: summary("SYD", Some(4), Some(310.0), SummaryStatus::InTransit),
         events: old.iter().chain(&new).cloned().collect(),
         new_events: new,
         old_events: old,

@@ -1,7 +1,7 @@
 //! The checks of [`Settings`] that serde cannot express: ranges, and settings that must agree
 //! with each other. Each failure names the key as written in the TOML.
 
-use super::{ConfigError, Settings};
+use super::{ConfigError, Secret, Settings};
 use std::time::Duration;
 
 impl Settings {
@@ -87,15 +87,13 @@ impl Settings {
                 continue;
             }
             let key = |field: &str| format!("carriers.{name}.{field}");
-            if carrier.rate_limit.is_nan() || carrier.rate_limit <= 0.0 {
-                return fail(
-                    &key("rate_limit"),
-                    "must be a positive number of requests per second",
-                );
-            }
-            if carrier.concurrency == 0 {
-                return fail(&key("concurrency"), "must be at least 1");
-            }
+            check_source(
+                &key,
+                name,
+                carrier.rate_limit,
+                carrier.concurrency,
+                &carrier.api_key,
+            )?;
             if let Some(bad) = carrier
                 .prefixes
                 .iter()
@@ -113,9 +111,6 @@ impl Settings {
             {
                 return fail(&key("batch_size"), "must be between 1 and 200");
             }
-            if name != "demo" && carrier.api_key.expose().is_empty() {
-                return fail(&key("api_key"), "is required when the carrier is enabled");
-            }
             if carrier.tracking_path.as_deref().is_some_and(|path| {
                 let path = path.trim_matches('/');
                 path.is_empty() || path.contains(['?', '#', ' ']) || path.contains("://")
@@ -131,15 +126,13 @@ impl Settings {
                 continue;
             }
             let key = |field: &str| format!("flights.{name}.{field}");
-            if source.rate_limit.is_nan() || source.rate_limit <= 0.0 {
-                return fail(
-                    &key("rate_limit"),
-                    "must be a positive number of requests per second",
-                );
-            }
-            if source.concurrency == 0 {
-                return fail(&key("concurrency"), "must be at least 1");
-            }
+            check_source(
+                &key,
+                name,
+                source.rate_limit,
+                source.concurrency,
+                &source.api_key,
+            )?;
             if let Some(bad) = source.designators.iter().find(|d| {
                 !(*d == "*"
                     || ((2..=3).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric())))
@@ -150,9 +143,6 @@ impl Settings {
                         "has `{bad}`; designators are 2-character IATA or 3-letter ICAO codes, or \"*\""
                     ),
                 });
-            }
-            if name != "demo" && source.api_key.expose().is_empty() {
-                return fail(&key("api_key"), "is required when the source is enabled");
             }
         }
         if self.delivery.concurrency == 0 || self.delivery.batch_size == 0 {
@@ -179,4 +169,34 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// What every enabled carrier and flight-status source needs alike (what each serves is checked
+/// by its own rules). The sandboxes (`demo`) need no key.
+fn check_source(
+    key: &dyn Fn(&str) -> String,
+    name: &str,
+    rate_limit: f64,
+    concurrency: u32,
+    api_key: &Secret,
+) -> Result<(), ConfigError> {
+    let fail = |field: &str, reason: &str| {
+        Err(ConfigError::Value {
+            key: key(field),
+            reason: reason.to_owned(),
+        })
+    };
+    if rate_limit.is_nan() || rate_limit <= 0.0 {
+        return fail(
+            "rate_limit",
+            "must be a positive number of requests per second",
+        );
+    }
+    if concurrency == 0 {
+        return fail("concurrency", "must be at least 1");
+    }
+    if name != "demo" && api_key.expose().is_empty() {
+        return fail("api_key", "is required when enabled");
+    }
+    Ok(())
 }

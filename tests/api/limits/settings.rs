@@ -33,3 +33,31 @@ fn connection_limits_that_would_refuse_every_client_are_refused() {
     let error = refused(|s| s.server.max_connections = 0);
     assert!(error.contains("server.max_connections"), "{error}");
 }
+
+#[test]
+fn an_enabled_carrier_needs_a_key_a_rate_and_a_concurrency() {
+    let enabled = |s: &mut Settings| {
+        s.carriers.cargoai.enabled = true;
+        s.carriers.cargoai.api_key = skyhook::config::Secret::new("k");
+    };
+    let error = refused(|s| {
+        enabled(s);
+        s.carriers.cargoai.api_key = skyhook::config::Secret::new("");
+    });
+    assert!(error.contains("carriers.cargoai.api_key"), "{error}");
+    let error = refused(|s| {
+        enabled(s);
+        s.carriers.cargoai.rate_limit = f64::NAN;
+    });
+    assert!(error.contains("carriers.cargoai.rate_limit"), "{error}");
+    let error = refused(|s| {
+        enabled(s);
+        s.carriers.cargoai.concurrency = 0;
+    });
+    assert!(error.contains("carriers.cargoai.concurrency"), "{error}");
+    // The sandbox needs no key.
+    let mut settings = crate::helpers::test_settings("sqlite://unused.db");
+    settings.carriers.demo.enabled = true;
+    settings.carriers.demo.api_key = skyhook::config::Secret::new("");
+    assert!(settings.validate().is_ok());
+}

@@ -45,23 +45,21 @@ mod tests {
 
     #[test]
     fn a_webhook_goes_to_its_host_and_explicit_port() {
-        assert_eq!(
-            of("https://TMS.Example.com/hooks/1").as_deref(),
-            Some("tms.example.com")
-        );
-        assert_eq!(
-            of("https://tms.example.com:443/a").as_deref(),
-            Some("tms.example.com")
-        );
-        assert_eq!(
-            of("http://tms.example.com:8080/a").as_deref(),
-            Some("tms.example.com:8080")
-        );
-        assert_eq!(
-            of("https://user@[2001:db8::1]:9000/").as_deref(),
-            Some("[2001:db8::1]:9000")
-        );
-        assert_eq!(of("not a url"), None);
+        for (url, destination) in [
+            ("https://TMS.Example.com/hooks/1", Some("tms.example.com")),
+            ("https://tms.example.com:443/a", Some("tms.example.com")),
+            (
+                "http://tms.example.com:8080/a",
+                Some("tms.example.com:8080"),
+            ),
+            (
+                "https://user@[2001:db8::1]:9000/",
+                Some("[2001:db8::1]:9000"),
+            ),
+            ("not a url", None),
+        ] {
+            assert_eq!(of(url).as_deref(), destination, "{url}");
+        }
     }
 
     #[test]

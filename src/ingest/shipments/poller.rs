@@ -70,10 +70,9 @@ impl Poller {
     /// then remove push registrations no subscription needs any more. Returns how many
     /// shipments were claimed for either.
     pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let lease = self.rounds.lease();
-        let claims = self
-            .store
-            .claim_due_shipments(lease, self.rounds.settings.batch_size)
+        let (lease, claims) = self
+            .rounds
+            .claim(|lease, batch| self.store.claim_due_shipments(lease, batch))
             .await?;
         let claimed = claims.len();
         // Room for every claim's record, so that no fetch waits for the writer.

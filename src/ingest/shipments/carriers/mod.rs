@@ -7,6 +7,7 @@
 mod cargoai;
 mod demo;
 mod lufthansa;
+mod reading;
 mod trackingmore;
 
 pub use lufthansa::CALLBACK_PATH as LUFTHANSA_CALLBACK_PATH;

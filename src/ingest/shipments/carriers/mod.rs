@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
 use crate::domain::{AwbNumber, CallbackToken, Tracking};
 use crate::ingest::{
-    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, Throttle,
+    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, SourceSettings, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -86,6 +86,16 @@ pub type CarrierEntry = Entry<dyn Carrier>;
 /// Which enabled carrier serves which AWB prefix.
 pub type Carriers = Registry<dyn Carrier>;
 
+impl SourceSettings for CarrierSettings {
+    fn throttle(&self) -> Throttle {
+        Throttle::new(self.rate_limit, self.concurrency as usize)
+    }
+
+    fn keys(&self) -> &[String] {
+        &self.prefixes
+    }
+}
+
 static CARRIERS: Kind = Kind {
     section: "carriers",
     key: "AWB prefix",
@@ -138,12 +148,7 @@ impl Carriers {
                 &settings.trackingmore,
             ));
         }
-        let mut registry = Self::new(&CARRIERS);
-        for (carrier, config) in carriers {
-            let throttle = Throttle::new(config.rate_limit, config.concurrency as usize);
-            registry.add(carrier, throttle, &config.prefixes)?;
-        }
-        Ok(registry)
+        Self::of_enabled(&CARRIERS, carriers)
     }
 
     /// The carrier serving an AWB, if any enabled carrier does.

@@ -9,7 +9,7 @@
 
 use super::apply::apply;
 use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
-use super::registrations::{Prepared, Registrations};
+use super::registrations::{Prepared, PushClaim, Registrations};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
@@ -244,12 +244,13 @@ impl Poller {
             Some(registrar) => {
                 let mut ready = Vec::with_capacity(batch.len());
                 for claim in batch {
-                    let owner = self.rounds.owner;
-                    match self
-                        .registrations
-                        .prepare(&entry, registrar, &claim, owner)
-                        .await?
-                    {
+                    let push = PushClaim {
+                        entry: &entry,
+                        registrar,
+                        claim: &claim,
+                        owner: self.rounds.owner,
+                    };
+                    match self.registrations.prepare(push).await? {
                         Prepared::Ready => ready.push(claim),
                         Prepared::Failed(err) => {
                             let failed = Err(err);

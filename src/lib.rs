@@ -15,6 +15,7 @@
 //! - [`config`]: layered settings (embedded defaults → file → environment).
 //! - [`cli`]: the command-line interface.
 //! - [`clock`]: time as an injectable dependency.
+//! - `rounds`: the round loop the dispatcher and the pollers run in.
 
 pub mod api;
 pub mod app;
@@ -25,5 +26,6 @@ pub mod console;
 pub mod dispatch;
 pub mod domain;
 pub mod ingest;
+mod rounds;
 pub mod store;
 pub mod telemetry;

@@ -16,11 +16,12 @@ use crate::config::{DeliverySettings, Settings};
 use crate::domain::Destination;
 use crate::domain::message::Channel;
 use crate::domain::retry::{Attempt, NextStep, RetryPolicy};
+use crate::rounds::run_rounds;
 use crate::store::{ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Lease, StoreError, Work};
 use chrono::TimeDelta;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Mutex, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -114,28 +115,30 @@ impl Dispatcher {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         tracing::info!(owner = %self.owner, "dispatcher started");
         let wakeups = self.store.wakeups();
-        let mut in_flight = JoinSet::new();
-        while !shutdown.is_cancelled() {
-            while in_flight.try_join_next().is_some() {}
-            let started = match self.clone().start_round(&mut in_flight).await {
-                Ok(started) => started,
-                Err(err) => {
-                    tracing::error!(
-                        error = format!("{:#}", anyhow::Error::from(err)),
-                        "dispatch round failed"
-                    );
-                    0
-                }
-            };
-            if started == 0 {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
-                    () = wakeups.woken(Work::Deliveries) => {}
-                    () = self.room.notified() => {}
-                }
+        // Behind a lock only so that each round's future can borrow the sends it adds to; the
+        // rounds never overlap, so it is never contended.
+        let in_flight = Mutex::new(JoinSet::new());
+        // Besides committed deliveries, room at a saturated destination wakes an idle dispatcher.
+        let woken = || async {
+            tokio::select! {
+                () = wakeups.woken(Work::Deliveries) => {}
+                () = self.room.notified() => {}
             }
-        }
+        };
+        let round = || async {
+            let mut in_flight = in_flight.lock().await;
+            while in_flight.try_join_next().is_some() {}
+            self.clone().start_round(&mut in_flight).await
+        };
+        run_rounds(
+            "dispatch",
+            &shutdown,
+            self.settings.idle_wait.0,
+            woken,
+            round,
+        )
+        .await;
+        let mut in_flight = in_flight.into_inner();
         while in_flight.join_next().await.is_some() {}
         tracing::info!("dispatcher stopped");
     }

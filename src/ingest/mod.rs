@@ -22,7 +22,7 @@ mod source;
 mod throttle;
 
 pub use http::SourceHttp;
-pub use registry::{Entry, Kind, Registry, RegistryError, SourceStatus};
+pub use registry::{Entry, Kind, Registry, RegistryError, SourceSettings, SourceStatus};
 pub(crate) use source::retry_after;
 pub use source::{Sandbox, Source, SourceError, SourceId};
 pub use throttle::Throttle;

@@ -1,6 +1,7 @@
 //! Which enabled source serves which key (an AWB prefix for carriers, an airline designator
 //! for flight-status sources), each behind its own throttle, with `*` for every key no other
-//! source claims; and which sources last refused our credentials, for `/readyz`.
+//! source claims, built from the enabled sources and their settings ([`SourceSettings`]); and
+//! which sources last refused our credentials, for `/readyz`.
 
 use super::{Source, SourceError, Throttle};
 use chrono::{DateTime, Utc};
@@ -22,6 +23,14 @@ pub struct Kind {
     /// The counter of refused credentials, and its label for the source.
     pub auth_failures_metric: &'static str,
     pub metric_label: &'static str,
+}
+
+/// What the registry reads of a source's settings (carriers' and flight sources' alike).
+pub trait SourceSettings {
+    /// The rate limit and concurrency bound it is called under.
+    fn throttle(&self) -> Throttle;
+    /// The keys it serves (`*` = every key no other source claims).
+    fn keys(&self) -> &[String];
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +80,18 @@ impl<S: Source + ?Sized> Registry<S> {
             auth_problems: Mutex::default(),
             last_success: Mutex::default(),
         }
+    }
+
+    /// The enabled sources, each behind the throttle its settings ask for, serving their keys.
+    pub fn of_enabled<C: SourceSettings + ?Sized>(
+        kind: &'static Kind,
+        enabled: Vec<(Arc<S>, &C)>,
+    ) -> Result<Self, RegistryError> {
+        let mut registry = Self::new(kind);
+        for (source, settings) in enabled {
+            registry.add(source, settings.throttle(), settings.keys())?;
+        }
+        Ok(registry)
     }
 
     /// Registers a source, behind its limits, for keys (`*` = every key no other source

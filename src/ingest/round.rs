@@ -1,10 +1,12 @@
-//! What both pollers share: their identity on the leases they take, the loop that runs rounds
-//! until shutdown, the lease and poll bounds a round works under, and waiting for a round's
+//! What both pollers share: their identity on the leases they take, running their rounds until
+//! shutdown (in the loop they share with the dispatcher, `crate::rounds`), a round's opening
+//! claim under a fresh lease, the poll bounds a round works under, and waiting for a round's
 //! tasks. What a round claims, asks and records is each poller's own.
 
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::Bounds;
+use crate::rounds::run_rounds;
 use crate::store::{Lease, StoreError, Wakeups, Work};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -39,44 +41,38 @@ impl Rounds {
         }
     }
 
-    /// Runs `round` until cancelled; a round that found work is followed at once by the next,
-    /// one that found none by a wait of `idle_wait` or until work is committed.
-    /// `worker` and `what` name the poller and its round in the log.
-    pub async fn run<F, R>(
+    /// Runs `round` until cancelled (see [`run_rounds`]); an idle poller is woken when its
+    /// kind of work is committed. `worker` and `what` name the poller and its round in the log.
+    pub async fn run<R>(
         &self,
         worker: &str,
         what: &str,
         shutdown: CancellationToken,
-        mut round: F,
+        round: impl FnMut() -> R,
     ) where
-        F: FnMut() -> R,
         R: Future<Output = Result<usize, StoreError>>,
     {
         tracing::info!(owner = %self.owner, "{worker} started");
-        while !shutdown.is_cancelled() {
-            let found = match round().await {
-                Ok(found) => found,
-                Err(err) => {
-                    tracing::error!(
-                        error = format!("{:#}", anyhow::Error::from(err)),
-                        "{what} round failed"
-                    );
-                    0
-                }
-            };
-            if found == 0 {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.settings.idle_wait.0) => {}
-                    () = self.wakeups.woken(self.work) => {}
-                }
-            }
-        }
+        let woken = || self.wakeups.woken(self.work);
+        run_rounds(what, &shutdown, self.settings.idle_wait.0, woken, round).await;
         tracing::info!("{worker} stopped");
     }
 
+    /// A round's opening: a lease taken now, and the batch of due work `claim` takes under it.
+    pub async fn claim<T, R>(
+        &self,
+        claim: impl FnOnce(Lease, u32) -> R,
+    ) -> Result<(Lease, Vec<T>), StoreError>
+    where
+        R: Future<Output = Result<Vec<T>, StoreError>>,
+    {
+        let lease = self.lease();
+        let claims = claim(lease, self.settings.batch_size).await?;
+        Ok((lease, claims))
+    }
+
     /// A lease taken now by this instance.
-    pub fn lease(&self) -> Lease {
+    fn lease(&self) -> Lease {
         let now = self.clock.now();
         Lease {
             owner: self.owner,

@@ -48,10 +48,9 @@ impl FlightPoller {
     /// One round: claim a batch of due checks, look each up within its source's limits, and
     /// record every outcome. Returns how many were claimed.
     pub async fn check_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let lease = self.rounds.lease();
-        let claims = self
-            .store
-            .claim_due_flight_checks(lease, self.rounds.settings.batch_size)
+        let (_, claims) = self
+            .rounds
+            .claim(|lease, batch| self.store.claim_due_flight_checks(lease, batch))
             .await?;
         let claimed = claims.len();
         let mut tasks = JoinSet::new();

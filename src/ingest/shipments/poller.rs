@@ -9,7 +9,7 @@
 
 use super::apply::apply;
 use super::carriers::{CarrierEntry, Carriers, FetchRequest, Fetched};
-use super::registrations::{Prepared, Registrations};
+use super::registrations::{Prepared, PushClaim, Registrations};
 use crate::clock::Clock;
 use crate::config::PollerSettings;
 use crate::domain::schedule::{self, Bounds, LastPoll};
@@ -70,10 +70,9 @@ impl Poller {
     /// then remove push registrations no subscription needs any more. Returns how many
     /// shipments were claimed for either.
     pub async fn poll_once(self: Arc<Self>) -> Result<usize, StoreError> {
-        let lease = self.rounds.lease();
-        let claims = self
-            .store
-            .claim_due_shipments(lease, self.rounds.settings.batch_size)
+        let (lease, claims) = self
+            .rounds
+            .claim(|lease, batch| self.store.claim_due_shipments(lease, batch))
             .await?;
         let claimed = claims.len();
         // Room for every claim's record, so that no fetch waits for the writer.
@@ -245,12 +244,13 @@ impl Poller {
             Some(registrar) => {
                 let mut ready = Vec::with_capacity(batch.len());
                 for claim in batch {
-                    let owner = self.rounds.owner;
-                    match self
-                        .registrations
-                        .prepare(&entry, registrar, &claim, owner)
-                        .await?
-                    {
+                    let push = PushClaim {
+                        entry: &entry,
+                        registrar,
+                        claim: &claim,
+                        owner: self.rounds.owner,
+                    };
+                    match self.registrations.prepare(push).await? {
                         Prepared::Ready => ready.push(claim),
                         Prepared::Failed(err) => {
                             let failed = Err(err);

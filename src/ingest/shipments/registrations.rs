@@ -26,6 +26,17 @@ pub(super) enum Prepared {
     LeaseLost,
 }
 
+/// A push carrier's claimed shipment: what every step of its registration works on.
+#[derive(Clone, Copy)]
+pub(super) struct PushClaim<'a> {
+    pub entry: &'a CarrierEntry,
+    /// The entry's carrier's registrations.
+    pub registrar: &'a dyn Registrar,
+    pub claim: &'a ClaimedShipment,
+    /// The instance whose lease the claim is held under.
+    pub owner: Uuid,
+}
+
 pub(super) struct Registrations {
     store: Arc<dyn PushRegistrations>,
     clock: Arc<dyn Clock>,
@@ -47,16 +58,16 @@ impl Registrations {
     }
 
     /// Makes sure the carrier has a live registration of the claimed shipment.
-    pub(super) async fn prepare(
-        &self,
-        entry: &CarrierEntry,
-        registrar: &dyn Registrar,
-        claim: &ClaimedShipment,
-        owner: Uuid,
-    ) -> Result<Prepared, StoreError> {
+    pub(super) async fn prepare(&self, push: PushClaim<'_>) -> Result<Prepared, StoreError> {
+        let PushClaim {
+            entry,
+            registrar,
+            claim,
+            owner,
+        } = push;
         let now = self.clock.now();
         match (&claim.carrier_ref, claim.registration_checked_at) {
-            (None, _) => self.register(entry, registrar, claim, owner).await,
+            (None, _) => self.register(push).await,
             (Some(old), None) => {
                 // Made before callback tokens: its pushes go to a URL that no longer takes any.
                 let removed = {
@@ -67,7 +78,7 @@ impl Registrations {
                     tracing::warn!(awb = %claim.awb, error = %err,
                         "cannot remove a registration made before callback tokens; registering anew");
                 }
-                self.register(entry, registrar, claim, owner).await
+                self.register(push).await
             }
             (Some(carrier_ref), Some(checked)) if now - checked >= self.check_every => {
                 let live = {
@@ -89,7 +100,7 @@ impl Registrations {
                     Ok(false) => {
                         tracing::warn!(awb = %claim.awb, carrier = entry.source.name(),
                             "the carrier dropped the registration; registering again");
-                        self.register(entry, registrar, claim, owner).await
+                        self.register(push).await
                     }
                     Err(err) => Ok(Prepared::Failed(err)),
                 }
@@ -98,25 +109,20 @@ impl Registrations {
         }
     }
 
-    async fn register(
-        &self,
-        entry: &CarrierEntry,
-        registrar: &dyn Registrar,
-        claim: &ClaimedShipment,
-        owner: Uuid,
-    ) -> Result<Prepared, StoreError> {
+    async fn register(&self, push: PushClaim<'_>) -> Result<Prepared, StoreError> {
+        let (entry, awb) = (push.entry, &push.claim.awb);
         let token = CallbackToken::generate();
         let carrier = entry.source.name();
         if !self
             .store
-            .begin_registration(owner, &claim.awb, carrier, &token.hash())
+            .begin_registration(push.owner, awb, carrier, &token.hash())
             .await?
         {
             return Ok(Prepared::LeaseLost);
         }
         let registered = {
             let _permit = entry.throttle.acquire().await;
-            registrar.register(&claim.awb, &token).await
+            push.registrar.register(awb, &token).await
         };
         let carrier_ref = match registered {
             Ok(carrier_ref) => carrier_ref,
@@ -125,16 +131,16 @@ impl Registrations {
         let now = self.clock.now();
         if self
             .store
-            .complete_registration(owner, &claim.awb, &carrier_ref, now)
+            .complete_registration(push.owner, awb, &carrier_ref, now)
             .await?
         {
             return Ok(Prepared::Ready);
         }
         // Nobody will hear of this registration: take it back rather than leave it pushing.
-        tracing::warn!(awb = %claim.awb, "lease lost while registering; removing the registration");
+        tracing::warn!(%awb, "lease lost while registering; removing the registration");
         let _permit = entry.throttle.acquire().await;
-        if let Err(err) = entry.source.unregister(&claim.awb, &carrier_ref).await {
-            tracing::warn!(awb = %claim.awb, error = %err, "cannot remove the registration");
+        if let Err(err) = entry.source.unregister(awb, &carrier_ref).await {
+            tracing::warn!(%awb, error = %err, "cannot remove the registration");
         }
         Ok(Prepared::LeaseLost)
     }

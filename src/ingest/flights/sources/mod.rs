@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::config::{FlightSourceSettings, FlightsSettings};
 use crate::domain::{FlightNumber, FlightReport};
 use crate::ingest::{
-    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, Throttle,
+    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, SourceSettings, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -39,6 +39,16 @@ pub type FlightSourceEntry = Entry<dyn FlightSource>;
 /// Which enabled source serves which airline designator.
 pub type FlightSources = Registry<dyn FlightSource>;
 
+impl SourceSettings for FlightSourceSettings {
+    fn throttle(&self) -> Throttle {
+        Throttle::new(self.rate_limit, self.concurrency as usize)
+    }
+
+    fn keys(&self) -> &[String] {
+        &self.designators
+    }
+}
+
 static FLIGHT_SOURCES: Kind = Kind {
     section: "flights",
     key: "airline designator",
@@ -66,12 +76,7 @@ impl FlightSources {
                 &settings.flightaware,
             ));
         }
-        let mut registry = Self::new(&FLIGHT_SOURCES);
-        for (source, config) in sources {
-            let throttle = Throttle::new(config.rate_limit, config.concurrency as usize);
-            registry.add(source, throttle, &config.designators)?;
-        }
-        Ok(registry)
+        Self::of_enabled(&FLIGHT_SOURCES, sources)
     }
 
     /// The source serving a flight number, if any enabled source does.

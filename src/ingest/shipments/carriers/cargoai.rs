@@ -1,7 +1,7 @@
 //! CargoAI Track & Trace (seeds 000/001): `GET {base_url}/track?awb=NNN-NNNNNNNN` with header
 //! `x-api-key`; the answer is the seed-001 tracking object.
 
-use super::{Carrier, FetchRequest, Fetched, join};
+use super::{Carrier, FetchRequest, Fetched, join, one_at_a_time};
 use crate::config::CarrierSettings;
 use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
@@ -70,10 +70,6 @@ impl Source for CargoAi {
 #[async_trait]
 impl Carrier for CargoAi {
     async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
-        let mut results = Vec::with_capacity(requests.len());
-        for request in requests {
-            results.push(self.fetch_one(request).await);
-        }
-        results
+        one_at_a_time(requests, |request| self.fetch_one(request)).await
     }
 }

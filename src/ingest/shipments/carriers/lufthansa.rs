@@ -6,12 +6,12 @@
 //! ([`CALLBACK_PATH`]`/{token}`, answered by the API layer), checks registrations and removes
 //! them. Pushes themselves are read in `normalize.rs`.
 
-use super::{Carrier, FetchRequest, Fetched, Registrar, join};
+use super::{Carrier, FetchRequest, Fetched, Registrar, join, one_at_a_time};
 use crate::config::CarrierSettings;
 use crate::domain::AwbNumber;
 use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 pub(super) mod normalize;
 mod subscribe;
@@ -50,18 +50,13 @@ impl Lufthansa {
     #[tracing::instrument(name = "lufthansa.fetch", skip_all, fields(awb = %request.awb))]
     async fn fetch_one(&self, request: &FetchRequest) -> Result<Fetched, SourceError> {
         let awb = &request.awb;
-        let response = self
-            .http
-            .client()
-            .get(self.tracking_url.clone())
+        let request = self
+            .request(Method::GET, self.tracking_url.clone())
             .query(&[
                 ("aWBPrefix", awb.prefix()),
                 ("aWBNumber", &awb.as_str()[4..]),
-            ])
-            .header("apikey", &self.api_key)
-            .send()
-            .await
-            .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
+            ]);
+        let response = send(request).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(Fetched::NotFound);
         }
@@ -70,6 +65,14 @@ impl Lufthansa {
         let tracking = tracking::from_lufthansa(awb, &raw)
             .map_err(|e| SOURCE.malformed(format!("shipment tracking answer: {e}")))?;
         Ok(Fetched::Found { tracking, raw })
+    }
+
+    /// A request to one of Lufthansa's APIs, with our key.
+    fn request(&self, method: Method, url: url::Url) -> RequestBuilder {
+        self.http
+            .client()
+            .request(method, url)
+            .header("apikey", &self.api_key)
     }
 
     /// Maps Lufthansa's HTTP status: 401/403 is our key, 429/5xx is theirs to recover from,
@@ -95,6 +98,14 @@ impl Lufthansa {
     }
 }
 
+/// Sends a request; one that gets no answer at all is an outage.
+async fn send(request: RequestBuilder) -> Result<Response, SourceError> {
+    request
+        .send()
+        .await
+        .map_err(|e| SOURCE.unavailable(e.to_string(), None))
+}
+
 fn excerpt(text: &str) -> String {
     match text.char_indices().nth(BODY_EXCERPT) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -111,11 +122,7 @@ impl Source for Lufthansa {
 #[async_trait]
 impl Carrier for Lufthansa {
     async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
-        let mut results = Vec::with_capacity(requests.len());
-        for request in requests {
-            results.push(self.fetch_one(request).await);
-        }
-        results
+        one_at_a_time(requests, |request| self.fetch_one(request)).await
     }
 
     fn registrar(&self) -> Option<&dyn Registrar> {

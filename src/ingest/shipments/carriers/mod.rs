@@ -7,6 +7,7 @@
 mod cargoai;
 mod demo;
 mod lufthansa;
+mod reading;
 mod trackingmore;
 
 pub use lufthansa::CALLBACK_PATH as LUFTHANSA_CALLBACK_PATH;
@@ -16,7 +17,7 @@ use crate::clock::Clock;
 use crate::config::{CarrierSettings, CarriersSettings};
 use crate::domain::{AwbNumber, CallbackToken, Tracking};
 use crate::ingest::{
-    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, Throttle,
+    Entry, Kind, Registry, RegistryError, Source, SourceError, SourceHttp, SourceSettings, Throttle,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -79,11 +80,37 @@ pub trait Carrier: Source {
     }
 }
 
+/// [`Carrier::fetch`] for a carrier asked one AWB a request: each in turn, in order.
+async fn one_at_a_time<'a, F, R>(
+    requests: &'a [FetchRequest],
+    fetch_one: F,
+) -> Vec<Result<Fetched, SourceError>>
+where
+    F: Fn(&'a FetchRequest) -> R,
+    R: Future<Output = Result<Fetched, SourceError>>,
+{
+    let mut results = Vec::with_capacity(requests.len());
+    for request in requests {
+        results.push(fetch_one(request).await);
+    }
+    results
+}
+
 /// A carrier with the limits it must be called under.
 pub type CarrierEntry = Entry<dyn Carrier>;
 
 /// Which enabled carrier serves which AWB prefix.
 pub type Carriers = Registry<dyn Carrier>;
+
+impl SourceSettings for CarrierSettings {
+    fn throttle(&self) -> Throttle {
+        Throttle::new(self.rate_limit, self.concurrency as usize)
+    }
+
+    fn keys(&self) -> &[String] {
+        &self.prefixes
+    }
+}
 
 static CARRIERS: Kind = Kind {
     section: "carriers",
@@ -137,12 +164,7 @@ impl Carriers {
                 &settings.trackingmore,
             ));
         }
-        let mut registry = Self::new(&CARRIERS);
-        for (carrier, config) in carriers {
-            let throttle = Throttle::new(config.rate_limit, config.concurrency as usize);
-            registry.add(carrier, throttle, &config.prefixes)?;
-        }
-        Ok(registry)
+        Self::of_enabled(&CARRIERS, carriers)
     }
 
     /// The carrier serving an AWB, if any enabled carrier does.

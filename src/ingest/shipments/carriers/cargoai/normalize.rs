@@ -5,6 +5,7 @@
 
 use crate::domain::normalize::{NormalizeError, lenient};
 use crate::domain::{AwbNumber, EventFlight, SummaryStatus, Tracking, TrackingEvent, Uld};
+use crate::ingest::shipments::carriers::reading;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde_json::{Map, Value};
 
@@ -15,11 +16,7 @@ const FAR_FROM_FLIGHT: TimeDelta = TimeDelta::days(180);
 /// Normalises one CargoAI tracking object for `awb`. Only a body that is not an object, or that
 /// names a different AWB, is an error; every other oddity is kept or dropped and noted.
 pub fn from_cargoai(awb: &AwbNumber, body: &Value) -> Result<Tracking, NormalizeError> {
-    let root = body.as_object().ok_or(NormalizeError::NotAnObject {
-        what: "CargoAI tracking body",
-    })?;
-    let mut notes = Vec::new();
-    lenient::check_awb("awb", awb, root.get("awb"), &mut notes)?;
+    let (root, mut notes) = reading::open("CargoAI tracking body", body, "awb", awb)?;
 
     // The booking callback calls the same thing `bookingStatus`.
     let (status_field, status_value) = match root.get("status") {

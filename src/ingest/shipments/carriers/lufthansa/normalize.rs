@@ -6,6 +6,7 @@
 
 use crate::domain::AwbNumber;
 use crate::domain::normalize::{NormalizeError, lenient};
+use crate::ingest::shipments::carriers::reading;
 use serde_json::{Map, Value};
 
 /// A push, read far enough to check whom it is for.
@@ -22,12 +23,7 @@ impl LufthansaPush {
     /// Reads the envelope. Only a body that is not an object, or names no subscription or no
     /// state, is unusable.
     pub fn parse(body: &Value) -> Result<Self, NormalizeError> {
-        let fields = body
-            .as_object()
-            .ok_or(NormalizeError::NotAnObject {
-                what: "Lufthansa push",
-            })?
-            .clone();
+        let fields = reading::object("Lufthansa push", body)?.clone();
         let text = |name: &'static str| {
             field(&fields, name)
                 .and_then(|v| lenient::text(name, Some(v), &mut Vec::new()))

@@ -7,12 +7,12 @@
 //! Subscription ids and tokens are not logged at INFO: a token is a credential, and an id was
 //! one before tokens.
 
-use super::{Lufthansa, SOURCE, excerpt};
+use super::{Lufthansa, SOURCE, excerpt, send};
 use crate::domain::{AwbNumber, CallbackToken};
 use crate::ingest::SourceError;
 use crate::ingest::shipments::carriers::Registrar;
 use async_trait::async_trait;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every status change, TOA included (seed 002's `*`).
@@ -44,14 +44,8 @@ impl Lufthansa {
         awb: &AwbNumber,
         carrier_ref: &str,
     ) -> Result<(), SourceError> {
-        let response = self
-            .http
-            .client()
-            .delete(self.subscription_url(carrier_ref))
-            .header("apikey", &self.api_key)
-            .send()
-            .await
-            .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
+        let request = self.request(Method::DELETE, self.subscription_url(carrier_ref));
+        let response = send(request).await?;
         // Already gone is what we wanted.
         if response.status() == StatusCode::NOT_FOUND {
             tracing::info!(%awb, "Lufthansa no longer knew the registration");
@@ -71,19 +65,14 @@ impl Registrar for Lufthansa {
         awb: &AwbNumber,
         token: &CallbackToken,
     ) -> Result<String, SourceError> {
-        let response = self
-            .http
-            .client()
-            .post(self.subscribe_url.clone())
-            .header("apikey", &self.api_key)
+        let request = self
+            .request(Method::POST, self.subscribe_url.clone())
             .json(&json!({
                 "AWB": awb.as_str(),
                 "Callback": self.callback_for(token).as_str(),
                 "States": ALL_STATES,
-            }))
-            .send()
-            .await
-            .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
+            }));
+        let response = send(request).await?;
         let response = self.check(response, "subscribe").await?;
         let body: Value = self
             .http
@@ -108,14 +97,8 @@ impl Registrar for Lufthansa {
 
     #[tracing::instrument(name = "lufthansa.check_registration", skip_all)]
     async fn is_registered(&self, carrier_ref: &str) -> Result<bool, SourceError> {
-        let response = self
-            .http
-            .client()
-            .get(self.subscription_url(carrier_ref))
-            .header("apikey", &self.api_key)
-            .send()
-            .await
-            .map_err(|e| SOURCE.unavailable(e.to_string(), None))?;
+        let request = self.request(Method::GET, self.subscription_url(carrier_ref));
+        let response = send(request).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(false);
         }

@@ -20,6 +20,7 @@
 
 use crate::domain::normalize::{NormalizeError, Times, describe_code, lenient};
 use crate::domain::{AwbNumber, Tracking, TrackingEvent};
+use crate::ingest::shipments::carriers::reading::{self, Shipment};
 use chrono::{DateTime, FixedOffset};
 use flights::{FlightKey, Flights};
 use serde_json::{Map, Value, json};
@@ -27,18 +28,13 @@ use serde_json::{Map, Value, json};
 /// Normalises one answer for `awb`. Only a body that is not an object, has no
 /// `shipmentTrackingStatus`, or names another AWB, is an error.
 pub fn from_lufthansa(awb: &AwbNumber, body: &Value) -> Result<Tracking, NormalizeError> {
-    let root = body.as_object().ok_or(NormalizeError::NotAnObject {
-        what: "Lufthansa shipment tracking answer",
-    })?;
+    let root = reading::object("Lufthansa shipment tracking answer", body)?;
     let status = root
         .get("shipmentTrackingStatus")
         .ok_or(NormalizeError::Missing {
             what: "shipmentTrackingStatus",
-        })?
-        .as_object()
-        .ok_or(NormalizeError::NotAnObject {
-            what: "shipmentTrackingStatus",
         })?;
+    let status = reading::object("shipmentTrackingStatus", status)?;
     let mut notes = Vec::new();
     check_shipment(awb, status.get("shipment"), &mut notes)?;
 
@@ -77,18 +73,14 @@ pub fn from_lufthansa(awb: &AwbNumber, body: &Value) -> Result<Tracking, Normali
             events.push(event);
         }
     }
-    times.report(&mut notes);
-    lenient::dedup_notes(&mut notes);
-
-    // Lufthansa's `status` is a code (BKD, DEP, …), not one of the four summary states:
-    // Skyhook derives its own from the events.
-    Ok(Tracking {
+    let shipment = Shipment {
         origin,
         destination,
         pieces,
         weight,
-        ..Tracking::of_events(awb.clone(), events, notes)
-    })
+    };
+    // Lufthansa's `status` is a code (BKD, DEP, …), not one of the four summary states.
+    Ok(reading::of_events(awb, shipment, events, times, notes))
 }
 
 /// The AWB the answer is about must be ours; a re-used number is worth a note.

@@ -7,6 +7,7 @@
 
 use crate::domain::normalize::{NormalizeError, Times, lenient};
 use crate::domain::{AwbNumber, EventFlight, Tracking, TrackingEvent};
+use crate::ingest::shipments::carriers::reading::{self, Shipment};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -14,9 +15,7 @@ use std::collections::HashMap;
 /// than 200 (or 201, which TrackingMore's status table also lists as success) is TrackingMore
 /// saying the whole request failed.
 pub fn parse_trackingmore_response(body: &Value) -> Result<Vec<(String, Value)>, NormalizeError> {
-    let root = body.as_object().ok_or(NormalizeError::NotAnObject {
-        what: "TrackingMore response",
-    })?;
+    let root = reading::object("TrackingMore response", body)?;
     if let Some(meta) = root.get("meta") {
         let code = meta.get("code");
         let numeric = code.and_then(|c| c.as_i64().or_else(|| c.as_str()?.trim().parse().ok()));
@@ -50,11 +49,7 @@ pub fn parse_trackingmore_response(body: &Value) -> Result<Vec<(String, Value)>,
 /// Normalises one `data` entry for `awb`. Only an entry that is not an object, or whose
 /// `track_number` names a different AWB, is an error.
 pub fn from_trackingmore(awb: &AwbNumber, item: &Value) -> Result<Tracking, NormalizeError> {
-    let item = item.as_object().ok_or(NormalizeError::NotAnObject {
-        what: "TrackingMore data entry",
-    })?;
-    let mut notes = Vec::new();
-    lenient::check_awb("track_number", awb, item.get("track_number"), &mut notes)?;
+    let (item, mut notes) = reading::open("TrackingMore data entry", item, "track_number", awb)?;
     let empty = Map::new();
     let data = match item.get("return_data") {
         Some(Value::Object(data)) => data,
@@ -85,26 +80,18 @@ pub fn from_trackingmore(awb: &AwbNumber, item: &Value) -> Result<Tracking, Norm
             Vec::new()
         }
     };
-    let origin = lenient::airport("return_data.origin", data.get("origin"), &mut notes);
-    let destination = lenient::airport(
-        "return_data.destination",
-        data.get("destination"),
-        &mut notes,
-    );
-    let pieces = lenient::count("return_data.piece", data.get("piece"), &mut notes);
-    let weight = lenient::weight_kg("return_data.weight", data.get("weight"), &mut notes);
-    times.report(&mut notes);
-    lenient::dedup_notes(&mut notes);
-
-    // `status_number` is TrackingMore's own scale, not CargoAI's four states: Skyhook derives
-    // the summary status from the events instead.
-    Ok(Tracking {
-        origin,
-        destination,
-        pieces,
-        weight,
-        ..Tracking::of_events(awb.clone(), events, notes)
-    })
+    let shipment = Shipment {
+        origin: lenient::airport("return_data.origin", data.get("origin"), &mut notes),
+        destination: lenient::airport(
+            "return_data.destination",
+            data.get("destination"),
+            &mut notes,
+        ),
+        pieces: lenient::count("return_data.piece", data.get("piece"), &mut notes),
+        weight: lenient::weight_kg("return_data.weight", data.get("weight"), &mut notes),
+    };
+    // `status_number` is TrackingMore's own scale, not CargoAI's four states.
+    Ok(reading::of_events(awb, shipment, events, times, notes))
 }
 
 /// `flight_info` by normalised flight number, each flight checked once for inverted legs.

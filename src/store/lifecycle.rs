@@ -8,12 +8,13 @@ use super::subscriptions::{
 };
 use super::wake::Work;
 use super::{
-    Saved, SqlStore, StoreError, SubscriptionChanges, SubscriptionUpdate, UnsubscribeReport,
+    ChannelRemoval, Saved, SqlStore, StoreError, SubscriptionChanges, SubscriptionUpdate,
+    UnsubscribeReport,
 };
 use crate::domain::message::Channel;
 use crate::domain::{
     CallbackUrl, Destination, EmailAddress, Subscription, SubscriptionId, SubscriptionStatus,
-    Target, TenantId,
+    TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -54,21 +55,9 @@ impl SubscriptionChanges for SqlStore {
         update: SubscriptionUpdate,
     ) -> Result<Option<Saved>, StoreError> {
         let mut tx = self.begin().await?;
-        let current: Option<(String, String)> = sql(format!(
-            "SELECT status, target_key FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
-            self.dialect().for_update()
-        ))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&mut tx)
-        .await?;
-        let Some((status, target_key)) = current else {
+        let Some(target_key) = lock_active(&mut tx, tenant, id).await? else {
             return Ok(None);
         };
-        let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
-        if status != SubscriptionStatus::Active {
-            return Err(StoreError::NotActive(status));
-        }
         let taken =
             taken_channels(&mut tx, tenant, &target_key, &update.channels, Some(id)).await?;
         let plan = plan_channels(&update.channels, &taken)?;
@@ -148,14 +137,12 @@ impl SubscriptionChanges for SqlStore {
     async fn unsubscribe_channels(
         &self,
         tenant: TenantId,
-        target: &Target,
-        url: Option<&str>,
-        emails: &[EmailAddress],
+        removal: &ChannelRemoval<'_>,
         now: DateTime<Utc>,
     ) -> Result<UnsubscribeReport, StoreError> {
-        let target_key = target.key();
+        let target_key = removal.target.key();
         let mut tx = self.begin().await?;
-        let url_removed_from: Vec<(Uuid,)> = match url {
+        let url_removed_from: Vec<(Uuid,)> = match removal.url {
             Some(url) => {
                 sql("UPDATE subscriptions SET url = NULL, updated_at = $4 \
                      WHERE tenant_id = $1 AND target_key = $2 AND status = 'active' \
@@ -181,7 +168,7 @@ impl SubscriptionChanges for SqlStore {
         ))
         .bind(tenant)
         .bind(&target_key)
-        .bind(email_strings(emails))
+        .bind(email_strings(removal.emails))
         .bind(now)
         .fetch_all(&mut tx)
         .await?;
@@ -197,6 +184,38 @@ impl SubscriptionChanges for SqlStore {
             emails_removed: parse_removed_emails(removed)?,
             ended,
         })
+    }
+}
+
+/// Locks the tenant's subscription `id` until commit, for a change only an active one takes;
+/// returns its target key, or `None` when the tenant has no such subscription.
+pub(super) async fn lock_active(
+    conn: &mut impl Conn,
+    tenant: TenantId,
+    id: SubscriptionId,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String, String)> = sql(format!(
+        "SELECT status, target_key FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
+        conn.backend().for_update()
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    let Some((status, target_key)) = row else {
+        return Ok(None);
+    };
+    require_active(&status)?;
+    Ok(Some(target_key))
+}
+
+/// Only an active subscription is changed or sent a test message: `NotActive` otherwise.
+pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
+    let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
+    if status == SubscriptionStatus::Active {
+        Ok(())
+    } else {
+        Err(StoreError::NotActive(status))
     }
 }
 

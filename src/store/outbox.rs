@@ -4,9 +4,7 @@
 use super::StoreError;
 use crate::domain::message::{Channel, Recipient};
 pub use crate::domain::retry::NextStep;
-use crate::domain::{
-    AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus,
-};
+use crate::domain::{AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -273,14 +271,4 @@ impl Queued {
 pub struct Expired {
     pub subscriptions: u32,
     pub queued: Queued,
-}
-
-/// Only an active subscription takes a test message.
-pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
-    let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
-    if status == SubscriptionStatus::Active {
-        Ok(())
-    } else {
-        Err(StoreError::NotActive(status))
-    }
 }

@@ -23,6 +23,12 @@ pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
     )
 }
 
+/// [`select_recipients`], the rows locked until commit: messages are queued for them, and
+/// their sequences handed out, under the lock.
+pub(super) fn lock_recipients(dialect: Backend, filter: &str) -> String {
+    select_recipients(dialect, &format!("{filter}{}", dialect.for_update()))
+}
+
 /// One write's queueing: when it happens, how long its emails wait for more news, and what it
 /// has queued so far.
 pub(super) struct Queueing {
@@ -55,13 +61,9 @@ pub(super) async fn queue_shipment_messages(
     if change.changed.is_empty() && !change.is_delivered() {
         return Ok(());
     }
-    let dialect = conn.backend();
-    let select = select_recipients(
-        dialect,
-        &format!(
-            "WHERE s.awb = $1 AND s.status = 'active' ORDER BY s.created_at{}",
-            dialect.for_update()
-        ),
+    let select = lock_recipients(
+        conn.backend(),
+        "WHERE s.awb = $1 AND s.status = 'active' ORDER BY s.created_at",
     );
     let rows = sql(select)
         .bind(change.awb.as_str())
@@ -99,15 +101,11 @@ pub(super) async fn queue_flight_messages(
         .await?;
         !unfinished
     };
-    let dialect = conn.backend();
-    let select = select_recipients(
-        dialect,
-        &format!(
-            "WHERE s.flight_number = $1 AND s.flight_date = $2 \
-             AND (($4 AND s.flight_origin = $3) OR (NOT $4 AND s.flight_origin IS NULL)) \
-             AND s.status = 'active' ORDER BY s.created_at{}",
-            dialect.for_update()
-        ),
+    let select = lock_recipients(
+        conn.backend(),
+        "WHERE s.flight_number = $1 AND s.flight_date = $2 \
+         AND (($4 AND s.flight_origin = $3) OR (NOT $4 AND s.flight_origin IS NULL)) \
+         AND s.status = 'active' ORDER BY s.created_at",
     );
     // Those naming this origin, then those open to every leg.
     for (names_origin, complete_them) in [(true, finished), (false, every_leg_finished)] {

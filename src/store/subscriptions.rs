@@ -6,7 +6,7 @@ use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow, into_subscri
 use super::sql::{Backend, Col, Conn, JsonRows, contains_pattern, sql};
 use super::wake::Work;
 use super::{
-    NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
+    NewSubscription, PageRequest, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
     Subscriptions, postgres, sqlite,
 };
 use crate::domain::{
@@ -66,8 +66,7 @@ impl Subscriptions for SqlStore {
         &self,
         tenant: TenantId,
         filter: &SubscriptionFilter,
-        after: Option<PageAfter>,
-        limit: u32,
+        page: PageRequest,
     ) -> Result<Vec<Subscription>, StoreError> {
         // The search's patterns: `$7` as written, `$8` without `-` and spaces (none when
         // that leaves nothing), for AWBs (stored `NNN-NNNNNNNN`) and flight numbers.
@@ -96,11 +95,11 @@ impl Subscriptions for SqlStore {
             .bind(filter.target.as_ref().map(Target::key))
             .bind(filter.status.map(SubscriptionStatus::as_str))
             .bind(filter.url.as_deref())
-            .bind(after.map(|a| a.created_at))
-            .bind(after.map(|a| a.id))
+            .bind(page.after.map(|a| a.created_at))
+            .bind(page.after.map(|a| a.id))
             .bind(search.map(contains_pattern))
             .bind(compact.as_deref().map(contains_pattern))
-            .bind(i64::from(limit))
+            .bind(i64::from(page.limit))
             .fetch_all(&mut self.reader().await?)
             .await?;
         into_subscriptions(rows)

@@ -4,7 +4,8 @@
 //! each process's `LISTEN` connection. `idle_wait` stays the fallback, for a
 //! notice lost while the listener reconnects.
 
-use super::{Pools, SqlStore};
+use super::{Pools, SqlStore, WorkSignals};
+use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use std::sync::Arc;
@@ -157,29 +158,13 @@ impl Notices {
     }
 }
 
-impl SqlStore {
-    /// Commits `tx` and wakes whoever does `work`, here and in other instances.
-    pub(super) async fn commit_waking(
-        &self,
-        tx: super::sql::Tx,
-        work: impl IntoIterator<Item = Work>,
-    ) -> Result<(), sqlx::Error> {
-        tx.commit().await?;
-        work.into_iter().for_each(|work| self.woken(work));
-        Ok(())
+#[async_trait]
+impl WorkSignals for SqlStore {
+    fn wakeups(&self) -> Arc<Wakeups> {
+        self.wakeups.clone()
     }
 
-    /// Wakes whoever does `work`, committed just now: this process's worker at once, other
-    /// instances' (on Postgres) through a notice.
-    pub(super) fn woken(&self, work: Work) {
-        self.wakeups.wake(work);
-        if let Pools::Postgres(pool) = &self.pools {
-            self.notices.send(pool, work);
-        }
-    }
-
-    /// Relays other instances' notices to this process's workers until `shutdown`.
-    pub(super) async fn relay(&self, shutdown: CancellationToken) {
+    async fn relay_notices(&self, shutdown: CancellationToken) {
         let Pools::Postgres(pool) = &self.pools else {
             return;
         };
@@ -209,6 +194,28 @@ impl SqlStore {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
+        }
+    }
+}
+
+impl SqlStore {
+    /// Commits `tx` and wakes whoever does `work`, here and in other instances.
+    pub(super) async fn commit_waking(
+        &self,
+        tx: super::sql::Tx,
+        work: impl IntoIterator<Item = Work>,
+    ) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        work.into_iter().for_each(|work| self.woken(work));
+        Ok(())
+    }
+
+    /// Wakes whoever does `work`, committed just now: this process's worker at once, other
+    /// instances' (on Postgres) through a notice.
+    pub(super) fn woken(&self, work: Work) {
+        self.wakeups.wake(work);
+        if let Pools::Postgres(pool) = &self.pools {
+            self.notices.send(pool, work);
         }
     }
 

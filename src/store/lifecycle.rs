@@ -1,10 +1,10 @@
 //! Changing and ending subscriptions: PUT, DELETE and channel unsubscribe, each in one
 //! transaction.
 
+use super::rows::corrupt;
 use super::sql::{Conn, sql};
 use super::subscriptions::{
-    email_strings, fetch_subscription, map_unique_violation, plan_channels, taken_channels,
-    upsert_emails,
+    email_strings, fetch_subscription, map_unique_violation, taken_channels, upsert_emails,
 };
 use super::wake::Work;
 use super::{
@@ -60,7 +60,7 @@ impl SubscriptionChanges for SqlStore {
         };
         let taken =
             taken_channels(&mut tx, tenant, &target_key, &update.channels, Some(id)).await?;
-        let plan = plan_channels(&update.channels, &taken)?;
+        let plan = update.channels.clone().plan(&taken)?;
         sql(
             "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5, \
                  url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL, \
@@ -119,15 +119,7 @@ impl SubscriptionChanges for SqlStore {
         .execute(&mut tx)
         .await?;
         if ended > 0 {
-            // Releases the addresses for new subscriptions.
-            sql(
-                "UPDATE subscription_emails SET active = false, removed_at = $2 \
-                 WHERE subscription_id = $1 AND active",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut tx)
-            .await?;
+            release_emails(&mut tx, vec![id], now).await?;
         }
         let subscription = fetch_subscription(&mut tx, tenant, id).await?;
         tx.commit().await?;
@@ -219,6 +211,48 @@ pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
     }
 }
 
+/// Ends the active subscriptions `ids` as `status` (their target is done, or they expired)
+/// and frees their emails; the notices of the endings are the caller's to queue.
+pub(super) async fn end_subscriptions(
+    conn: &mut impl Conn,
+    ids: Vec<SubscriptionId>,
+    status: SubscriptionStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sql(format!(
+        "UPDATE subscriptions SET status = $2, ended_at = $3, updated_at = $3 \
+         WHERE id {} AND status = 'active'",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(ids.clone())
+    .bind(status.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    release_emails(conn, ids, now).await
+}
+
+/// Frees the emails of subscriptions that just ended at `now`, for new subscriptions.
+async fn release_emails(
+    conn: &mut impl Conn,
+    ended: Vec<SubscriptionId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sql(format!(
+        "UPDATE subscription_emails SET active = false, removed_at = $2 \
+         WHERE active AND subscription_id {}",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(ended)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Ends, as `unsubscribed`, those of the active subscriptions `ids` left without a URL or an
 /// active email; returns which.
 pub(super) async fn end_if_channelless(
@@ -252,7 +286,7 @@ fn parse_removed_emails(
         .map(|(id, email)| {
             EmailAddress::parse(&email)
                 .map(|e| (id.into(), e))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
+                .map_err(corrupt)
         })
         .collect()
 }

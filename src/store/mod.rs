@@ -224,8 +224,7 @@ pub struct Lease {
 /// The store on either backend; see the module docs.
 pub struct SqlStore {
     pools: Pools,
-    /// How long an email queued by a poll, push or flight check waits for more news, so that a
-    /// burst of events shares one email (`email.batch_window`).
+    /// See [`ConnectOptions`].
     email_batch_window: TimeDelta,
     wakeups: Arc<Wakeups>,
     /// Postgres: connections of their own for recording delivery outcomes. With hundreds of
@@ -234,9 +233,7 @@ pub struct SqlStore {
     /// all go through its one writer, in-process, each over in microseconds.)
     outcome_pool: Option<PgPool>,
     notices: Arc<wake::Notices>,
-    /// The least time between two carrier fetches of a shipment that a new subscription may
-    /// cause (`poller.min_interval`): subscribing, deleting and subscribing again does not
-    /// fetch it again sooner.
+    /// See [`ConnectOptions`].
     poll_spacing: TimeDelta,
 }
 
@@ -298,9 +295,12 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     /// Postgres: the connections reserved for recording delivery outcomes.
     pub outcome_connections: u32,
-    /// How long an email queued by a poll, push or flight check waits for more news.
+    /// How long an email queued by a poll, push or flight check waits for more news, so that a
+    /// burst of events shares one email (`email.batch_window`).
     pub email_batch_window: TimeDelta,
-    /// The least time between two fetches of a shipment that a new subscription may cause.
+    /// The least time between two carrier fetches of a shipment that a new subscription may
+    /// cause (`poller.min_interval`): subscribing, deleting and subscribing again does not
+    /// fetch it again sooner.
     pub poll_spacing: TimeDelta,
 }
 

@@ -168,8 +168,7 @@ impl TryFrom<RecipientRow> for Recipient {
         Ok(Recipient {
             subscription_id: row.id.into(),
             reference: row.reference,
-            states: StateFilter::parse(&row.states.0)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            states: StateFilter::parse(&row.states.0).map_err(super::rows::corrupt)?,
             next_sequence: u64::try_from(row.next_sequence).unwrap_or(1),
             expires_at: row.expires_at,
             url: row.url,

@@ -4,6 +4,7 @@
 //! makes a fetch due (`push_due_at`, and `next_poll_at` no later than that), so several pushes
 //! within the delay share one fetch, and every instance on the database agrees on it.
 
+use super::rows::corrupt;
 use super::sql::sql;
 use super::{PushRegistrations, SqlStore, StoreError, Work};
 use crate::domain::{AwbNumber, CallbackTokenHash};
@@ -104,7 +105,7 @@ impl PushRegistrations for SqlStore {
         .await?;
         row.map(|(awb, carrier_ref)| {
             Ok(PushTarget {
-                awb: AwbNumber::parse(&awb).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                awb: AwbNumber::parse(&awb).map_err(corrupt)?,
                 carrier_ref,
             })
         })

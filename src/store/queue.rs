@@ -4,12 +4,13 @@
 //! `FOR UPDATE` on Postgres, by the single writer on SQLite).
 
 use super::StoreError;
+use super::lifecycle::end_subscriptions;
 use super::outbox::{Queued, RecipientRow};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
-use super::subscriptions::{active_emails, release_emails};
-use crate::domain::SubscriptionId;
+use super::subscriptions::active_emails;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange, next_sequences};
 use crate::domain::{Destination, FlightChange, FlightSnapshot};
+use crate::domain::{SubscriptionId, SubscriptionStatus};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -73,7 +74,7 @@ pub(super) async fn queue_shipment_messages(
     let now = queueing.now;
     let (messages, completed) = message::plan_shipment_messages(change, &recipients, now);
     insert_messages(conn, &messages, queueing).await?;
-    complete(conn, completed, now).await
+    end_subscriptions(conn, completed, SubscriptionStatus::Completed, now).await
 }
 
 /// Queues a flight's changes for the active subscriptions of that flight (by number and date,
@@ -121,30 +122,9 @@ pub(super) async fn queue_flight_messages(
         let (messages, completed) =
             message::plan_flight_messages(flight, changes, &recipients, complete_them, now);
         insert_messages(conn, &messages, queueing).await?;
-        complete(conn, completed, now).await?;
+        end_subscriptions(conn, completed, SubscriptionStatus::Completed, now).await?;
     }
     Ok(())
-}
-
-/// Ends subscriptions whose target is done; their `subscription.completed` is queued.
-async fn complete(
-    conn: &mut impl Conn,
-    completed: Vec<SubscriptionId>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if completed.is_empty() {
-        return Ok(());
-    }
-    sql(format!(
-        "UPDATE subscriptions SET status = 'completed', ended_at = $2, updated_at = $2 \
-         WHERE id {} AND status = 'active'",
-        conn.backend().in_uuids(1)
-    ))
-    .bind(completed.clone())
-    .bind(now)
-    .execute(conn)
-    .await?;
-    release_emails(conn, completed, now).await
 }
 
 /// Inserts one outbox row per message and target, and one feed row per message whose

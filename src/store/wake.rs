@@ -49,23 +49,15 @@ impl Work {
     }
 }
 
-/// The process's wake-up signals, one per kind of work.
+/// The process's wake-up signals, one per kind of work (indexed `work as usize`).
 #[derive(Debug, Default)]
 pub struct Wakeups {
-    deliveries: Notify,
-    shipments: Notify,
-    flight_checks: Notify,
-    feed: Notify,
+    signals: [Notify; Work::ALL.len()],
 }
 
 impl Wakeups {
     fn signal(&self, work: Work) -> &Notify {
-        match work {
-            Work::Deliveries => &self.deliveries,
-            Work::Shipments => &self.shipments,
-            Work::FlightChecks => &self.flight_checks,
-            Work::Feed => &self.feed,
-        }
+        &self.signals[work as usize]
     }
 
     /// Wakes the worker waiting for `work`; one that is busy now finds the wake-up when it
@@ -74,7 +66,7 @@ impl Wakeups {
     /// see [`Self::feed_woken`].
     pub fn wake(&self, work: Work) {
         match work {
-            Work::Feed => self.feed.notify_waiters(),
+            Work::Feed => self.signal(work).notify_waiters(),
             _ => self.signal(work).notify_one(),
         }
     }
@@ -83,7 +75,7 @@ impl Wakeups {
     /// feed, then awaits it, so a message committed between its read and its wait still wakes
     /// it.
     pub fn feed_woken(&self) -> std::pin::Pin<Box<tokio::sync::futures::Notified<'_>>> {
-        let mut woken = Box::pin(self.feed.notified());
+        let mut woken = Box::pin(self.signal(Work::Feed).notified());
         woken.as_mut().enable();
         woken
     }
@@ -106,7 +98,8 @@ impl Wakeups {
 /// commits while one is being sent costs one more notice after it, not one each.
 #[derive(Debug, Default)]
 pub(super) struct Notices {
-    sending: [std::sync::Mutex<Sending>; 4],
+    /// Indexed `work as usize`, as [`Wakeups`].
+    sending: [std::sync::Mutex<Sending>; Work::ALL.len()],
 }
 
 #[derive(Debug, Default)]
@@ -117,11 +110,7 @@ struct Sending {
 
 impl Notices {
     fn state(&self, work: Work) -> std::sync::MutexGuard<'_, Sending> {
-        let i = Work::ALL
-            .iter()
-            .position(|w| *w == work)
-            .unwrap_or_default();
-        self.sending[i]
+        self.sending[work as usize]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -6,7 +6,7 @@ use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::subscriptions::parse_id;
 use crate::domain::{SigningSecret, SubscriptionId, TenantId};
-use crate::store::{DeliveryRecord, Retry, StoreError};
+use crate::store::{DeliveryRecord, Retry, SecretRotation, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -237,7 +237,15 @@ pub async fn rotate_signing_secret(
     let secret = SigningSecret::generate();
     if !state
         .store
-        .rotate_signing_secret(tenant, id, &secret, now, until)
+        .rotate_signing_secret(
+            tenant,
+            id,
+            &SecretRotation {
+                secret: &secret,
+                now,
+                overlap_until: until,
+            },
+        )
         .await?
     {
         return Err(ApiError::SubscriptionNotFound(id.to_string()));

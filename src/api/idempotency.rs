@@ -138,18 +138,14 @@ async fn run_once(
         let kept = match &outcome {
             Ok((_, Some(stored))) => state
                 .store
-                .complete_idempotency_key(tenant, &key, claim.owner, stored)
+                .complete_idempotency_key(&claim, stored)
                 .await
                 .inspect_err(|e| tracing::error!(error = %e, "cannot keep an answer for replays")),
             _ => Ok(false),
         };
         if !matches!(kept, Ok(true)) {
             // Not kept (or the claim lapsed and was taken over): a retry runs the request.
-            if let Err(e) = state
-                .store
-                .release_idempotency_key(tenant, &key, claim.owner)
-                .await
-            {
+            if let Err(e) = state.store.release_idempotency_key(&claim).await {
                 tracing::error!(error = %e, "cannot release an idempotency key");
             }
         }

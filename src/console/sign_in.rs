@@ -9,6 +9,7 @@ use super::session::{
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
 use crate::domain::{ApiKeyHash, ConsoleSessionHash};
+use crate::store::NewConsoleSession;
 use askama::Template;
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
@@ -124,10 +125,12 @@ pub async fn login(
         .store
         .start_console_session(
             &ApiKeyHash::of(key),
-            &ConsoleSessionHash::of(&value),
-            &random_token(),
-            now,
-            now + config.session_ttl,
+            &NewConsoleSession {
+                hash: &ConsoleSessionHash::of(&value),
+                csrf_token: &random_token(),
+                now,
+                expires_at: now + config.session_ttl,
+            },
         )
         .await?;
     if started.is_none() {

@@ -12,7 +12,7 @@
 
 use super::rows::TargetColumns;
 use super::sql::{Col, Conn, JsonRows, sql, ts};
-use super::subscriptions::{new_unsubscribe_token, plan_channels, saved_subscription};
+use super::subscriptions::{new_unsubscribe_token, saved_subscription};
 use super::{NewSubscription, Saved, StoreError};
 use crate::domain::{ChannelPlan, DuplicateError, TakenChannels, Target, TenantId};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -70,13 +70,13 @@ pub(super) async fn create_batch(
     let mut accepted: Vec<(usize, NewSubscription, ChannelPlan)> = Vec::new();
     for (index, new) in batch.into_iter().enumerate() {
         let on_target = held.entry((new.tenant, new.target.key())).or_default();
-        match plan_channels(&new.channels, &on_target.taken_by(&new)) {
+        match new.channels.clone().plan(&on_target.taken_by(&new)) {
             Ok(plan) => {
                 on_target.take(&plan);
                 accepted.push((index, new, plan));
                 results.push(None);
             }
-            Err(err) => results.push(Some(Err(err))),
+            Err(err) => results.push(Some(Err(err.into()))),
         }
     }
     if !accepted.is_empty() {

@@ -20,10 +20,7 @@ pub trait ConsoleSessions: Send + Sync + 'static {
     async fn start_console_session(
         &self,
         key: &ApiKeyHash,
-        session: &ConsoleSessionHash,
-        csrf_token: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
+        session: &NewConsoleSession<'_>,
     ) -> Result<Option<ConsoleSession>, StoreError>;
     /// The live session with this hash: `None` when unknown, expired, or its key has been
     /// revoked since (a revoked key's session ends at its next request).
@@ -39,6 +36,15 @@ pub trait ConsoleSessions: Send + Sync + 'static {
         session: &ConsoleSessionHash,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+}
+
+/// A session to start: the hash of its cookie value, its CSRF token, and its lifetime.
+#[derive(Debug, Clone, Copy)]
+pub struct NewConsoleSession<'a> {
+    pub hash: &'a ConsoleSessionHash,
+    pub csrf_token: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A live console session: what its key grants, as [`super::ApiKeys::verify_key`] would say.
@@ -98,10 +104,7 @@ impl ConsoleSessions for SqlStore {
     async fn start_console_session(
         &self,
         key: &ApiKeyHash,
-        session: &ConsoleSessionHash,
-        csrf_token: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
+        session: &NewConsoleSession<'_>,
     ) -> Result<Option<ConsoleSession>, StoreError> {
         let mut tx = self.begin().await?;
         // The key row is not locked: a revocation committed after this read ends the session
@@ -115,17 +118,20 @@ impl ConsoleSessions for SqlStore {
         let Some((tenant_id, name, allow_networks)) = found else {
             return Ok(None);
         };
-        sql(PURGE_EXPIRED).bind(now).execute(&mut tx).await?;
+        sql(PURGE_EXPIRED)
+            .bind(session.now)
+            .execute(&mut tx)
+            .await?;
         sql(
             "INSERT INTO console_sessions (session_hash, tenant_id, csrf_token, created_at, \
                  expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(session.as_str())
+        .bind(session.hash.as_str())
         .bind(tenant_id)
-        .bind(csrf_token)
-        .bind(now)
-        .bind(expires_at)
+        .bind(session.csrf_token)
+        .bind(session.now)
+        .bind(session.expires_at)
         .execute(&mut tx)
         .await?;
         tx.commit().await?;
@@ -133,8 +139,8 @@ impl ConsoleSessions for SqlStore {
             tenant_id,
             name,
             allow_networks,
-            csrf_token: csrf_token.to_owned(),
-            expires_at,
+            csrf_token: session.csrf_token.to_owned(),
+            expires_at: session.expires_at,
         };
         row.try_into().map(Some)
     }

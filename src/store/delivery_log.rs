@@ -1,13 +1,14 @@
 //! The API's side of the outbox: the delivery log and a message's body, a test message, a
 //! retry, and rotating the secret every message is signed with.
 
-use super::outbox::{RecipientRow, require_active};
-use super::queue::{Queueing, insert_messages, select_recipients};
+use super::lifecycle::{lock_active, require_active};
+use super::outbox::RecipientRow;
+use super::queue::{Queueing, insert_messages, lock_recipients};
 use super::sql::sql;
 use super::wake::Work;
-use super::{DeliveryLog, DeliveryRecord, Queued, Retry, SqlStore, StoreError};
+use super::{DeliveryLog, DeliveryRecord, Queued, Retry, SecretRotation, SqlStore, StoreError};
 use crate::domain::message::{self, Recipient};
-use crate::domain::{AwbNumber, SigningSecret, SubscriptionId, TenantId};
+use crate::domain::{AwbNumber, SubscriptionId, TenantId};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -22,14 +23,7 @@ impl DeliveryLog for SqlStore {
         limit: super::TestLimit,
     ) -> Result<Option<(String, Queued)>, StoreError> {
         let mut tx = self.begin().await?;
-        let dialect = self.dialect();
-        let select = select_recipients(
-            dialect,
-            &format!(
-                "WHERE s.tenant_id = $1 AND s.id = $2{}",
-                dialect.for_update()
-            ),
-        );
+        let select = lock_recipients(self.dialect(), "WHERE s.tenant_id = $1 AND s.id = $2");
         let row: Option<RecipientRow> = sql(select)
             .bind(tenant)
             .bind(id)
@@ -141,23 +135,12 @@ impl DeliveryLog for SqlStore {
         &self,
         tenant: TenantId,
         id: SubscriptionId,
-        secret: &SigningSecret,
-        now: DateTime<Utc>,
-        overlap_until: DateTime<Utc>,
+        rotation: &SecretRotation<'_>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let status: Option<(String,)> = sql(format!(
-            "SELECT status FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
-            self.dialect().for_update()
-        ))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&mut tx)
-        .await?;
-        let Some((status,)) = status else {
+        if lock_active(&mut tx, tenant, id).await?.is_none() {
             return Ok(false);
-        };
-        require_active(&status)?;
+        }
         sql(
             "UPDATE subscriptions SET previous_signing_secret = signing_secret, \
                  previous_secret_expires_at = $4, signing_secret = $3, updated_at = $5 \
@@ -165,9 +148,9 @@ impl DeliveryLog for SqlStore {
         )
         .bind(tenant)
         .bind(id)
-        .bind(secret.expose())
-        .bind(overlap_until)
-        .bind(now)
+        .bind(rotation.secret.expose())
+        .bind(rotation.overlap_until)
+        .bind(rotation.now)
         .execute(&mut tx)
         .await?;
         tx.commit().await?;

@@ -2,16 +2,17 @@
 //! instances send one at once, and an attempt's outcome written only while the lease is still
 //! held; also the expiry of subscriptions, whose notices are messages too.
 
+use super::lifecycle::end_subscriptions;
 use super::outbox::{ClaimedRow, RecipientRow};
 use super::queue::{Queueing, insert_messages, select_recipients};
 use super::sql::{Backend, Statement, sql};
-use super::subscriptions::{email_on_subscription, release_emails};
+use super::subscriptions::email_on_subscription;
 use super::{
     ClaimedDelivery, DeliveryOutcome, DeliveryQueue, Expired, Lease, Pools, QueueStats, SqlStore,
     StoreError, postgres, sqlite,
 };
 use crate::domain::message::{self, Recipient};
-use crate::domain::{AwbNumber, Destination};
+use crate::domain::{AwbNumber, Destination, SubscriptionStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -245,16 +246,7 @@ impl DeliveryQueue for SqlStore {
         // The notice of an ending is not news to batch: it goes at once.
         let mut queueing = Queueing::new(now, TimeDelta::zero());
         insert_messages(&mut tx, &messages, &mut queueing).await?;
-        sql(format!(
-            "UPDATE subscriptions SET status = 'expired', ended_at = $2, updated_at = $2 \
-             WHERE id {}",
-            dialect.in_uuids(1)
-        ))
-        .bind(ids.clone())
-        .bind(now)
-        .execute(&mut tx)
-        .await?;
-        release_emails(&mut tx, ids, now).await?;
+        end_subscriptions(&mut tx, ids, SubscriptionStatus::Expired, now).await?;
         self.commit_waking(tx, queueing.queued.work()).await?;
         Ok(Expired {
             subscriptions,

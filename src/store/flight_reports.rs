@@ -42,9 +42,7 @@ pub(super) async fn apply_flight_reports(
             Backend::Postgres => postgres::read_and_link_flight(conn, key, awb, now).await?,
             Backend::Sqlite => {
                 let stored: Option<StoredFlight> = sql(SELECT_FLIGHT)
-                    .bind(key.number.as_str())
-                    .bind(key.date)
-                    .bind(key.origin.as_str())
+                    .bind_flight(key)
                     .fetch_optional(conn)
                     .await?;
                 (stored, false)
@@ -61,9 +59,7 @@ pub(super) async fn apply_flight_reports(
                 // Decided again under the lock: another instance may have written since.
                 let (id, old, from_source): StoredFlight =
                     sql(format!("{SELECT_FLIGHT}{}", conn.backend().for_update()))
-                        .bind(key.number.as_str())
-                        .bind(key.date)
-                        .bind(key.origin.as_str())
+                        .bind_flight(key)
                         .fetch_one(conn)
                         .await?;
                 if should_write(Some((&old.0, from_source)), &report, origin) {

@@ -5,6 +5,7 @@
 //! ([`crate::domain::flight_state::reports`]).
 
 use super::StoreError;
+use super::rows::corrupt;
 use crate::domain::{
     AirportCode, AwbNumber, FlightKey, FlightNumber, FlightReport, FlightSnapshot, FlightState,
 };
@@ -62,7 +63,6 @@ pub(super) struct FlightViewRow {
 impl FlightViewRow {
     /// With `awbs`: `(flight id, awb)` pairs, of which this flight's are taken.
     pub fn into_view(self, awbs: &[(Uuid, String)]) -> Result<FlightView, StoreError> {
-        let corrupt = |e: crate::domain::FlightError| StoreError::Corrupt(e.to_string());
         let key = FlightKey {
             number: FlightNumber::parse(&self.number).map_err(corrupt)?,
             date: self.date,
@@ -71,7 +71,7 @@ impl FlightViewRow {
         let awbs = awbs
             .iter()
             .filter(|(flight, _)| *flight == self.id)
-            .map(|(_, awb)| AwbNumber::parse(awb).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .map(|(_, awb)| AwbNumber::parse(awb).map_err(corrupt))
             .collect::<Result<_, _>>()?;
         Ok(FlightView {
             snapshot: FlightSnapshot::new(self.id, &key, &self.state.0),

@@ -21,18 +21,11 @@ pub trait IdempotencyKeys: Send + Sync + 'static {
     /// Keeps the response of a claimed request for replays; false when the claim was lost.
     async fn complete_idempotency_key(
         &self,
-        tenant: TenantId,
-        key: &IdempotencyKey,
-        owner: Uuid,
+        claim: &IdempotencyClaim,
         response: &StoredResponse,
     ) -> Result<bool, StoreError>;
     /// Forgets a claimed request whose answer is not to be replayed, so a retry runs it again.
-    async fn release_idempotency_key(
-        &self,
-        tenant: TenantId,
-        key: &IdempotencyKey,
-        owner: Uuid,
-    ) -> Result<(), StoreError>;
+    async fn release_idempotency_key(&self, claim: &IdempotencyClaim) -> Result<(), StoreError>;
     /// Deletes keys expired by `now`; returns how many.
     async fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
@@ -151,17 +144,15 @@ impl IdempotencyKeys for SqlStore {
 
     async fn complete_idempotency_key(
         &self,
-        tenant: TenantId,
-        key: &IdempotencyKey,
-        owner: Uuid,
+        claim: &IdempotencyClaim,
         response: &StoredResponse,
     ) -> Result<bool, StoreError> {
         let stored = sql("UPDATE idempotency_keys SET response_status = $4, \
                  response_headers = $5, response_body = $6, owner = NULL, locked_until = NULL \
              WHERE tenant_id = $1 AND key = $2 AND owner = $3")
-        .bind(tenant)
-        .bind(key.as_str())
-        .bind(owner)
+        .bind(claim.tenant)
+        .bind(claim.key.as_str())
+        .bind(claim.owner)
         .bind(i32::from(response.status))
         .bind(Json(&response.headers))
         .bind(response.body.as_str())
@@ -170,16 +161,11 @@ impl IdempotencyKeys for SqlStore {
         Ok(stored > 0)
     }
 
-    async fn release_idempotency_key(
-        &self,
-        tenant: TenantId,
-        key: &IdempotencyKey,
-        owner: Uuid,
-    ) -> Result<(), StoreError> {
+    async fn release_idempotency_key(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
         sql("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND owner = $3")
-            .bind(tenant)
-            .bind(key.as_str())
-            .bind(owner)
+            .bind(claim.tenant)
+            .bind(claim.key.as_str())
+            .bind(claim.owner)
             .execute(&mut self.writer().await?)
             .await?;
         Ok(())

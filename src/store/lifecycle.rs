@@ -1,19 +1,20 @@
 //! Changing and ending subscriptions: PUT, DELETE and channel unsubscribe, each in one
 //! transaction.
 
+use super::rows::corrupt;
 use super::sql::{Conn, sql};
 use super::subscriptions::{
-    email_strings, fetch_subscription, map_unique_violation, plan_channels, taken_channels,
-    upsert_emails,
+    email_strings, fetch_subscription, map_unique_violation, taken_channels, upsert_emails,
 };
 use super::wake::Work;
 use super::{
-    Saved, SqlStore, StoreError, SubscriptionChanges, SubscriptionUpdate, UnsubscribeReport,
+    ChannelRemoval, Saved, SqlStore, StoreError, SubscriptionChanges, SubscriptionUpdate,
+    UnsubscribeReport,
 };
 use crate::domain::message::Channel;
 use crate::domain::{
     CallbackUrl, Destination, EmailAddress, Subscription, SubscriptionId, SubscriptionStatus,
-    Target, TenantId,
+    TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -54,24 +55,12 @@ impl SubscriptionChanges for SqlStore {
         update: SubscriptionUpdate,
     ) -> Result<Option<Saved>, StoreError> {
         let mut tx = self.begin().await?;
-        let current: Option<(String, String)> = sql(format!(
-            "SELECT status, target_key FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
-            self.dialect().for_update()
-        ))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&mut tx)
-        .await?;
-        let Some((status, target_key)) = current else {
+        let Some(target_key) = lock_active(&mut tx, tenant, id).await? else {
             return Ok(None);
         };
-        let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
-        if status != SubscriptionStatus::Active {
-            return Err(StoreError::NotActive(status));
-        }
         let taken =
             taken_channels(&mut tx, tenant, &target_key, &update.channels, Some(id)).await?;
-        let plan = plan_channels(&update.channels, &taken)?;
+        let plan = update.channels.clone().plan(&taken)?;
         sql(
             "UPDATE subscriptions SET url = $2, states = $3, reference = $4, updated_at = $5, \
                  url_disabled_at = NULL, url_disabled_reason = NULL, url_failing_since = NULL, \
@@ -130,15 +119,7 @@ impl SubscriptionChanges for SqlStore {
         .execute(&mut tx)
         .await?;
         if ended > 0 {
-            // Releases the addresses for new subscriptions.
-            sql(
-                "UPDATE subscription_emails SET active = false, removed_at = $2 \
-                 WHERE subscription_id = $1 AND active",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut tx)
-            .await?;
+            release_emails(&mut tx, vec![id], now).await?;
         }
         let subscription = fetch_subscription(&mut tx, tenant, id).await?;
         tx.commit().await?;
@@ -148,14 +129,12 @@ impl SubscriptionChanges for SqlStore {
     async fn unsubscribe_channels(
         &self,
         tenant: TenantId,
-        target: &Target,
-        url: Option<&str>,
-        emails: &[EmailAddress],
+        removal: &ChannelRemoval<'_>,
         now: DateTime<Utc>,
     ) -> Result<UnsubscribeReport, StoreError> {
-        let target_key = target.key();
+        let target_key = removal.target.key();
         let mut tx = self.begin().await?;
-        let url_removed_from: Vec<(Uuid,)> = match url {
+        let url_removed_from: Vec<(Uuid,)> = match removal.url {
             Some(url) => {
                 sql("UPDATE subscriptions SET url = NULL, updated_at = $4 \
                      WHERE tenant_id = $1 AND target_key = $2 AND status = 'active' \
@@ -181,7 +160,7 @@ impl SubscriptionChanges for SqlStore {
         ))
         .bind(tenant)
         .bind(&target_key)
-        .bind(email_strings(emails))
+        .bind(email_strings(removal.emails))
         .bind(now)
         .fetch_all(&mut tx)
         .await?;
@@ -198,6 +177,80 @@ impl SubscriptionChanges for SqlStore {
             ended,
         })
     }
+}
+
+/// Locks the tenant's subscription `id` until commit, for a change only an active one takes;
+/// returns its target key, or `None` when the tenant has no such subscription.
+pub(super) async fn lock_active(
+    conn: &mut impl Conn,
+    tenant: TenantId,
+    id: SubscriptionId,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String, String)> = sql(format!(
+        "SELECT status, target_key FROM subscriptions WHERE tenant_id = $1 AND id = $2{}",
+        conn.backend().for_update()
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    let Some((status, target_key)) = row else {
+        return Ok(None);
+    };
+    require_active(&status)?;
+    Ok(Some(target_key))
+}
+
+/// Only an active subscription is changed or sent a test message: `NotActive` otherwise.
+pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
+    let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
+    if status == SubscriptionStatus::Active {
+        Ok(())
+    } else {
+        Err(StoreError::NotActive(status))
+    }
+}
+
+/// Ends the active subscriptions `ids` as `status` (their target is done, or they expired)
+/// and frees their emails; the notices of the endings are the caller's to queue.
+pub(super) async fn end_subscriptions(
+    conn: &mut impl Conn,
+    ids: Vec<SubscriptionId>,
+    status: SubscriptionStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sql(format!(
+        "UPDATE subscriptions SET status = $2, ended_at = $3, updated_at = $3 \
+         WHERE id {} AND status = 'active'",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(ids.clone())
+    .bind(status.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    release_emails(conn, ids, now).await
+}
+
+/// Frees the emails of subscriptions that just ended at `now`, for new subscriptions.
+async fn release_emails(
+    conn: &mut impl Conn,
+    ended: Vec<SubscriptionId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sql(format!(
+        "UPDATE subscription_emails SET active = false, removed_at = $2 \
+         WHERE active AND subscription_id {}",
+        conn.backend().in_uuids(1)
+    ))
+    .bind(ended)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Ends, as `unsubscribed`, those of the active subscriptions `ids` left without a URL or an
@@ -233,7 +286,7 @@ fn parse_removed_emails(
         .map(|(id, email)| {
             EmailAddress::parse(&email)
                 .map(|e| (id.into(), e))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
+                .map_err(corrupt)
         })
         .collect()
 }

@@ -40,7 +40,7 @@ mod views;
 mod wake;
 
 pub use crate::domain::ShipmentSummary;
-pub use console_sessions::{ConsoleSession, ConsoleSessions};
+pub use console_sessions::{ConsoleSession, ConsoleSessions, NewConsoleSession};
 pub use feed::{FeedCursor, FeedPage, Feeds};
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use idempotency::{IdempotencyClaim, IdempotencyKeys, KeyState, StoredResponse};
@@ -53,7 +53,7 @@ pub use ports::{
     ApiKeys, DeliveryLog, DeliveryQueue, EmailTokens, FlightChecks, Health, PushRegistrations,
     ShipmentLeases, Store, SubscriptionChanges, Subscriptions, TrackingViews, WorkSignals,
 };
-pub use push_registrations::PushTarget;
+pub use push_registrations::{Push, PushTarget};
 pub use tenant_stats::{DeliveryStats, HourlyDeliveries, TenantStats};
 pub use test_limit::TestLimit;
 pub use wake::{Wakeups, Work};
@@ -136,6 +136,14 @@ pub struct SubscriptionUpdate {
     pub now: DateTime<Utc>,
 }
 
+/// A new signing secret for a subscription, and until when the one it replaces still signs.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretRotation<'a> {
+    pub secret: &'a SigningSecret,
+    pub now: DateTime<Utc>,
+    pub overlap_until: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saved {
     pub subscription: Subscription,
@@ -154,11 +162,27 @@ pub struct SubscriptionFilter {
     pub search: Option<String>,
 }
 
+/// A page of a list, newest first: up to `limit` items after `after` (from the start without).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: Option<PageAfter>,
+    pub limit: u32,
+}
+
 /// Keyset position: the last `(created_at, id)` of the previous page, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageAfter {
     pub created_at: DateTime<Utc>,
     pub id: SubscriptionId,
+}
+
+/// What `POST /v1/unsubscribe` asks to remove from a target's subscriptions: a URL, emails
+/// or both.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelRemoval<'a> {
+    pub target: &'a Target,
+    pub url: Option<&'a str>,
+    pub emails: &'a [EmailAddress],
 }
 
 /// What `POST /v1/unsubscribe` removed.
@@ -200,8 +224,7 @@ pub struct Lease {
 /// The store on either backend; see the module docs.
 pub struct SqlStore {
     pools: Pools,
-    /// How long an email queued by a poll, push or flight check waits for more news, so that a
-    /// burst of events shares one email (`email.batch_window`).
+    /// See [`ConnectOptions`].
     email_batch_window: TimeDelta,
     wakeups: Arc<Wakeups>,
     /// Postgres: connections of their own for recording delivery outcomes. With hundreds of
@@ -210,9 +233,7 @@ pub struct SqlStore {
     /// all go through its one writer, in-process, each over in microseconds.)
     outcome_pool: Option<PgPool>,
     notices: Arc<wake::Notices>,
-    /// The least time between two carrier fetches of a shipment that a new subscription may
-    /// cause (`poller.min_interval`): subscribing, deleting and subscribing again does not
-    /// fetch it again sooner.
+    /// See [`ConnectOptions`].
     poll_spacing: TimeDelta,
 }
 
@@ -274,9 +295,12 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     /// Postgres: the connections reserved for recording delivery outcomes.
     pub outcome_connections: u32,
-    /// How long an email queued by a poll, push or flight check waits for more news.
+    /// How long an email queued by a poll, push or flight check waits for more news, so that a
+    /// burst of events shares one email (`email.batch_window`).
     pub email_batch_window: TimeDelta,
-    /// The least time between two fetches of a shipment that a new subscription may cause.
+    /// The least time between two carrier fetches of a shipment that a new subscription may
+    /// cause (`poller.min_interval`): subscribing, deleting and subscribing again does not
+    /// fetch it again sooner.
     pub poll_spacing: TimeDelta,
 }
 
@@ -319,17 +343,6 @@ pub async fn connect_with(
         notices: Arc::default(),
         poll_spacing: options.poll_spacing,
     }))
-}
-
-#[async_trait]
-impl WorkSignals for SqlStore {
-    fn wakeups(&self) -> Arc<Wakeups> {
-        self.wakeups.clone()
-    }
-
-    async fn relay_notices(&self, shutdown: tokio_util::sync::CancellationToken) {
-        self.relay(shutdown).await;
-    }
 }
 
 #[async_trait]

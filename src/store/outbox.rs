@@ -4,9 +4,7 @@
 use super::StoreError;
 use crate::domain::message::{Channel, Recipient};
 pub use crate::domain::retry::NextStep;
-use crate::domain::{
-    AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId, SubscriptionStatus,
-};
+use crate::domain::{AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -170,8 +168,7 @@ impl TryFrom<RecipientRow> for Recipient {
         Ok(Recipient {
             subscription_id: row.id.into(),
             reference: row.reference,
-            states: StateFilter::parse(&row.states.0)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            states: StateFilter::parse(&row.states.0).map_err(super::rows::corrupt)?,
             next_sequence: u64::try_from(row.next_sequence).unwrap_or(1),
             expires_at: row.expires_at,
             url: row.url,
@@ -273,14 +270,4 @@ impl Queued {
 pub struct Expired {
     pub subscriptions: u32,
     pub queued: Queued,
-}
-
-/// Only an active subscription takes a test message.
-pub(super) fn require_active(status: &str) -> Result<(), StoreError> {
-    let status: SubscriptionStatus = status.parse().map_err(StoreError::Corrupt)?;
-    if status == SubscriptionStatus::Active {
-        Ok(())
-    } else {
-        Err(StoreError::NotActive(status))
-    }
 }

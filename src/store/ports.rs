@@ -3,18 +3,17 @@
 //! uses, so that what it may touch in storage is visible in its type.
 
 use super::Wakeups;
-use super::push_registrations::PushTarget;
+use super::push_registrations::{Push, PushTarget};
 use super::{
-    ApiKeyInfo, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment, DeliveryOutcome,
-    DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease, NewSubscription, PageAfter,
-    PollRecord, PoolState, QueueStats, Queued, Retry, Saved, ShipmentView, StaleRegistration,
-    StoreError, SubscriptionFilter, SubscriptionUpdate, TokenTarget, UnsubscribeReport,
-    VerifiedKey,
+    ApiKeyInfo, ChannelRemoval, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment,
+    DeliveryOutcome, DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease,
+    NewSubscription, PageRequest, PollRecord, PoolState, QueueStats, Queued, Retry, Saved,
+    SecretRotation, ShipmentView, StaleRegistration, StoreError, SubscriptionFilter,
+    SubscriptionUpdate, TokenTarget, UnsubscribeReport, VerifiedKey,
 };
 use crate::domain::{
-    AllowNetworks, ApiKeyHash, AwbNumber, CallbackTokenHash, Destination, EmailAddress, FlightKey,
-    FlightNumber, FlightTarget, KeyName, SigningSecret, Subscription, SubscriptionId, Target,
-    TenantId,
+    AllowNetworks, ApiKeyHash, AwbNumber, CallbackTokenHash, Destination, FlightKey, FlightNumber,
+    FlightTarget, KeyName, Subscription, SubscriptionId, TenantId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -106,13 +105,12 @@ pub trait Subscriptions: Send + Sync + 'static {
         tenant: TenantId,
         id: SubscriptionId,
     ) -> Result<Option<Subscription>, StoreError>;
-    /// Newest first; returns at most `limit` items.
+    /// Newest first; returns at most `page.limit` items.
     async fn list_subscriptions(
         &self,
         tenant: TenantId,
         filter: &SubscriptionFilter,
-        after: Option<PageAfter>,
-        limit: u32,
+        page: PageRequest,
     ) -> Result<Vec<Subscription>, StoreError>;
     /// A flight Skyhook has learned of, by its `flightUUID`.
     async fn find_flight(&self, id: Uuid) -> Result<Option<FlightTarget>, StoreError>;
@@ -142,9 +140,7 @@ pub trait SubscriptionChanges: Send + Sync + 'static {
     async fn unsubscribe_channels(
         &self,
         tenant: TenantId,
-        target: &Target,
-        url: Option<&str>,
-        emails: &[EmailAddress],
+        removal: &ChannelRemoval<'_>,
         now: DateTime<Utc>,
     ) -> Result<UnsubscribeReport, StoreError>;
 }
@@ -251,17 +247,10 @@ pub trait PushRegistrations: WorkSignals {
         carrier: &str,
         token: &CallbackTokenHash,
     ) -> Result<Option<PushTarget>, StoreError>;
-    /// Counts a push to the registration and makes a fetch due no later than `due`; returns
-    /// when the fetch is due (an earlier push's time, if one is pending), or `None` when the
-    /// registration is no longer that one. A fetch due already wakes the pollers.
-    async fn record_push(
-        &self,
-        carrier: &str,
-        token: &CallbackTokenHash,
-        carrier_ref: &str,
-        now: DateTime<Utc>,
-        due: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Counts a push to the registration and makes a fetch due no later than `push.due`;
+    /// returns when the fetch is due (an earlier push's time, if one is pending), or `None`
+    /// when the registration is no longer that one. A fetch due already wakes the pollers.
+    async fn record_push(&self, push: &Push<'_>) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Wakes the shipment pollers of every instance: a fetch a push asked for is due now.
     fn wake_pollers(&self);
 }
@@ -358,13 +347,12 @@ pub trait DeliveryLog: Send + Sync + 'static {
         tenant: TenantId,
         delivery: Uuid,
     ) -> Result<Option<String>, StoreError>;
-    /// Replaces the signing secret; the old one keeps signing alongside until `overlap_until`.
+    /// Replaces the signing secret; the old one keeps signing alongside until
+    /// `rotation.overlap_until`.
     async fn rotate_signing_secret(
         &self,
         tenant: TenantId,
         id: SubscriptionId,
-        secret: &SigningSecret,
-        now: DateTime<Utc>,
-        overlap_until: DateTime<Utc>,
+        rotation: &SecretRotation<'_>,
     ) -> Result<bool, StoreError>;
 }

@@ -8,7 +8,7 @@ use super::delivery_queue::{CLAIM_SET, CLAIMED_COLUMNS, due_deliveries};
 use super::flight_reports::{SELECT_FLIGHT, StoredFlight};
 use super::sql::{Backend, Claim, Conn, sql};
 use super::subscriptions::{
-    email_strings, map_unique_violation, new_unsubscribe_token, plan_channels, saved_subscription,
+    email_strings, map_unique_violation, new_unsubscribe_token, saved_subscription,
 };
 use super::{NewSubscription, Saved, StoreError};
 use crate::domain::{FlightKey, TakenChannels};
@@ -79,9 +79,7 @@ pub(super) async fn read_and_link_flight(
              ON CONFLICT DO NOTHING \
          ) SELECT id, state, from_source FROM f"
     ))
-    .bind(key.number.as_str())
-    .bind(key.date)
-    .bind(key.origin.as_str())
+    .bind_flight(key)
     .bind(awb)
     .bind(now)
     .fetch_optional(conn)
@@ -185,6 +183,6 @@ pub(super) async fn create_subscription(
         feed: feed_taken,
         emails: taken.0,
     };
-    let plan = plan_channels(&new.channels, &taken)?;
+    let plan = new.channels.clone().plan(&taken)?;
     Ok(saved_subscription(&new, plan))
 }

@@ -4,6 +4,7 @@
 //! makes a fetch due (`push_due_at`, and `next_poll_at` no later than that), so several pushes
 //! within the delay share one fetch, and every instance on the database agrees on it.
 
+use super::rows::corrupt;
 use super::sql::sql;
 use super::{PushRegistrations, SqlStore, StoreError, Work};
 use crate::domain::{AwbNumber, CallbackTokenHash};
@@ -17,6 +18,19 @@ pub struct PushTarget {
     pub awb: AwbNumber,
     /// The carrier's id of the registration; `None` while the registration is being sent.
     pub carrier_ref: Option<String>,
+}
+
+/// A push a carrier sent to a registration's callback URL.
+#[derive(Debug, Clone, Copy)]
+pub struct Push<'a> {
+    pub carrier: &'a str,
+    /// The hash of the callback URL's token.
+    pub token: &'a CallbackTokenHash,
+    /// The registration the push names: a push for an earlier one records nothing.
+    pub carrier_ref: &'a str,
+    pub now: DateTime<Utc>,
+    /// When the fetch the push asks for is due at the latest.
+    pub due: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -91,21 +105,14 @@ impl PushRegistrations for SqlStore {
         .await?;
         row.map(|(awb, carrier_ref)| {
             Ok(PushTarget {
-                awb: AwbNumber::parse(&awb).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                awb: AwbNumber::parse(&awb).map_err(corrupt)?,
                 carrier_ref,
             })
         })
         .transpose()
     }
 
-    async fn record_push(
-        &self,
-        carrier: &str,
-        token: &CallbackTokenHash,
-        carrier_ref: &str,
-        now: DateTime<Utc>,
-        due: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+    async fn record_push(&self, push: &Push<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
         // The earliest fetch pending wins: a push within the delay of another joins its fetch.
         let fetch_at: Option<(DateTime<Utc>,)> = sql(
             "UPDATE shipments SET push_count = push_count + 1, last_push_at = $4, \
@@ -115,15 +122,15 @@ impl PushRegistrations for SqlStore {
              WHERE carrier = $1 AND callback_token_hash = $2 AND carrier_ref = $3 \
              RETURNING push_due_at",
         )
-        .bind(carrier)
-        .bind(token.as_str())
-        .bind(carrier_ref)
-        .bind(now)
-        .bind(due)
+        .bind(push.carrier)
+        .bind(push.token.as_str())
+        .bind(push.carrier_ref)
+        .bind(push.now)
+        .bind(push.due)
         .fetch_optional(&mut self.writer().await?)
         .await?;
         let fetch_at = fetch_at.map(|(at,)| at);
-        if fetch_at.is_some_and(|at| at <= now) {
+        if fetch_at.is_some_and(|at| at <= push.now) {
             self.woken(Work::Shipments);
         }
         Ok(fetch_at)

@@ -4,12 +4,13 @@
 //! `FOR UPDATE` on Postgres, by the single writer on SQLite).
 
 use super::StoreError;
+use super::lifecycle::end_subscriptions;
 use super::outbox::{Queued, RecipientRow};
 use super::sql::{Backend, Col, Conn, JsonRows, sql};
-use super::subscriptions::{active_emails, release_emails};
-use crate::domain::SubscriptionId;
+use super::subscriptions::active_emails;
 use crate::domain::message::{self, Outgoing, Recipient, ShipmentChange, next_sequences};
 use crate::domain::{Destination, FlightChange, FlightSnapshot};
+use crate::domain::{SubscriptionId, SubscriptionStatus};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -21,6 +22,12 @@ pub(super) fn select_recipients(dialect: Backend, filter: &str) -> String {
              s.reference, s.states, s.next_sequence, s.expires_at, s.url, s.feed, {emails} AS emails \
          FROM subscriptions s {filter}"
     )
+}
+
+/// [`select_recipients`], the rows locked until commit: messages are queued for them, and
+/// their sequences handed out, under the lock.
+pub(super) fn lock_recipients(dialect: Backend, filter: &str) -> String {
+    select_recipients(dialect, &format!("{filter}{}", dialect.for_update()))
 }
 
 /// One write's queueing: when it happens, how long its emails wait for more news, and what it
@@ -55,13 +62,9 @@ pub(super) async fn queue_shipment_messages(
     if change.changed.is_empty() && !change.is_delivered() {
         return Ok(());
     }
-    let dialect = conn.backend();
-    let select = select_recipients(
-        dialect,
-        &format!(
-            "WHERE s.awb = $1 AND s.status = 'active' ORDER BY s.created_at{}",
-            dialect.for_update()
-        ),
+    let select = lock_recipients(
+        conn.backend(),
+        "WHERE s.awb = $1 AND s.status = 'active' ORDER BY s.created_at",
     );
     let rows = sql(select)
         .bind(change.awb.as_str())
@@ -71,7 +74,7 @@ pub(super) async fn queue_shipment_messages(
     let now = queueing.now;
     let (messages, completed) = message::plan_shipment_messages(change, &recipients, now);
     insert_messages(conn, &messages, queueing).await?;
-    complete(conn, completed, now).await
+    end_subscriptions(conn, completed, SubscriptionStatus::Completed, now).await
 }
 
 /// Queues a flight's changes for the active subscriptions of that flight (by number and date,
@@ -99,15 +102,11 @@ pub(super) async fn queue_flight_messages(
         .await?;
         !unfinished
     };
-    let dialect = conn.backend();
-    let select = select_recipients(
-        dialect,
-        &format!(
-            "WHERE s.flight_number = $1 AND s.flight_date = $2 \
-             AND (($4 AND s.flight_origin = $3) OR (NOT $4 AND s.flight_origin IS NULL)) \
-             AND s.status = 'active' ORDER BY s.created_at{}",
-            dialect.for_update()
-        ),
+    let select = lock_recipients(
+        conn.backend(),
+        "WHERE s.flight_number = $1 AND s.flight_date = $2 \
+         AND (($4 AND s.flight_origin = $3) OR (NOT $4 AND s.flight_origin IS NULL)) \
+         AND s.status = 'active' ORDER BY s.created_at",
     );
     // Those naming this origin, then those open to every leg.
     for (names_origin, complete_them) in [(true, finished), (false, every_leg_finished)] {
@@ -123,30 +122,9 @@ pub(super) async fn queue_flight_messages(
         let (messages, completed) =
             message::plan_flight_messages(flight, changes, &recipients, complete_them, now);
         insert_messages(conn, &messages, queueing).await?;
-        complete(conn, completed, now).await?;
+        end_subscriptions(conn, completed, SubscriptionStatus::Completed, now).await?;
     }
     Ok(())
-}
-
-/// Ends subscriptions whose target is done; their `subscription.completed` is queued.
-async fn complete(
-    conn: &mut impl Conn,
-    completed: Vec<SubscriptionId>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if completed.is_empty() {
-        return Ok(());
-    }
-    sql(format!(
-        "UPDATE subscriptions SET status = 'completed', ended_at = $2, updated_at = $2 \
-         WHERE id {} AND status = 'active'",
-        conn.backend().in_uuids(1)
-    ))
-    .bind(completed.clone())
-    .bind(now)
-    .execute(conn)
-    .await?;
-    release_emails(conn, completed, now).await
 }
 
 /// Inserts one outbox row per message and target, and one feed row per message whose

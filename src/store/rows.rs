@@ -36,7 +36,8 @@ pub(super) struct SubscriptionRow {
     last_message_at: Option<DateTime<Utc>>,
 }
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+/// Stored data that does not parse: Skyhook wrote it, so it is corrupt.
+pub(super) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
@@ -99,12 +100,6 @@ impl TryFrom<SubscriptionRow> for Subscription {
     }
 }
 
-pub(super) fn into_subscriptions(
-    rows: Vec<SubscriptionRow>,
-) -> Result<Vec<Subscription>, StoreError> {
-    rows.into_iter().map(Subscription::try_from).collect()
-}
-
 #[derive(sqlx::FromRow)]
 pub(super) struct ApiKeyRow {
     id: Uuid,
@@ -133,7 +128,7 @@ impl TryFrom<ApiKeyRow> for ApiKeyInfo {
 
 /// Networks as stored: written from parsed `Cidr`s, so a bad one is corruption.
 pub(super) fn stored_networks(networks: &[String]) -> Result<AllowNetworks, StoreError> {
-    AllowNetworks::parse(networks).map_err(|e| StoreError::Corrupt(e.to_string()))
+    AllowNetworks::parse(networks).map_err(corrupt)
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,7 +4,7 @@
 
 use super::flight_reports::apply_flight_reports;
 use super::queue::{Queueing, queue_shipment_messages};
-use super::rows::{ClaimRow, EventColumns, EventRow};
+use super::rows::{ClaimRow, EventColumns, EventRow, corrupt};
 use super::sql::{Claim, Col, Conn, JsonRows, Tx, sql};
 use super::{
     ClaimedShipment, Lease, PollRecord, PollResult, Queued, ShipmentLeases, SqlStore,
@@ -110,7 +110,7 @@ impl ShipmentLeases for SqlStore {
         rows.into_iter()
             .map(|(awb, carrier, carrier_ref, poll_failures)| {
                 Ok(StaleRegistration {
-                    awb: AwbNumber::parse(&awb).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    awb: AwbNumber::parse(&awb).map_err(corrupt)?,
                     carrier,
                     carrier_ref,
                     poll_failures: u32::try_from(poll_failures).unwrap_or(0),

@@ -2,11 +2,11 @@
 //! which channels are taken, inserting emails, and mapping a lost race to the right client
 //! error.
 
-use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow, into_subscriptions};
+use super::rows::{FlightRow, SUBSCRIPTION_COLUMNS, SubscriptionRow};
 use super::sql::{Backend, Col, Conn, JsonRows, contains_pattern, sql};
 use super::wake::Work;
 use super::{
-    NewSubscription, PageAfter, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
+    NewSubscription, PageRequest, Pools, Saved, SqlStore, StoreError, SubscriptionFilter,
     Subscriptions, postgres, sqlite,
 };
 use crate::domain::{
@@ -66,8 +66,7 @@ impl Subscriptions for SqlStore {
         &self,
         tenant: TenantId,
         filter: &SubscriptionFilter,
-        after: Option<PageAfter>,
-        limit: u32,
+        page: PageRequest,
     ) -> Result<Vec<Subscription>, StoreError> {
         // The search's patterns: `$7` as written, `$8` without `-` and spaces (none when
         // that leaves nothing), for AWBs (stored `NNN-NNNNNNNN`) and flight numbers.
@@ -96,14 +95,14 @@ impl Subscriptions for SqlStore {
             .bind(filter.target.as_ref().map(Target::key))
             .bind(filter.status.map(SubscriptionStatus::as_str))
             .bind(filter.url.as_deref())
-            .bind(after.map(|a| a.created_at))
-            .bind(after.map(|a| a.id))
+            .bind(page.after.map(|a| a.created_at))
+            .bind(page.after.map(|a| a.id))
             .bind(search.map(contains_pattern))
             .bind(compact.as_deref().map(contains_pattern))
-            .bind(i64::from(limit))
+            .bind(i64::from(page.limit))
             .fetch_all(&mut self.reader().await?)
             .await?;
-        into_subscriptions(rows)
+        rows.into_iter().map(Subscription::try_from).collect()
     }
 
     async fn find_flight(&self, id: Uuid) -> Result<Option<FlightTarget>, StoreError> {
@@ -122,9 +121,7 @@ impl Subscriptions for SqlStore {
         insert_flight(&mut tx, key, now).await?;
         let (id,): (Uuid,) =
             sql("SELECT id FROM flights WHERE number = $1 AND date = $2 AND origin = $3")
-                .bind(key.number.as_str())
-                .bind(key.date)
-                .bind(key.origin.as_str())
+                .bind_flight(key)
                 .fetch_one(&mut tx)
                 .await?;
         tx.commit().await?;
@@ -143,9 +140,7 @@ pub(super) async fn insert_flight(
          VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
     )
     .bind(Uuid::new_v4())
-    .bind(key.number.as_str())
-    .bind(key.date)
-    .bind(key.origin.as_str())
+    .bind_flight(key)
     .bind(now)
     .execute(conn)
     .await?;
@@ -179,24 +174,6 @@ pub(super) fn active_emails(dialect: Backend) -> String {
         ),
         "e.position",
     )
-}
-
-/// Frees the emails of subscriptions that just ended at `now`, for new subscriptions.
-pub(super) async fn release_emails(
-    conn: &mut impl Conn,
-    ended: Vec<SubscriptionId>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sql(format!(
-        "UPDATE subscription_emails SET active = false, removed_at = $2 \
-         WHERE active AND subscription_id {}",
-        conn.backend().in_uuids(1)
-    ))
-    .bind(ended)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub(super) async fn fetch_subscription(
@@ -252,14 +229,6 @@ pub(super) async fn taken_channels(
         feed,
         emails: taken.0,
     })
-}
-
-/// What the duplicate rules make of a request, given what is taken.
-pub(super) fn plan_channels(
-    channels: &RequestedChannels,
-    taken: &TakenChannels,
-) -> Result<ChannelPlan, StoreError> {
-    Ok(channels.clone().plan(taken)?)
 }
 
 /// Adds (or re-activates) a subscription's emails in their order. An address already on it

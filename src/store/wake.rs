@@ -4,7 +4,8 @@
 //! each process's `LISTEN` connection. `idle_wait` stays the fallback, for a
 //! notice lost while the listener reconnects.
 
-use super::{Pools, SqlStore};
+use super::{Pools, SqlStore, WorkSignals};
+use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use std::sync::Arc;
@@ -48,23 +49,15 @@ impl Work {
     }
 }
 
-/// The process's wake-up signals, one per kind of work.
+/// The process's wake-up signals, one per kind of work (indexed `work as usize`).
 #[derive(Debug, Default)]
 pub struct Wakeups {
-    deliveries: Notify,
-    shipments: Notify,
-    flight_checks: Notify,
-    feed: Notify,
+    signals: [Notify; Work::ALL.len()],
 }
 
 impl Wakeups {
     fn signal(&self, work: Work) -> &Notify {
-        match work {
-            Work::Deliveries => &self.deliveries,
-            Work::Shipments => &self.shipments,
-            Work::FlightChecks => &self.flight_checks,
-            Work::Feed => &self.feed,
-        }
+        &self.signals[work as usize]
     }
 
     /// Wakes the worker waiting for `work`; one that is busy now finds the wake-up when it
@@ -73,7 +66,7 @@ impl Wakeups {
     /// see [`Self::feed_woken`].
     pub fn wake(&self, work: Work) {
         match work {
-            Work::Feed => self.feed.notify_waiters(),
+            Work::Feed => self.signal(work).notify_waiters(),
             _ => self.signal(work).notify_one(),
         }
     }
@@ -82,7 +75,7 @@ impl Wakeups {
     /// feed, then awaits it, so a message committed between its read and its wait still wakes
     /// it.
     pub fn feed_woken(&self) -> std::pin::Pin<Box<tokio::sync::futures::Notified<'_>>> {
-        let mut woken = Box::pin(self.feed.notified());
+        let mut woken = Box::pin(self.signal(Work::Feed).notified());
         woken.as_mut().enable();
         woken
     }
@@ -105,7 +98,8 @@ impl Wakeups {
 /// commits while one is being sent costs one more notice after it, not one each.
 #[derive(Debug, Default)]
 pub(super) struct Notices {
-    sending: [std::sync::Mutex<Sending>; 4],
+    /// Indexed `work as usize`, as [`Wakeups`].
+    sending: [std::sync::Mutex<Sending>; Work::ALL.len()],
 }
 
 #[derive(Debug, Default)]
@@ -116,11 +110,7 @@ struct Sending {
 
 impl Notices {
     fn state(&self, work: Work) -> std::sync::MutexGuard<'_, Sending> {
-        let i = Work::ALL
-            .iter()
-            .position(|w| *w == work)
-            .unwrap_or_default();
-        self.sending[i]
+        self.sending[work as usize]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -157,29 +147,13 @@ impl Notices {
     }
 }
 
-impl SqlStore {
-    /// Commits `tx` and wakes whoever does `work`, here and in other instances.
-    pub(super) async fn commit_waking(
-        &self,
-        tx: super::sql::Tx,
-        work: impl IntoIterator<Item = Work>,
-    ) -> Result<(), sqlx::Error> {
-        tx.commit().await?;
-        work.into_iter().for_each(|work| self.woken(work));
-        Ok(())
+#[async_trait]
+impl WorkSignals for SqlStore {
+    fn wakeups(&self) -> Arc<Wakeups> {
+        self.wakeups.clone()
     }
 
-    /// Wakes whoever does `work`, committed just now: this process's worker at once, other
-    /// instances' (on Postgres) through a notice.
-    pub(super) fn woken(&self, work: Work) {
-        self.wakeups.wake(work);
-        if let Pools::Postgres(pool) = &self.pools {
-            self.notices.send(pool, work);
-        }
-    }
-
-    /// Relays other instances' notices to this process's workers until `shutdown`.
-    pub(super) async fn relay(&self, shutdown: CancellationToken) {
+    async fn relay_notices(&self, shutdown: CancellationToken) {
         let Pools::Postgres(pool) = &self.pools else {
             return;
         };
@@ -209,6 +183,28 @@ impl SqlStore {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
+        }
+    }
+}
+
+impl SqlStore {
+    /// Commits `tx` and wakes whoever does `work`, here and in other instances.
+    pub(super) async fn commit_waking(
+        &self,
+        tx: super::sql::Tx,
+        work: impl IntoIterator<Item = Work>,
+    ) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        work.into_iter().for_each(|work| self.woken(work));
+        Ok(())
+    }
+
+    /// Wakes whoever does `work`, committed just now: this process's worker at once, other
+    /// instances' (on Postgres) through a notice.
+    pub(super) fn woken(&self, work: Work) {
+        self.wakeups.wake(work);
+        if let Pools::Postgres(pool) = &self.pools {
+            self.notices.send(pool, work);
         }
     }
 

@@ -3,6 +3,7 @@
 //! error the API would have answered.
 
 use crate::helpers::{Backend, TestDb, awb, hook, on_both_backends};
+use skyhook::store::PageRequest;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_skyhook");
@@ -101,7 +102,14 @@ async fn an_import_subscribes_every_good_row_and_lists_the_rejected_ones(backend
     let store = skyhook::store::connect(&db.url, 2).await.unwrap();
     let tenant = store.list_api_keys().await.unwrap()[0].id;
     let stored = store
-        .list_subscriptions(tenant, &Default::default(), None, 5000)
+        .list_subscriptions(
+            tenant,
+            &Default::default(),
+            PageRequest {
+                after: None,
+                limit: 5000,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(stored.len(), 2501);

@@ -9,7 +9,8 @@ use skyhook::domain::{
     StateFilter, SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
 use skyhook::store::{
-    NewSubscription, PageAfter, Store, StoreError, SubscriptionFilter, SubscriptionUpdate,
+    ChannelRemoval, NewSubscription, PageAfter, PageRequest, Store, StoreError, SubscriptionFilter,
+    SubscriptionUpdate,
 };
 
 on_both_backends!(
@@ -120,7 +121,14 @@ async fn subscriptions_round_trip_and_stay_with_their_tenant(backend: Backend) {
     assert_eq!(read.created_at, new.created_at);
     assert_eq!(store.get_subscription(bob, new.id).await.unwrap(), None);
     let bobs = store
-        .list_subscriptions(bob, &SubscriptionFilter::default(), None, 10)
+        .list_subscriptions(
+            bob,
+            &SubscriptionFilter::default(),
+            PageRequest {
+                after: None,
+                limit: 10,
+            },
+        )
         .await
         .unwrap();
     assert!(bobs.is_empty());
@@ -258,7 +266,14 @@ async fn updates_and_endings_follow_the_lifecycle(backend: Backend) {
     };
     assert_eq!(
         store
-            .list_subscriptions(alice, &filter, None, 10)
+            .list_subscriptions(
+                alice,
+                &filter,
+                PageRequest {
+                    after: None,
+                    limit: 10
+                }
+            )
             .await
             .unwrap()
             .len(),
@@ -283,9 +298,11 @@ async fn channel_unsubscribe_reports_what_it_removed(backend: Backend) {
     let report = store
         .unsubscribe_channels(
             alice,
-            &target,
-            Some("https://a.example/h"),
-            &[EmailAddress::parse("x@a.io").unwrap()],
+            &ChannelRemoval {
+                target: &target,
+                url: Some("https://a.example/h"),
+                emails: &[EmailAddress::parse("x@a.io").unwrap()],
+            },
             SystemClock.now(),
         )
         .await
@@ -326,7 +343,11 @@ async fn keyset_pages_do_not_overlap(backend: Backend) {
     let mut after = None;
     loop {
         let page = store
-            .list_subscriptions(alice, &SubscriptionFilter::default(), after, 3)
+            .list_subscriptions(
+                alice,
+                &SubscriptionFilter::default(),
+                PageRequest { after, limit: 3 },
+            )
             .await
             .unwrap();
         if page.is_empty() {

@@ -15,7 +15,9 @@ use super::auth::{Caller, Tenant};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use crate::domain::{AwbNumber, RequestedChannels, SubscriptionId, Target, TenantId};
-use crate::store::{PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey};
+use crate::store::{
+    PageAfter, PageRequest, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -143,7 +145,14 @@ pub async fn list_page(
     // One extra row tells whether another page follows.
     let mut rows = state
         .store
-        .list_subscriptions(tenant, &filter, after, limit + 1)
+        .list_subscriptions(
+            tenant,
+            &filter,
+            PageRequest {
+                after,
+                limit: limit + 1,
+            },
+        )
         .await?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);

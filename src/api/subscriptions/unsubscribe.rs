@@ -9,6 +9,7 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::ApiJson;
 use crate::domain::SubscriptionId;
 use crate::domain::{CallbackUrl, EmailAddress};
+use crate::store::ChannelRemoval;
 use axum::Json;
 use axum::extract::State;
 use std::collections::BTreeMap;
@@ -54,9 +55,11 @@ pub async fn unsubscribe(
         .store
         .unsubscribe_channels(
             tenant,
-            &target,
-            url.as_ref().map(CallbackUrl::as_str),
-            &emails,
+            &ChannelRemoval {
+                target: &target,
+                url: url.as_ref().map(CallbackUrl::as_str),
+                emails: &emails,
+            },
             now,
         )
         .await?;

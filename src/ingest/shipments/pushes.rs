@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::domain::normalize::NormalizeError;
 use crate::domain::{AwbNumber, CallbackTokenHash};
 use crate::ingest::round::time_delta;
-use crate::store::{PushRegistrations, StoreError};
+use crate::store::{Push, PushRegistrations, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use std::sync::Arc;
@@ -107,7 +107,13 @@ impl Pushes {
         let due = now + time_delta(self.fetch_delay);
         let fetch_at = self
             .store
-            .record_push(LUFTHANSA, &token, &carrier_ref, now, due)
+            .record_push(&Push {
+                carrier: LUFTHANSA,
+                token: &token,
+                carrier_ref: &carrier_ref,
+                now,
+                due,
+            })
             .await?
             // Registered anew between the two statements: this push was for the old one.
             .ok_or(PushError::UnknownCallback)?;

@@ -90,9 +90,7 @@ impl From<&String> for Arg {
 
 impl<T: Serialize> From<Json<T>> for Arg {
     fn from(v: Json<T>) -> Self {
-        Self::Json(Some(
-            serde_json::to_value(&v.0).expect("values serialise to JSON"),
-        ))
+        Some(v).into()
     }
 }
 

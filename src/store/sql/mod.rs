@@ -16,6 +16,7 @@ pub(super) use args::{Arg, JsonRows, ts};
 pub(super) use dialect::{Backend, Claim, Col};
 
 use super::Lease;
+use crate::domain::FlightKey;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -138,6 +139,13 @@ impl Statement {
             .bind(lease.now)
             .bind(lease.until)
             .bind(i64::from(limit))
+    }
+
+    /// Binds a flight's number, date and origin, in that order.
+    pub fn bind_flight(self, key: &FlightKey) -> Self {
+        self.bind(key.number.as_str())
+            .bind(key.date)
+            .bind(key.origin.as_str())
     }
 
     fn pg_args(args: Vec<Arg>) -> Result<PgArguments, sqlx::Error> {

@@ -9,7 +9,7 @@ use crate::helpers::{Backend, fresh_store, on_both_backends};
 use chrono::TimeDelta;
 use skyhook::clock::{Clock, SystemClock};
 use skyhook::domain::{ApiKey, ConsoleSessionHash, KeyName, SubscriptionId, TenantId};
-use skyhook::store::{NewSubscription, Store};
+use skyhook::store::{NewConsoleSession, NewSubscription, Store};
 
 on_both_backends!(
     a_session_lives_until_it_expires_or_ends,
@@ -54,7 +54,15 @@ async fn a_session_lives_until_it_expires_or_ends(backend: Backend) {
     let cookie = cookie();
     let session = ConsoleSessionHash::of(&cookie);
     let started = store
-        .start_console_session(&alice_key.hash(), &session, "csrf-1", now, expires_at)
+        .start_console_session(
+            &alice_key.hash(),
+            &NewConsoleSession {
+                hash: &session,
+                csrf_token: "csrf-1",
+                now,
+                expires_at,
+            },
+        )
         .await
         .unwrap()
         .expect("a live key starts a session");
@@ -96,7 +104,15 @@ async fn a_session_lives_until_it_expires_or_ends(backend: Backend) {
     let short = ConsoleSessionHash::of("short session");
     for (hash, until) in [(&other, expires_at), (&short, now + TimeDelta::minutes(1))] {
         store
-            .start_console_session(&alice_key.hash(), hash, "csrf-2", now, until)
+            .start_console_session(
+                &alice_key.hash(),
+                &NewConsoleSession {
+                    hash,
+                    csrf_token: "csrf-2",
+                    now,
+                    expires_at: until,
+                },
+            )
             .await
             .unwrap()
             .unwrap();
@@ -144,10 +160,12 @@ async fn a_session_needs_an_unrevoked_key(backend: Backend) {
     let started = store
         .start_console_session(
             &wrong.hash(),
-            &ConsoleSessionHash::of(&cookie()),
-            "c",
-            now,
-            until,
+            &NewConsoleSession {
+                hash: &ConsoleSessionHash::of(&cookie()),
+                csrf_token: "c",
+                now,
+                expires_at: until,
+            },
         )
         .await
         .unwrap();
@@ -161,7 +179,15 @@ async fn a_session_needs_an_unrevoked_key(backend: Backend) {
     let bobs = ConsoleSessionHash::of(&cookie());
     for (key, session) in [(&alice_key, &alices), (&bob_key, &bobs)] {
         store
-            .start_console_session(&key.hash(), session, "c", now, until)
+            .start_console_session(
+                &key.hash(),
+                &NewConsoleSession {
+                    hash: session,
+                    csrf_token: "c",
+                    now,
+                    expires_at: until,
+                },
+            )
             .await
             .unwrap()
             .unwrap();
@@ -178,10 +204,12 @@ async fn a_session_needs_an_unrevoked_key(backend: Backend) {
     let again = store
         .start_console_session(
             &alice_key.hash(),
-            &ConsoleSessionHash::of(&cookie()),
-            "c",
-            now,
-            until,
+            &NewConsoleSession {
+                hash: &ConsoleSessionHash::of(&cookie()),
+                csrf_token: "c",
+                now,
+                expires_at: until,
+            },
         )
         .await
         .unwrap();
@@ -202,10 +230,12 @@ async fn the_cookie_value_is_never_stored(backend: Backend) {
     store
         .start_console_session(
             &alice_key.hash(),
-            &session,
-            "csrf",
-            now,
-            now + TimeDelta::hours(1),
+            &NewConsoleSession {
+                hash: &session,
+                csrf_token: "csrf",
+                now,
+                expires_at: now + TimeDelta::hours(1),
+            },
         )
         .await
         .unwrap()

@@ -9,7 +9,7 @@ use skyhook::clock::{Clock, SystemClock};
 use skyhook::domain::{
     FlightTarget, Reference, SubscriptionId, SubscriptionStatus, Target, TenantId,
 };
-use skyhook::store::{NewSubscription, PageAfter, Store, SubscriptionFilter};
+use skyhook::store::{NewSubscription, PageAfter, PageRequest, Store, SubscriptionFilter};
 
 on_both_backends!(
     search_finds_awbs_with_or_without_the_dash,
@@ -33,7 +33,14 @@ async fn found(store: &dyn Store, tenant: TenantId, search: &str) -> Vec<Subscri
         ..Default::default()
     };
     let page = store
-        .list_subscriptions(tenant, &filter, None, 50)
+        .list_subscriptions(
+            tenant,
+            &filter,
+            PageRequest {
+                after: None,
+                limit: 50,
+            },
+        )
         .await
         .unwrap();
     page.into_iter().map(|s| s.id).collect()
@@ -163,7 +170,7 @@ async fn search_pages_with_the_status_filter(backend: Backend) {
     let (mut seen, mut after, mut pages) = (Vec::new(), None, 0);
     loop {
         let page = store
-            .list_subscriptions(alice, &filter, after, 2)
+            .list_subscriptions(alice, &filter, PageRequest { after, limit: 2 })
             .await
             .unwrap();
         if page.is_empty() {

@@ -97,24 +97,21 @@ fn milestones_become_events_and_the_booking_gives_the_route() {
         (flight.origin.as_deref(), flight.destination.as_deref()),
         (Some("FRA"), Some("ORD"))
     );
-    let time = |t: Option<DateTime<FixedOffset>>| t.map(|t| t.to_rfc3339());
-    assert_eq!(
-        time(flight.scheduled_departure).as_deref(),
-        Some("2026-11-25T14:05:00+01:00")
-    );
-    assert_eq!(
-        time(flight.actual_departure).as_deref(),
-        Some("2026-11-25T14:20:00+01:00")
-    );
-    assert_eq!(
-        time(flight.scheduled_arrival).as_deref(),
-        Some("2026-11-25T16:35:00-06:00")
-    );
-    // `eta` has no offset, so the UTC one is taken.
-    assert_eq!(
-        time(flight.estimated_arrival).as_deref(),
-        Some("2026-11-25T22:50:00+00:00")
-    );
+    let times = [
+        flight.scheduled_departure,
+        flight.actual_departure,
+        flight.scheduled_arrival,
+        flight.estimated_arrival,
+    ]
+    .map(|t| t.map(|t| t.to_rfc3339()));
+    let expected = [
+        "2026-11-25T14:05:00+01:00",
+        "2026-11-25T14:20:00+01:00",
+        "2026-11-25T16:35:00-06:00",
+        // `eta` has no offset, so the UTC one is taken.
+        "2026-11-25T22:50:00+00:00",
+    ];
+    assert_eq!(times, expected.map(|t| Some(t.to_owned())));
     assert_eq!(
         tracking.events[2].flight.as_ref(),
         Some(flight),

@@ -12,12 +12,12 @@ pub(crate) use prepare::{parse_reference, parse_states};
 
 use super::AppState;
 use super::auth::{Caller, Tenant};
-use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
-use crate::domain::{AwbNumber, RequestedChannels, SubscriptionId, Target, TenantId};
+use super::error::{ApiError, ErrorBody, SubscriptionNotActive, SubscriptionNotFound};
+use super::extract::{ApiJson, ApiQuery, SubscriptionPath};
+use crate::domain::{AwbNumber, RequestedChannels, Target, TenantId};
 use crate::store::{PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine;
@@ -71,16 +71,13 @@ pub async fn create_for(
 
 /// Read one of your subscriptions.
 #[utoipa::path(get, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(("id" = Uuid, Path, description = "Subscription id")),
-    responses(
-        (status = 200, body = SubscriptionResponse),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
+    params(SubscriptionPath),
+    responses((status = 200, body = SubscriptionResponse), SubscriptionNotFound))]
 pub async fn get(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<Json<SubscriptionResponse>, ApiError> {
-    let id = parse_id(&id)?;
     let subscription = state
         .store
         .get_subscription(tenant, id)
@@ -160,21 +157,20 @@ pub async fn list_page(
 
 /// Replace a subscription's `url`, `emails`, `states` and `reference`.
 #[utoipa::path(put, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(("id" = Uuid, Path, description = "Subscription id")),
+    params(SubscriptionPath),
     request_body = UpdateSubscriptionRequest,
     responses(
         (status = 200, body = SavedSubscriptionResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
+        SubscriptionNotFound,
+        SubscriptionNotActive))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
     ApiJson(body): ApiJson<UpdateSubscriptionRequest>,
 ) -> Result<Json<SavedSubscriptionResponse>, ApiError> {
     let tenant = key.tenant;
-    let id = parse_id(&id)?;
     let update = SubscriptionUpdate {
         channels: RequestedChannels::parse_with_feed(
             body.url.as_deref(),
@@ -199,29 +195,21 @@ pub async fn replace(
 
 /// End a subscription: it becomes `unsubscribed` and nothing more is sent.
 #[utoipa::path(delete, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(("id" = Uuid, Path, description = "Subscription id")),
+    params(SubscriptionPath),
     responses(
         (status = 204, description = "Ended (or had already ended)"),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
+        SubscriptionNotFound))]
 pub async fn delete(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
     state
         .store
         .unsubscribe_subscription(tenant, id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A malformed id cannot name a subscription, so it is "not found" rather than a bad request.
-pub(crate) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(SubscriptionId::from)
-        .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }
 
 pub(crate) fn saved_response(

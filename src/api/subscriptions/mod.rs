@@ -14,14 +14,13 @@ use super::AppState;
 use super::auth::{Caller, Tenant};
 use super::error::{ApiError, ErrorBody, SubscriptionNotActive, SubscriptionNotFound};
 use super::extract::{ApiJson, ApiQuery, SubscriptionPath};
+use super::paging::{self, page_size};
 use crate::domain::{AwbNumber, RequestedChannels, Target, TenantId};
 use crate::store::{PageAfter, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use dto::{
     CreateSubscriptionRequest, ListQuery, SavedSubscriptionResponse, SubscriptionPage,
@@ -106,12 +105,7 @@ pub async fn list_page(
     tenant: TenantId,
     query: ListQuery,
 ) -> Result<SubscriptionPage, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::InvalidQuery(format!(
-            "`limit` must be between 1 and {MAX_PAGE}"
-        )));
-    }
+    let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let filter = SubscriptionFilter {
         target: query
             .awb
@@ -228,16 +222,12 @@ pub(crate) fn saved_response(
 }
 
 fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", created_at.timestamp_micros()))
+    paging::encode_cursor(&format!("{}:{id}", created_at.timestamp_micros()))
 }
 
 fn decode_cursor(cursor: &str) -> Result<PageAfter, ApiError> {
     let invalid = || ApiError::InvalidQuery("`cursor` is not one this server issued".into());
-    let text = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
+    let text = paging::cursor_text(cursor).ok_or_else(invalid)?;
     let (micros, id) = text.split_once(':').ok_or_else(invalid)?;
     Ok(PageAfter {
         created_at: micros

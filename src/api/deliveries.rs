@@ -81,6 +81,17 @@ pub struct QueuedResponse {
     pub status: &'static str,
 }
 
+impl QueuedResponse {
+    /// `202`: the message is queued (`pending`) and goes out shortly.
+    fn accepted(message_id: Option<String>) -> (StatusCode, Json<Self>) {
+        let queued = Self {
+            message_id,
+            status: "pending",
+        };
+        (StatusCode::ACCEPTED, Json(queued))
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotatedSecret {
@@ -133,13 +144,7 @@ pub async fn retry(
     DeliveryPath(id): DeliveryPath,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
     retry_delivery(&state, tenant, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(QueuedResponse {
-            message_id: None,
-            status: "pending",
-        }),
-    ))
+    Ok(QueuedResponse::accepted(None))
 }
 
 /// Queues one of the tenant's messages to be sent again now.
@@ -175,13 +180,7 @@ pub async fn test(
     SubscriptionPath(id): SubscriptionPath,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
     let message_id = queue_test(&state, tenant, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(QueuedResponse {
-            message_id: Some(message_id),
-            status: "pending",
-        }),
-    ))
+    Ok(QueuedResponse::accepted(Some(message_id)))
 }
 
 /// Queues a `subscription.test` message to every channel; returns its `webhook-id`.

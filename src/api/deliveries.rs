@@ -3,12 +3,12 @@
 
 use super::AppState;
 use super::auth::Tenant;
-use super::error::{ApiError, ErrorBody};
-use super::subscriptions::parse_id;
+use super::error::{ApiError, ErrorBody, SubscriptionNotActive, SubscriptionNotFound};
+use super::extract::{DeliveryPath, SubscriptionPath};
 use crate::domain::{SigningSecret, SubscriptionId, TenantId};
 use crate::store::{DeliveryRecord, Retry, SecretRotation, StoreError};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -81,6 +81,17 @@ pub struct QueuedResponse {
     pub status: &'static str,
 }
 
+impl QueuedResponse {
+    /// `202`: the message is queued (`pending`) and goes out shortly.
+    fn accepted(message_id: Option<String>) -> (StatusCode, Json<Self>) {
+        let queued = Self {
+            message_id,
+            status: "pending",
+        };
+        (StatusCode::ACCEPTED, Json(queued))
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotatedSecret {
@@ -92,16 +103,14 @@ pub struct RotatedSecret {
 
 /// Every message of a subscription, with its delivery state (at most 1000, oldest first).
 #[utoipa::path(get, path = "/v1/subscriptions/{id}/deliveries", tag = "deliveries",
-    params(("id" = String, Path, description = "Subscription id")),
-    responses(
-        (status = 200, body = DeliveryList),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
+    params(SubscriptionPath),
+    responses((status = 200, body = DeliveryList), SubscriptionNotFound))]
 pub async fn list(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<Json<DeliveryList>, ApiError> {
-    let records = delivery_log(&state, tenant, parse_id(&id)?).await?;
+    let records = delivery_log(&state, tenant, id).await?;
     Ok(Json(DeliveryList {
         items: records.into_iter().map(Into::into).collect(),
     }))
@@ -124,7 +133,7 @@ pub async fn delivery_log(
 /// While an attempt of the message is running, the answer is `409 ErrDeliveryInFlight`: ask
 /// again once the delivery log shows its outcome (a message is never sent twice at once).
 #[utoipa::path(post, path = "/v1/deliveries/{id}/retry", tag = "deliveries",
-    params(("id" = String, Path, description = "Delivery id (from the delivery log)")),
+    params(DeliveryPath),
     responses(
         (status = 202, body = QueuedResponse),
         (status = 404, description = "ErrDeliveryNotFound", body = ErrorBody),
@@ -132,18 +141,10 @@ pub async fn delivery_log(
 pub async fn retry(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    DeliveryPath(id): DeliveryPath,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| ApiError::DeliveryNotFound(format!("`{id}` is not a delivery id")))?;
     retry_delivery(&state, tenant, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(QueuedResponse {
-            message_id: None,
-            status: "pending",
-        }),
-    ))
+    Ok(QueuedResponse::accepted(None))
 }
 
 /// Queues one of the tenant's messages to be sent again now.
@@ -167,25 +168,19 @@ pub async fn retry_delivery(state: &AppState, tenant: TenantId, id: Uuid) -> Res
 
 /// Queue a `subscription.test` message to every channel of an active subscription.
 #[utoipa::path(post, path = "/v1/subscriptions/{id}/test", tag = "deliveries",
-    params(("id" = String, Path, description = "Subscription id")),
+    params(SubscriptionPath),
     responses(
         (status = 202, body = QueuedResponse),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody),
+        SubscriptionNotFound,
+        SubscriptionNotActive,
         (status = 429, description = "ErrTestLimitReached (`subscriptions.test_limit` per hour; see `Retry-After`)", body = ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
-    let message_id = queue_test(&state, tenant, parse_id(&id)?).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(QueuedResponse {
-            message_id: Some(message_id),
-            status: "pending",
-        }),
-    ))
+    let message_id = queue_test(&state, tenant, id).await?;
+    Ok(QueuedResponse::accepted(Some(message_id)))
 }
 
 /// Queues a `subscription.test` message to every channel; returns its `webhook-id`.
@@ -211,19 +206,17 @@ pub async fn queue_test(
 
 /// Replace the signing secret. For 24 hours messages carry both signatures.
 #[utoipa::path(post, path = "/v1/subscriptions/{id}/rotate-secret", tag = "deliveries",
-    params(("id" = String, Path, description = "Subscription id")),
+    params(SubscriptionPath),
     responses(
         (status = 200, body = RotatedSecret),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
+        SubscriptionNotFound,
+        SubscriptionNotActive))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<Json<RotatedSecret>, ApiError> {
-    rotate_signing_secret(&state, tenant, parse_id(&id)?)
-        .await
-        .map(Json)
+    rotate_signing_secret(&state, tenant, id).await.map(Json)
 }
 
 /// Replaces the signing secret; the old one signs too for [`SECRET_OVERLAP_HOURS`].

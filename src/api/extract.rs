@@ -1,13 +1,18 @@
 //! Extractors that turn axum's rejections into [`ApiError`]s, so malformed input gets the same
-//! `{"error", "message"}` body as every other failure.
+//! `{"error", "message"}` body as every other failure; and the ids in `/v1` paths, parsed once
+//! and documented once (`params(SubscriptionPath)`).
 
 use super::error::ApiError;
+use crate::domain::SubscriptionId;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+use uuid::Uuid;
 
 /// Largest request body accepted anywhere in the API.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -99,4 +104,61 @@ where
             .map(|q| ApiQuery(q.0))
             .map_err(|e| ApiError::InvalidQuery(e.body_text()))
     }
+}
+
+/// The `{id}` of a route under `/v1/subscriptions/{id}`, parsed once. A malformed id cannot
+/// name a subscription, so it is `404 ErrSubscriptionNotFound` rather than a bad request.
+#[derive(Debug, Clone, Copy, IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub struct SubscriptionPath(
+    /// Subscription id
+    #[param(value_type = Uuid)]
+    pub SubscriptionId,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for SubscriptionPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = path_segment(parts, state).await?;
+        parse_id(&raw)
+            .map(SubscriptionPath)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The `{id}` of `/v1/deliveries/{id}/retry`: a delivery log entry's id. A malformed one is
+/// `404 ErrDeliveryNotFound`, like a subscription's.
+#[derive(Debug, Clone, Copy, IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub struct DeliveryPath(
+    /// Delivery id (from the delivery log)
+    pub Uuid,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for DeliveryPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = path_segment(parts, state).await?;
+        Uuid::parse_str(&raw).map(DeliveryPath).map_err(|_| {
+            ApiError::DeliveryNotFound(format!("`{raw}` is not a delivery id")).into_response()
+        })
+    }
+}
+
+/// A subscription id as the API and the console take it from a path.
+pub(crate) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(SubscriptionId::from)
+        .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
+}
+
+/// The route's one path parameter, as text. A segment that is not UTF-8 keeps axum's own
+/// rejection, as `Path<String>` answered it.
+async fn path_segment<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<String, Response> {
+    Path::<String>::from_request_parts(parts, state)
+        .await
+        .map(|Path(raw)| raw)
+        .map_err(IntoResponse::into_response)
 }

@@ -7,11 +7,10 @@ use super::AppState;
 use super::auth::Tenant;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
+use super::paging::{self, page_size};
 use crate::store::FeedCursor;
 use axum::Json;
 use axum::extract::State;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::time::Duration;
@@ -62,12 +61,7 @@ pub async fn list(
     Tenant(tenant): Tenant,
     ApiQuery(query): ApiQuery<FeedQuery>,
 ) -> Result<Json<MessagePage>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::InvalidQuery(format!(
-            "`limit` must be between 1 and {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_size(query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let wait = query.wait.as_deref().map(parse_wait).transpose()?;
     let after = query.after.as_deref().map(decode_cursor).transpose()?;
     // The request's own time limit must not cut a long poll short.
@@ -121,16 +115,12 @@ fn parse_wait(raw: &str) -> Result<Duration, ApiError> {
 }
 
 fn encode_cursor(cursor: FeedCursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("f1:{}:{}", cursor.tx, cursor.position))
+    paging::encode_cursor(&format!("f1:{}:{}", cursor.tx, cursor.position))
 }
 
 fn decode_cursor(raw: &str) -> Result<FeedCursor, ApiError> {
     let invalid = || ApiError::InvalidQuery("`after` is not a cursor this server issued".into());
-    let text = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
+    let text = paging::cursor_text(raw).ok_or_else(invalid)?;
     let mut parts = text.split(':');
     let (Some("f1"), Some(tx), Some(position), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

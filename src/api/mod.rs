@@ -14,6 +14,7 @@ pub mod messages;
 mod middleware;
 mod one_click;
 mod openapi;
+mod paging;
 pub mod rate_limit;
 pub mod safety;
 pub mod serve;

@@ -11,9 +11,9 @@ use super::timeline::{FlightPanel, ShipmentPanel};
 use crate::api::AppState;
 use crate::api::deliveries::delivery_log;
 use crate::api::error::ApiError;
+use crate::api::extract::parse_id;
 use crate::api::shipments::carrier_is_sandbox;
 use crate::api::subscriptions::dto::SubscriptionResponse;
-use crate::api::subscriptions::parse_id;
 use crate::domain::{AwbNumber, SubscriptionId};
 use crate::store::DeliveryRecord;
 use askama::Template;
@@ -76,17 +76,9 @@ impl From<&SubscriptionResponse> for Summary {
     }
 }
 
-/// One message of the delivery log.
+/// One message of the delivery log: the store's record, with what the page writes in words.
 pub struct LogRow {
-    pub id: String,
-    pub kind: String,
-    pub channel: String,
-    pub target: String,
-    pub sequence: i64,
-    pub status: String,
-    pub attempts: i32,
-    pub last_status_code: String,
-    pub last_error: String,
+    pub record: DeliveryRecord,
     pub last_attempt: String,
     pub next_attempt: String,
     /// A failed or pending message can be sent again now.
@@ -94,22 +86,12 @@ pub struct LogRow {
 }
 
 impl From<DeliveryRecord> for LogRow {
-    fn from(r: DeliveryRecord) -> Self {
+    fn from(record: DeliveryRecord) -> Self {
         Self {
-            id: r.id.to_string(),
-            retryable: matches!(r.status.as_str(), "failed" | "pending"),
-            kind: r.kind,
-            channel: r.channel,
-            target: r.target,
-            sequence: r.sequence,
-            status: r.status,
-            attempts: r.attempts,
-            last_status_code: r
-                .last_status_code
-                .map_or_else(String::new, |c| c.to_string()),
-            last_error: r.last_error.unwrap_or_default(),
-            last_attempt: utc_or_dash(r.last_attempt_at),
-            next_attempt: utc_or_dash(r.next_attempt_at),
+            last_attempt: utc_or_dash(record.last_attempt_at),
+            next_attempt: utc_or_dash(record.next_attempt_at),
+            retryable: matches!(record.status.as_str(), "failed" | "pending"),
+            record,
         }
     }
 }
@@ -157,7 +139,7 @@ impl Live {
         Ok(Self {
             subscription_id: subscription.id.to_string(),
             csrf: signed.csrf.clone(),
-            failed: log.iter().filter(|r| r.status == "failed").count(),
+            failed: log.iter().filter(|r| r.record.status == "failed").count(),
             shipment,
             flight,
             log,

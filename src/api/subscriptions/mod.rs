@@ -12,18 +12,17 @@ pub(crate) use prepare::{parse_reference, parse_states};
 
 use super::AppState;
 use super::auth::{Caller, Tenant};
-use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
-use crate::domain::{AwbNumber, RequestedChannels, SubscriptionId, Target, TenantId};
+use super::error::{ApiError, ErrorBody, SubscriptionNotActive, SubscriptionNotFound};
+use super::extract::{ApiJson, ApiQuery, SubscriptionPath};
+use super::paging::{self, page_size};
+use crate::domain::{AwbNumber, RequestedChannels, Target, TenantId};
 use crate::store::{
     PageAfter, PageRequest, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey,
 };
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use dto::{
     CreateSubscriptionRequest, ListQuery, SavedSubscriptionResponse, SubscriptionPage,
@@ -73,16 +72,13 @@ pub async fn create_for(
 
 /// Read one of your subscriptions.
 #[utoipa::path(get, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(("id" = Uuid, Path, description = "Subscription id")),
-    responses(
-        (status = 200, body = SubscriptionResponse),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
+    params(SubscriptionPath),
+    responses((status = 200, body = SubscriptionResponse), SubscriptionNotFound))]
 pub async fn get(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<Json<SubscriptionResponse>, ApiError> {
-    let id = parse_id(&id)?;
     let subscription = state
         .store
         .get_subscription(tenant, id)
@@ -111,12 +107,7 @@ pub async fn list_page(
     tenant: TenantId,
     query: ListQuery,
 ) -> Result<SubscriptionPage, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::InvalidQuery(format!(
-            "`limit` must be between 1 and {MAX_PAGE}"
-        )));
-    }
+    let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let filter = SubscriptionFilter {
         target: query
             .awb
@@ -169,21 +160,20 @@ pub async fn list_page(
 
 /// Replace a subscription's `url`, `emails`, `states` and `reference`.
 #[utoipa::path(put, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(("id" = Uuid, Path, description = "Subscription id")),
+    params(SubscriptionPath),
     request_body = UpdateSubscriptionRequest,
     responses(
         (status = 200, body = SavedSubscriptionResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody),
-        (status = 409, description = "ErrSubscriptionNotActive", body = ErrorBody)))]
+        SubscriptionNotFound,
+        SubscriptionNotActive))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
     ApiJson(body): ApiJson<UpdateSubscriptionRequest>,
 ) -> Result<Json<SavedSubscriptionResponse>, ApiError> {
     let tenant = key.tenant;
-    let id = parse_id(&id)?;
     let update = SubscriptionUpdate {
         channels: RequestedChannels::parse_with_feed(
             body.url.as_deref(),
@@ -208,29 +198,21 @@ pub async fn replace(
 
 /// End a subscription: it becomes `unsubscribed` and nothing more is sent.
 #[utoipa::path(delete, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(("id" = Uuid, Path, description = "Subscription id")),
+    params(SubscriptionPath),
     responses(
         (status = 204, description = "Ended (or had already ended)"),
-        (status = 404, description = "ErrSubscriptionNotFound", body = ErrorBody)))]
+        SubscriptionNotFound))]
 pub async fn delete(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
-    Path(id): Path<String>,
+    SubscriptionPath(id): SubscriptionPath,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
     state
         .store
         .unsubscribe_subscription(tenant, id, state.clock.now())
         .await?
         .ok_or_else(|| ApiError::SubscriptionNotFound(id.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A malformed id cannot name a subscription, so it is "not found" rather than a bad request.
-pub(crate) fn parse_id(raw: &str) -> Result<SubscriptionId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(SubscriptionId::from)
-        .map_err(|_| ApiError::SubscriptionNotFound(raw.to_owned()))
 }
 
 pub(crate) fn saved_response(
@@ -249,16 +231,12 @@ pub(crate) fn saved_response(
 }
 
 fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{id}", created_at.timestamp_micros()))
+    paging::encode_cursor(&format!("{}:{id}", created_at.timestamp_micros()))
 }
 
 fn decode_cursor(cursor: &str) -> Result<PageAfter, ApiError> {
     let invalid = || ApiError::InvalidQuery("`cursor` is not one this server issued".into());
-    let text = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
+    let text = paging::cursor_text(cursor).ok_or_else(invalid)?;
     let (micros, id) = text.split_once(':').ok_or_else(invalid)?;
     Ok(PageAfter {
         created_at: micros

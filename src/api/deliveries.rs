@@ -3,8 +3,9 @@
 
 use super::AppState;
 use super::auth::Tenant;
-use super::error::{ApiError, ErrorBody, SubscriptionNotActive, SubscriptionNotFound};
+use super::error::{ApiError, ErrorBody};
 use super::extract::{DeliveryPath, SubscriptionPath};
+use super::openapi::responses;
 use crate::domain::{SigningSecret, SubscriptionId, TenantId};
 use crate::store::{DeliveryRecord, Retry, SecretRotation, StoreError};
 use axum::Json;
@@ -104,7 +105,7 @@ pub struct RotatedSecret {
 /// Every message of a subscription, with its delivery state (at most 1000, oldest first).
 #[utoipa::path(get, path = "/v1/subscriptions/{id}/deliveries", tag = "deliveries",
     params(SubscriptionPath),
-    responses((status = 200, body = DeliveryList), SubscriptionNotFound))]
+    responses((status = 200, body = DeliveryList), responses::SubscriptionNotFound))]
 pub async fn list(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -171,8 +172,8 @@ pub async fn retry_delivery(state: &AppState, tenant: TenantId, id: Uuid) -> Res
     params(SubscriptionPath),
     responses(
         (status = 202, body = QueuedResponse),
-        SubscriptionNotFound,
-        SubscriptionNotActive,
+        responses::SubscriptionNotFound,
+        responses::SubscriptionNotActive,
         (status = 429, description = "ErrTestLimitReached (`subscriptions.test_limit` per hour; see `Retry-After`)", body = ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,
@@ -209,8 +210,8 @@ pub async fn queue_test(
     params(SubscriptionPath),
     responses(
         (status = 200, body = RotatedSecret),
-        SubscriptionNotFound,
-        SubscriptionNotActive))]
+        responses::SubscriptionNotFound,
+        responses::SubscriptionNotActive))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -1,7 +1,7 @@
 //! The one error type of the HTTP API. Every failure a handler can meet becomes an `ApiError`,
 //! and every `ApiError` becomes `{"error": NAME, "message": text}` with the right status. Names
 //! follow the CargoAI error catalogue where it has one. The answers several routes share are
-//! documented once here, as `IntoResponses` types for their `#[utoipa::path]`.
+//! documented once, in `openapi::responses`.
 
 use crate::domain::{
     AwbError, ChannelsError, DuplicateError, EmailAddress, FlightError, StatesError,
@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use utoipa::{IntoResponses, ToSchema};
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -120,18 +120,6 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<String>>,
 }
-
-/// `404 ErrSubscriptionNotFound`, as the document lists it for each route under
-/// `/v1/subscriptions/{id}`.
-#[derive(IntoResponses)]
-#[response(status = 404, description = "ErrSubscriptionNotFound")]
-pub struct SubscriptionNotFound(pub ErrorBody);
-
-/// `409 ErrSubscriptionNotActive`, as the document lists it for each route that changes a
-/// subscription.
-#[derive(IntoResponses)]
-#[response(status = 409, description = "ErrSubscriptionNotActive")]
-pub struct SubscriptionNotActive(pub ErrorBody);
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {

@@ -13,7 +13,7 @@ pub mod idempotency;
 pub mod messages;
 mod middleware;
 mod one_click;
-mod openapi;
+pub mod openapi;
 mod paging;
 pub mod rate_limit;
 pub mod safety;

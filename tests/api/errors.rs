@@ -1,6 +1,6 @@
 //! Every error the API names, and the promise that bad input never changes stored data.
 
-use crate::helpers::{Backend, TestApp, awb, hook, on_both_backends, spawn_app};
+use crate::helpers::{Backend, Reply, TestApp, awb, hook, on_both_backends, spawn_app};
 use chrono::{TimeDelta, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -260,6 +260,27 @@ async fn unknown_subscriptions_and_routes_are_not_found(backend: Backend) {
             .await
             .assert_error(404, "ErrSubscriptionNotFound");
     }
+    // A PUT reads its body before its id: a body it cannot read is refused as such, whatever
+    // the id; a readable body with an unknown id is not found.
+    let unreadable = app
+        .client
+        .put(format!("{}/v1/subscriptions/not-a-uuid", app.address))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body("{\"url\": ")
+        .send()
+        .await
+        .unwrap();
+    Reply::of(unreadable)
+        .await
+        .assert_error(400, "ErrInvalidBody");
+    app.put(
+        "/v1/subscriptions/not-a-uuid",
+        &key,
+        json!({"url": hook(1)}),
+    )
+    .await
+    .assert_error(404, "ErrSubscriptionNotFound");
     app.get("/v1/nothing-here", &key)
         .await
         .assert_error(404, "ErrNotFound");

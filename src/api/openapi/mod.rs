@@ -5,6 +5,7 @@
 //! parameters. A handler's own annotation lists only what is its own.
 
 use utoipa::Modify;
+pub mod responses;
 mod schemas;
 
 /// The document served at `/openapi.json` and printed by `skyhook openapi`.

@@ -12,15 +12,16 @@ pub(crate) use prepare::{parse_reference, parse_states};
 
 use super::AppState;
 use super::auth::{Caller, Tenant};
-use super::error::{ApiError, ErrorBody, SubscriptionNotActive, SubscriptionNotFound};
-use super::extract::{ApiJson, ApiQuery, SubscriptionPath};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery, SubscriptionPath, parse_id};
+use super::openapi::responses;
 use super::paging::{self, page_size};
 use crate::domain::{AwbNumber, RequestedChannels, Target, TenantId};
 use crate::store::{
     PageAfter, PageRequest, Saved, SubscriptionFilter, SubscriptionUpdate, VerifiedKey,
 };
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
@@ -73,7 +74,7 @@ pub async fn create_for(
 /// Read one of your subscriptions.
 #[utoipa::path(get, path = "/v1/subscriptions/{id}", tag = "subscriptions",
     params(SubscriptionPath),
-    responses((status = 200, body = SubscriptionResponse), SubscriptionNotFound))]
+    responses((status = 200, body = SubscriptionResponse), responses::SubscriptionNotFound))]
 pub async fn get(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
@@ -160,19 +161,22 @@ pub async fn list_page(
 
 /// Replace a subscription's `url`, `emails`, `states` and `reference`.
 #[utoipa::path(put, path = "/v1/subscriptions/{id}", tag = "subscriptions",
-    params(SubscriptionPath),
+    params(("id" = Uuid, Path, description = "Subscription id")),
     request_body = UpdateSubscriptionRequest,
     responses(
         (status = 200, body = SavedSubscriptionResponse),
         (status = 400, description = "ErrInvalidBody, ErrMissingKeyParams, ErrMaximumFiveEmails, ErrInvalidEmail, ErrInvalidUrl, ErrAlreadySubscribed or AllEmailsSubscribed", body = ErrorBody),
-        SubscriptionNotFound,
-        SubscriptionNotActive))]
+        responses::SubscriptionNotFound,
+        responses::SubscriptionNotActive))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(key): Caller,
-    SubscriptionPath(id): SubscriptionPath,
+    Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateSubscriptionRequest>,
 ) -> Result<Json<SavedSubscriptionResponse>, ApiError> {
+    // Parsed after the body (not as `SubscriptionPath`, which axum would run first), so a body
+    // it cannot read is refused as such whatever the id.
+    let id = parse_id(&id)?;
     let tenant = key.tenant;
     let update = SubscriptionUpdate {
         channels: RequestedChannels::parse_with_feed(
@@ -201,7 +205,7 @@ pub async fn replace(
     params(SubscriptionPath),
     responses(
         (status = 204, description = "Ended (or had already ended)"),
-        SubscriptionNotFound))]
+        responses::SubscriptionNotFound))]
 pub async fn delete(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,

@@ -87,13 +87,7 @@ impl Settings {
                 continue;
             }
             let key = |field: &str| format!("carriers.{name}.{field}");
-            check_source(
-                &key,
-                name,
-                carrier.rate_limit,
-                carrier.concurrency,
-                &carrier.api_key,
-            )?;
+            check_throttle(&key, carrier.rate_limit, carrier.concurrency)?;
             if let Some(bad) = carrier
                 .prefixes
                 .iter()
@@ -111,6 +105,7 @@ impl Settings {
             {
                 return fail(&key("batch_size"), "must be between 1 and 200");
             }
+            check_api_key(&key, name, &carrier.api_key, "carrier")?;
             if carrier.tracking_path.as_deref().is_some_and(|path| {
                 let path = path.trim_matches('/');
                 path.is_empty() || path.contains(['?', '#', ' ']) || path.contains("://")
@@ -126,13 +121,7 @@ impl Settings {
                 continue;
             }
             let key = |field: &str| format!("flights.{name}.{field}");
-            check_source(
-                &key,
-                name,
-                source.rate_limit,
-                source.concurrency,
-                &source.api_key,
-            )?;
+            check_throttle(&key, source.rate_limit, source.concurrency)?;
             if let Some(bad) = source.designators.iter().find(|d| {
                 !(*d == "*"
                     || ((2..=3).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric())))
@@ -144,6 +133,7 @@ impl Settings {
                     ),
                 });
             }
+            check_api_key(&key, name, &source.api_key, "source")?;
         }
         if self.delivery.concurrency == 0 || self.delivery.batch_size == 0 {
             return fail(
@@ -171,32 +161,40 @@ impl Settings {
     }
 }
 
-/// What every enabled carrier and flight-status source needs alike (what each serves is checked
-/// by its own rules). The sandboxes (`demo`) need no key.
-fn check_source(
+/// What every enabled carrier and flight-status source is called under: a positive rate and at
+/// least one request at a time.
+fn check_throttle(
     key: &dyn Fn(&str) -> String,
-    name: &str,
     rate_limit: f64,
     concurrency: u32,
-    api_key: &Secret,
 ) -> Result<(), ConfigError> {
-    let fail = |field: &str, reason: &str| {
-        Err(ConfigError::Value {
-            key: key(field),
-            reason: reason.to_owned(),
-        })
-    };
     if rate_limit.is_nan() || rate_limit <= 0.0 {
-        return fail(
-            "rate_limit",
-            "must be a positive number of requests per second",
-        );
+        return Err(ConfigError::Value {
+            key: key("rate_limit"),
+            reason: "must be a positive number of requests per second".to_owned(),
+        });
     }
     if concurrency == 0 {
-        return fail("concurrency", "must be at least 1");
+        return Err(ConfigError::Value {
+            key: key("concurrency"),
+            reason: "must be at least 1".to_owned(),
+        });
     }
+    Ok(())
+}
+
+/// An enabled carrier or source (`kind`) needs its key; the sandboxes (`demo`) have none.
+fn check_api_key(
+    key: &dyn Fn(&str) -> String,
+    name: &str,
+    api_key: &Secret,
+    kind: &str,
+) -> Result<(), ConfigError> {
     if name != "demo" && api_key.expose().is_empty() {
-        return fail("api_key", "is required when enabled");
+        return Err(ConfigError::Value {
+            key: key("api_key"),
+            reason: format!("is required when the {kind} is enabled"),
+        });
     }
     Ok(())
 }

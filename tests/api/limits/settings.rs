@@ -45,6 +45,10 @@ fn an_enabled_carrier_needs_a_key_a_rate_and_a_concurrency() {
         s.carriers.cargoai.api_key = skyhook::config::Secret::new("");
     });
     assert!(error.contains("carriers.cargoai.api_key"), "{error}");
+    assert!(
+        error.contains("is required when the carrier is enabled"),
+        "{error}"
+    );
     let error = refused(|s| {
         enabled(s);
         s.carriers.cargoai.rate_limit = f64::NAN;

@@ -9,13 +9,13 @@
 //!   [`ingest::flights`] (flight-status sources and the flight poller).
 //! - [`dispatch`]: outbound delivery of queued messages (signed webhooks with
 //!   retries and an SSRF guard, email).
+//! - `rounds`: the round loop the dispatcher and the pollers run in.
 //! - [`store`]: one narrow port per consumer, [`store::Store`] (all of them), and
 //!   [`store::SqlStore`], which implements each once for Postgres and SQLite.
 //! - [`domain`]: pure types and rules: AWBs, flights, subscriptions, channels, states.
 //! - [`config`]: layered settings (embedded defaults → file → environment).
 //! - [`cli`]: the command-line interface.
 //! - [`clock`]: time as an injectable dependency.
-//! - `rounds`: the round loop the dispatcher and the pollers run in.
 
 pub mod api;
 pub mod app;

@@ -39,3 +39,53 @@ pub(crate) async fn run_rounds<R, W>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn rounds_that_find_work_follow_at_once_and_an_idle_one_waits_until_shutdown() {
+        let shutdown = CancellationToken::new();
+        let ran = AtomicUsize::new(0);
+        let round = || {
+            let n = ran.fetch_add(1, Ordering::SeqCst);
+            let shutdown = shutdown.clone();
+            async move {
+                match n {
+                    0 | 1 => Ok(3),
+                    2 => Err(StoreError::Corrupt("down".into())),
+                    _ => {
+                        shutdown.cancel();
+                        Ok(0)
+                    }
+                }
+            }
+        };
+        let began = tokio::time::Instant::now();
+        let idle_wait = Duration::from_secs(1);
+        run_rounds("test", &shutdown, idle_wait, std::future::pending, round).await;
+        // Two busy rounds, a failed one that counts as idle (one idle wait), then the last.
+        assert_eq!(ran.load(Ordering::SeqCst), 4);
+        assert_eq!(began.elapsed(), idle_wait);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_up_ends_the_idle_wait_at_once() {
+        let shutdown = CancellationToken::new();
+        let ran = AtomicUsize::new(0);
+        let round = || {
+            let n = ran.fetch_add(1, Ordering::SeqCst);
+            if n == 1 {
+                shutdown.cancel();
+            }
+            async { Ok(0) }
+        };
+        let began = tokio::time::Instant::now();
+        let hour = Duration::from_secs(3600);
+        run_rounds("test", &shutdown, hour, || async {}, round).await;
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+        assert!(began.elapsed() < hour, "woken, not timed out");
+    }
+}

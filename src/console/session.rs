@@ -11,7 +11,7 @@
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
 use crate::domain::ConsoleSessionHash;
-pub(super) use crate::domain::digest::{constant_time_eq, random_token};
+use crate::domain::digest::constant_time_eq;
 use crate::store::VerifiedKey;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

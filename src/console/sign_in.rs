@@ -3,11 +3,11 @@
 
 use super::page::{self, Page};
 use super::session::{
-    CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Signed, constant_time_eq, cookie, random_token,
-    safe_next, set_cookie,
+    CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Signed, cookie, safe_next, set_cookie,
 };
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
+use crate::domain::digest::{constant_time_eq, random_token};
 use crate::domain::{ApiKeyHash, ConsoleSessionHash};
 use crate::store::NewConsoleSession;
 use askama::Template;

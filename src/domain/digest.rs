@@ -1,8 +1,11 @@
-//! The one way Skyhook stores the secrets it hands out (API keys, callback tokens, console
-//! session ids): as the hex SHA-256 of what a client presents. A fast hash is enough: each is
-//! a long random value (keys and tokens carry 256 bits), so there is nothing for a slow
-//! password hash to protect against. A presented value is looked up by its hash, so no
-//! comparison ever runs on the secret itself.
+//! How Skyhook makes, stores and compares the bearer secrets it hands out (API keys, callback
+//! tokens, console session ids and CSRF tokens). Each is 256 random bits, and the first three
+//! are stored only as the hex SHA-256 of what a client presents. A fast hash is enough for
+//! values that long: there is nothing for a slow password hash to protect against. A
+//! presented key, token or session is looked up by its hash, so no comparison runs on the
+//! secret itself; what must be compared as presented (a CSRF token, a webhook signature) is
+//! compared in constant time. Webhook signing secrets and unsubscribe tokens have formats of
+//! their own and are made beside their types.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

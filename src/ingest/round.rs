@@ -124,7 +124,6 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::config::HumanDuration;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn rounds() -> Rounds {
         let minutes = |m: u64| HumanDuration(Duration::from_secs(60 * m));
@@ -154,33 +153,5 @@ mod tests {
         assert_eq!(rounds.bounds(None).max, Duration::from_secs(7200));
         let lease = rounds.lease();
         assert_eq!(lease.until - lease.now, TimeDelta::minutes(2));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn rounds_that_find_work_follow_at_once_and_an_idle_one_waits_until_shutdown() {
-        let rounds = rounds();
-        let shutdown = CancellationToken::new();
-        let ran = AtomicUsize::new(0);
-        let round = || {
-            let n = ran.fetch_add(1, Ordering::SeqCst);
-            let shutdown = shutdown.clone();
-            async move {
-                match n {
-                    0 | 1 => Ok(3),
-                    2 => Err(StoreError::Corrupt("down".into())),
-                    _ => {
-                        shutdown.cancel();
-                        Ok(0)
-                    }
-                }
-            }
-        };
-        let began = tokio::time::Instant::now();
-        rounds
-            .run("test poller", "test", shutdown.clone(), round)
-            .await;
-        // Two busy rounds, a failed one that counts as idle (one idle wait), then the last.
-        assert_eq!(ran.load(Ordering::SeqCst), 4);
-        assert_eq!(began.elapsed(), Duration::from_secs(1));
     }
 }

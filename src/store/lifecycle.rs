@@ -1,5 +1,7 @@
-//! Changing and ending subscriptions: PUT, DELETE and channel unsubscribe, each in one
-//! transaction.
+//! Changing and ending subscriptions, each in one transaction: PUT, DELETE and channel
+//! unsubscribe; ending subscriptions that completed or expired (`end_subscriptions`); and the
+//! lock on an active subscription that a rotation or a test message takes first
+//! (`lock_active`).
 
 use super::rows::corrupt;
 use super::sql::{Conn, sql};

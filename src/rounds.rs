@@ -74,18 +74,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_wake_up_ends_the_idle_wait_at_once() {
         let shutdown = CancellationToken::new();
-        let ran = AtomicUsize::new(0);
-        let round = || {
-            let n = ran.fetch_add(1, Ordering::SeqCst);
-            if n == 1 {
+        let calls = AtomicUsize::new(0);
+        let began = tokio::time::Instant::now();
+        let hour = Duration::from_secs(3600);
+        // Both rounds find nothing; only the wake-up can start the second one before the hour.
+        let idle_then_stop = || {
+            if calls.fetch_add(1, Ordering::SeqCst) == 1 {
                 shutdown.cancel();
             }
             async { Ok(0) }
         };
-        let began = tokio::time::Instant::now();
-        let hour = Duration::from_secs(3600);
-        run_rounds("test", &shutdown, hour, || async {}, round).await;
-        assert_eq!(ran.load(Ordering::SeqCst), 2);
+        run_rounds("test", &shutdown, hour, || async {}, idle_then_stop).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
         assert!(began.elapsed() < hour, "woken, not timed out");
     }
 }

@@ -6,10 +6,10 @@ mod stats;
 
 use crate::db::{count, texts};
 use crate::helpers::{Backend, fresh_store, on_both_backends};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use skyhook::clock::{Clock, SystemClock};
 use skyhook::domain::{ApiKey, ConsoleSessionHash, KeyName, SubscriptionId, TenantId};
-use skyhook::store::{NewConsoleSession, NewSubscription, Store};
+use skyhook::store::{ConsoleSession, NewConsoleSession, NewSubscription, Store};
 
 on_both_backends!(
     a_session_lives_until_it_expires_or_ends,
@@ -46,6 +46,28 @@ fn cookie() -> String {
     format!("cookie-{}", uuid::Uuid::new_v4().simple())
 }
 
+/// Starts a session for `key`, as signing in does; `None` when the store refuses the key.
+async fn start(
+    store: &dyn Store,
+    key: &ApiKey,
+    session: &ConsoleSessionHash,
+    csrf_token: &str,
+    (now, expires_at): (DateTime<Utc>, DateTime<Utc>),
+) -> Option<ConsoleSession> {
+    store
+        .start_console_session(
+            &key.hash(),
+            &NewConsoleSession {
+                hash: session,
+                csrf_token,
+                now,
+                expires_at,
+            },
+        )
+        .await
+        .unwrap()
+}
+
 async fn a_session_lives_until_it_expires_or_ends(backend: Backend) {
     let (store, db) = fresh_store(&backend).await;
     let (alice_key, alice) = key(&*store, "alice").await;
@@ -53,18 +75,8 @@ async fn a_session_lives_until_it_expires_or_ends(backend: Backend) {
     let expires_at = now + TimeDelta::hours(12);
     let cookie = cookie();
     let session = ConsoleSessionHash::of(&cookie);
-    let started = store
-        .start_console_session(
-            &alice_key.hash(),
-            &NewConsoleSession {
-                hash: &session,
-                csrf_token: "csrf-1",
-                now,
-                expires_at,
-            },
-        )
+    let started = start(&*store, &alice_key, &session, "csrf-1", (now, expires_at))
         .await
-        .unwrap()
         .expect("a live key starts a session");
     assert_eq!(started.key.tenant, alice);
     assert_eq!(started.key_name, "alice");
@@ -103,18 +115,8 @@ async fn a_session_lives_until_it_expires_or_ends(backend: Backend) {
     let other = ConsoleSessionHash::of("other browser");
     let short = ConsoleSessionHash::of("short session");
     for (hash, until) in [(&other, expires_at), (&short, now + TimeDelta::minutes(1))] {
-        store
-            .start_console_session(
-                &alice_key.hash(),
-                &NewConsoleSession {
-                    hash,
-                    csrf_token: "csrf-2",
-                    now,
-                    expires_at: until,
-                },
-            )
+        start(&*store, &alice_key, hash, "csrf-2", (now, until))
             .await
-            .unwrap()
             .unwrap();
     }
     assert_eq!(
@@ -157,18 +159,8 @@ async fn a_session_needs_an_unrevoked_key(backend: Backend) {
     let now = SystemClock.now();
     let until = now + TimeDelta::hours(1);
     let wrong = ApiKey::generate();
-    let started = store
-        .start_console_session(
-            &wrong.hash(),
-            &NewConsoleSession {
-                hash: &ConsoleSessionHash::of(&cookie()),
-                csrf_token: "c",
-                now,
-                expires_at: until,
-            },
-        )
-        .await
-        .unwrap();
+    let session = ConsoleSessionHash::of(&cookie());
+    let started = start(&*store, &wrong, &session, "c", (now, until)).await;
     assert_eq!(started, None, "a wrong key starts nothing");
     assert_eq!(
         count(&db.url, "SELECT COUNT(*) FROM console_sessions").await,
@@ -178,18 +170,8 @@ async fn a_session_needs_an_unrevoked_key(backend: Backend) {
     let alices = ConsoleSessionHash::of(&cookie());
     let bobs = ConsoleSessionHash::of(&cookie());
     for (key, session) in [(&alice_key, &alices), (&bob_key, &bobs)] {
-        store
-            .start_console_session(
-                &key.hash(),
-                &NewConsoleSession {
-                    hash: session,
-                    csrf_token: "c",
-                    now,
-                    expires_at: until,
-                },
-            )
+        start(&*store, key, session, "c", (now, until))
             .await
-            .unwrap()
             .unwrap();
     }
     let alice_name = KeyName::parse("alice").unwrap();
@@ -201,18 +183,8 @@ async fn a_session_needs_an_unrevoked_key(backend: Backend) {
     );
     let still = store.console_session(&bobs, now).await.unwrap().unwrap();
     assert_eq!(still.key.tenant, bob, "other keys' sessions go on");
-    let again = store
-        .start_console_session(
-            &alice_key.hash(),
-            &NewConsoleSession {
-                hash: &ConsoleSessionHash::of(&cookie()),
-                csrf_token: "c",
-                now,
-                expires_at: until,
-            },
-        )
-        .await
-        .unwrap();
+    let fresh = ConsoleSessionHash::of(&cookie());
+    let again = start(&*store, &alice_key, &fresh, "c", (now, until)).await;
     assert_eq!(again, None, "a revoked key starts nothing");
     assert_eq!(
         count(&db.url, "SELECT COUNT(*) FROM console_sessions").await,
@@ -227,18 +199,9 @@ async fn the_cookie_value_is_never_stored(backend: Backend) {
     let session = ConsoleSessionHash::of(&cookie);
     assert_ne!(session.as_str(), cookie);
     let now = SystemClock.now();
-    store
-        .start_console_session(
-            &alice_key.hash(),
-            &NewConsoleSession {
-                hash: &session,
-                csrf_token: "csrf",
-                now,
-                expires_at: now + TimeDelta::hours(1),
-            },
-        )
+    let until = now + TimeDelta::hours(1);
+    start(&*store, &alice_key, &session, "csrf", (now, until))
         .await
-        .unwrap()
         .unwrap();
     let stored = texts(
         &db.url,

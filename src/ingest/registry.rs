@@ -52,10 +52,17 @@ pub struct Registry<S: ?Sized> {
     by_key: HashMap<String, Arc<Entry<S>>>,
     fallback: Option<Arc<Entry<S>>>,
     by_name: HashMap<&'static str, Arc<Entry<S>>>,
-    /// Sources whose last answer refused our credentials, with what they said.
-    auth_problems: Mutex<BTreeMap<&'static str, String>>,
-    /// When each source last answered without an error, on this instance.
-    last_success: Mutex<HashMap<&'static str, DateTime<Utc>>>,
+    /// How each source has answered so far, on this instance.
+    answers: Mutex<BTreeMap<&'static str, Answers>>,
+}
+
+/// What a source's answers have shown.
+#[derive(Debug, Default)]
+struct Answers {
+    /// When it last answered without an error.
+    last_success: Option<DateTime<Utc>>,
+    /// What it said when it last refused our credentials, until an answer succeeds.
+    refused: Option<String>,
 }
 
 /// How one source is doing, for the console's status page.
@@ -77,8 +84,7 @@ impl<S: Source + ?Sized> Registry<S> {
             by_key: HashMap::new(),
             fallback: None,
             by_name: HashMap::new(),
-            auth_problems: Mutex::default(),
-            last_success: Mutex::default(),
+            answers: Mutex::default(),
         }
     }
 
@@ -146,11 +152,13 @@ impl<S: Source + ?Sized> Registry<S> {
         match answer {
             Err(refused @ SourceError::Unauthorized { .. }) => {
                 self.count_refusal(source);
-                self.problems().insert(source, refused.to_string());
+                self.answers().entry(source).or_default().refused = Some(refused.to_string());
             }
             Ok(_) => {
-                self.problems().remove(source);
-                lock(&self.last_success).insert(source, at);
+                let mut answers = self.answers();
+                let answers = answers.entry(source).or_default();
+                answers.last_success = Some(at);
+                answers.refused = None;
             }
             Err(_) => {}
         }
@@ -158,8 +166,7 @@ impl<S: Source + ?Sized> Registry<S> {
 
     /// Every enabled source, by name, with what it serves and how it last answered.
     pub fn statuses(&self) -> Vec<SourceStatus> {
-        let problems = self.problems();
-        let successes = lock(&self.last_success);
+        let answers = self.answers();
         let mut statuses: Vec<SourceStatus> = self
             .by_name
             .iter()
@@ -178,12 +185,13 @@ impl<S: Source + ?Sized> Registry<S> {
                     keys.push("*".to_owned());
                 }
                 keys.sort();
+                let answered = answers.get(name);
                 SourceStatus {
                     name,
                     keys,
                     sandbox: entry.source.is_sandbox(),
-                    last_success: successes.get(name).copied(),
-                    refused: problems.get(name).cloned(),
+                    last_success: answered.and_then(|a| a.last_success),
+                    refused: answered.and_then(|a| a.refused.clone()),
                 }
             })
             .collect();
@@ -199,19 +207,15 @@ impl<S: Source + ?Sized> Registry<S> {
 
     /// Sources currently refusing our credentials, with the error they gave.
     pub fn auth_problems(&self) -> Vec<(&'static str, String)> {
-        self.problems()
+        self.answers()
             .iter()
-            .map(|(name, error)| (*name, error.clone()))
+            .filter_map(|(name, answers)| Some((*name, answers.refused.clone()?)))
             .collect()
     }
 
-    fn problems(&self) -> MutexGuard<'_, BTreeMap<&'static str, String>> {
-        lock(&self.auth_problems)
+    fn answers(&self) -> MutexGuard<'_, BTreeMap<&'static str, Answers>> {
+        self.answers.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! CargoAI Track & Trace (seeds 000/001): `GET {base_url}/track?awb=NNN-NNNNNNNN` with header
 //! `x-api-key`; the answer is the seed-001 tracking object.
 
-use super::{Carrier, FetchRequest, Fetched, join, one_at_a_time};
+use super::{Carrier, FetchRequest, Fetched, join};
 use crate::config::CarrierSettings;
 use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
+use futures_util::{StreamExt, stream};
 use normalize::from_cargoai;
 use reqwest::StatusCode;
 
@@ -70,6 +71,10 @@ impl Source for CargoAi {
 #[async_trait]
 impl Carrier for CargoAi {
     async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
-        one_at_a_time(requests, |request| self.fetch_one(request)).await
+        // One AWB a request, each in turn.
+        stream::iter(requests)
+            .then(|request| self.fetch_one(request))
+            .collect()
+            .await
     }
 }

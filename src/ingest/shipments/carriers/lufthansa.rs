@@ -6,11 +6,12 @@
 //! ([`CALLBACK_PATH`]`/{token}`, answered by the API layer), checks registrations and removes
 //! them. Pushes themselves are read in `normalize.rs`.
 
-use super::{Carrier, FetchRequest, Fetched, Registrar, join, one_at_a_time};
+use super::{Carrier, FetchRequest, Fetched, Registrar, join};
 use crate::config::CarrierSettings;
 use crate::domain::AwbNumber;
 use crate::ingest::{Source, SourceError, SourceHttp, SourceId, retry_after};
 use async_trait::async_trait;
+use futures_util::{StreamExt, stream};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 pub(super) mod normalize;
@@ -122,7 +123,11 @@ impl Source for Lufthansa {
 #[async_trait]
 impl Carrier for Lufthansa {
     async fn fetch(&self, requests: &[FetchRequest]) -> Vec<Result<Fetched, SourceError>> {
-        one_at_a_time(requests, |request| self.fetch_one(request)).await
+        // One AWB a request, each in turn.
+        stream::iter(requests)
+            .then(|request| self.fetch_one(request))
+            .collect()
+            .await
     }
 
     fn registrar(&self) -> Option<&dyn Registrar> {

@@ -80,22 +80,6 @@ pub trait Carrier: Source {
     }
 }
 
-/// [`Carrier::fetch`] for a carrier asked one AWB a request: each in turn, in order.
-async fn one_at_a_time<'a, F, R>(
-    requests: &'a [FetchRequest],
-    fetch_one: F,
-) -> Vec<Result<Fetched, SourceError>>
-where
-    F: Fn(&'a FetchRequest) -> R,
-    R: Future<Output = Result<Fetched, SourceError>>,
-{
-    let mut results = Vec::with_capacity(requests.len());
-    for request in requests {
-        results.push(fetch_one(request).await);
-    }
-    results
-}
-
 /// A carrier with the limits it must be called under.
 pub type CarrierEntry = Entry<dyn Carrier>;
 

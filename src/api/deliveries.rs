@@ -7,7 +7,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{DeliveryPath, SubscriptionPath};
 use super::openapi::responses;
 use crate::domain::{SigningSecret, SubscriptionId, TenantId};
-use crate::store::{DeliveryRecord, Retry, SecretRotation, StoreError};
+use crate::store::{DeliveryRecord, DeliveryScope, Retry, SecretRotation, StoreError};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -144,15 +144,19 @@ pub async fn retry(
     Tenant(tenant): Tenant,
     DeliveryPath(id): DeliveryPath,
 ) -> Result<(StatusCode, Json<QueuedResponse>), ApiError> {
-    retry_delivery(&state, tenant, id).await?;
+    retry_delivery(&state, DeliveryScope::tenant(tenant), id).await?;
     Ok(QueuedResponse::accepted(None))
 }
 
-/// Queues one of the tenant's messages to be sent again now.
-pub async fn retry_delivery(state: &AppState, tenant: TenantId, id: Uuid) -> Result<(), ApiError> {
+/// Queues a message in `scope` to be sent again now.
+pub async fn retry_delivery(
+    state: &AppState,
+    scope: DeliveryScope,
+    id: Uuid,
+) -> Result<(), ApiError> {
     match state
         .store
-        .retry_delivery(tenant, id, state.clock.now())
+        .retry_delivery(scope, id, state.clock.now())
         .await?
     {
         Retry::Queued => Ok(()),

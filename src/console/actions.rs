@@ -5,13 +5,14 @@
 //! the API's error.
 
 use super::ConsoleError;
-use super::detail::{delivery_of, find, show};
+use super::detail::{find, show};
 use super::page::utc;
 use super::session::{CsrfForm, Signed};
 use crate::api::AppState;
 use crate::api::deliveries::{delivery_log, queue_test, retry_delivery, rotate_signing_secret};
 use crate::api::error::ApiError;
 use crate::domain::SubscriptionId;
+use crate::store::DeliveryScope;
 use axum::extract::{Form, FromRequest, FromRequestParts, Path, RawPathParams, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -86,6 +87,11 @@ impl Action {
     fn tenant(&self) -> crate::domain::TenantId {
         self.signed.key.tenant
     }
+
+    /// The messages a button may act on: this subscription's only.
+    fn scope(&self) -> DeliveryScope {
+        DeliveryScope::subscription(self.tenant(), self.subscription)
+    }
 }
 
 /// `POST …/deliveries/{delivery}/retry`.
@@ -94,8 +100,8 @@ pub async fn retry(
     Path((_, delivery)): Path<(String, String)>,
     action: Action,
 ) -> Result<Response, ConsoleError> {
-    let delivery = delivery_of(&state, &action.signed, action.subscription, &delivery).await?;
-    let outcome = retry_delivery(&state, action.tenant(), delivery)
+    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
+    let outcome = retry_delivery(&state, action.scope(), delivery)
         .await
         .map(|()| "done=retried".to_owned());
     action.then(&state, outcome).await
@@ -114,7 +120,7 @@ pub async fn retry_failed(
         .collect();
     let mut queued = 0;
     for delivery in failed {
-        match retry_delivery(&state, action.tenant(), delivery).await {
+        match retry_delivery(&state, action.scope(), delivery).await {
             Ok(()) => queued += 1,
             // Being attempted right now: it needs no push.
             Err(ApiError::DeliveryInFlight(_)) => {}

@@ -14,8 +14,8 @@ use crate::api::error::ApiError;
 use crate::api::extract::parse_id;
 use crate::api::shipments::carrier_is_sandbox;
 use crate::api::subscriptions::dto::SubscriptionResponse;
-use crate::domain::{AwbNumber, SubscriptionId};
-use crate::store::DeliveryRecord;
+use crate::domain::AwbNumber;
+use crate::store::{DeliveryRecord, DeliveryScope};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -194,23 +194,6 @@ pub(super) async fn find(
         .ok_or(ConsoleError::NotFound)
 }
 
-/// The id of one of the subscription's own messages; any other (another subscription's too)
-/// is not found, so a URL never shows or acts on a message under another subscription's name.
-pub(super) async fn delivery_of(
-    state: &AppState,
-    signed: &Signed,
-    subscription: SubscriptionId,
-    raw: &str,
-) -> Result<Uuid, ConsoleError> {
-    let id = Uuid::parse_str(raw).map_err(|_| ConsoleError::NotFound)?;
-    delivery_log(state, signed.key.tenant, subscription)
-        .await?
-        .iter()
-        .any(|record| record.id == id)
-        .then_some(id)
-        .ok_or(ConsoleError::NotFound)
-}
-
 /// What a redirect after an action tells the page to say.
 #[derive(Deserialize, Default)]
 pub struct Notice {
@@ -303,11 +286,13 @@ pub async fn delivery_body(
     signed: Signed,
     Path((id, delivery)): Path<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let subscription = find(&state, &signed, &id).await?;
-    let delivery = delivery_of(&state, &signed, subscription.id.into(), &delivery).await?;
+    let subscription = parse_id(&id).map_err(|_| ConsoleError::NotFound)?;
+    let delivery = Uuid::parse_str(&delivery).map_err(|_| ConsoleError::NotFound)?;
+    // Found only under its own subscription of this tenant: the URL names both.
+    let scope = DeliveryScope::subscription(signed.key.tenant, subscription);
     let body = state
         .store
-        .delivery_body(signed.key.tenant, delivery)
+        .delivery_body(scope, delivery)
         .await?
         .ok_or(ConsoleError::NotFound)?;
     // Pretty when it is JSON (webhooks and the feed), as it is otherwise.
@@ -316,7 +301,7 @@ pub async fn delivery_body(
         .unwrap_or(body);
     let html = page::render(&BodyPage {
         page: Page::signed("Message body", &signed, "subscriptions"),
-        subscription_id: subscription.id.to_string(),
+        subscription_id: subscription.to_string(),
         body,
     })?;
     Ok(html.into_response())

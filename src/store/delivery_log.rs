@@ -4,9 +4,11 @@
 use super::lifecycle::{lock_active, require_active};
 use super::outbox::RecipientRow;
 use super::queue::{Queueing, insert_messages, lock_recipients};
-use super::sql::sql;
+use super::sql::{IN_SCOPE, sql};
 use super::wake::Work;
-use super::{DeliveryLog, DeliveryRecord, Queued, Retry, SecretRotation, SqlStore, StoreError};
+use super::{
+    DeliveryLog, DeliveryRecord, DeliveryScope, Queued, Retry, SecretRotation, SqlStore, StoreError,
+};
 use crate::domain::message::{self, Recipient};
 use crate::domain::{AwbNumber, SubscriptionId, TenantId};
 use async_trait::async_trait;
@@ -47,21 +49,21 @@ impl DeliveryLog for SqlStore {
 
     async fn retry_delivery(
         &self,
-        tenant: TenantId,
+        scope: DeliveryScope,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Retry, StoreError> {
         // A lapsed lease is cleared: its attempt was cut off inside the lease, and clearing
         // the owner fences out any late outcome of it.
         let mut conn = self.writer().await?;
-        let retried: Option<(Option<DateTime<Utc>>,)> = sql(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, \
+        let retried: Option<(Option<DateTime<Utc>>,)> = sql(format!(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $4, \
                  lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
-             WHERE id = $2 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) \
-               AND subscription_id IN (SELECT id FROM subscriptions WHERE tenant_id = $1) \
-             RETURNING lease_expires_at",
-        )
-        .bind(tenant)
+             WHERE id = $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $4) \
+               AND {IN_SCOPE} \
+             RETURNING lease_expires_at"
+        ))
+        .bind_scope(scope)
         .bind(id)
         .bind(now)
         .fetch_optional(&mut conn)
@@ -70,14 +72,13 @@ impl DeliveryLog for SqlStore {
             self.woken(Work::Deliveries);
             return Ok(Retry::Queued);
         }
-        let leased: Option<(Option<DateTime<Utc>>,)> =
-            sql("SELECT lease_expires_at FROM deliveries \
-             WHERE id = $2 AND subscription_id IN \
-                 (SELECT id FROM subscriptions WHERE tenant_id = $1)")
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(&mut conn)
-            .await?;
+        let leased: Option<(Option<DateTime<Utc>>,)> = sql(format!(
+            "SELECT lease_expires_at FROM deliveries WHERE id = $3 AND {IN_SCOPE}"
+        ))
+        .bind_scope(scope)
+        .bind(id)
+        .fetch_optional(&mut conn)
+        .await?;
         Ok(match leased {
             Some((Some(lease_until),)) => Retry::InFlight { lease_until },
             // Gone between the two statements, or never the tenant's.
@@ -118,13 +119,13 @@ impl DeliveryLog for SqlStore {
 
     async fn delivery_body(
         &self,
-        tenant: TenantId,
+        scope: DeliveryScope,
         delivery: Uuid,
     ) -> Result<Option<String>, StoreError> {
-        let body: Option<(String,)> = sql("SELECT body FROM deliveries \
-             WHERE id = $2 AND subscription_id IN \
-                 (SELECT id FROM subscriptions WHERE tenant_id = $1)")
-        .bind(tenant)
+        let body: Option<(String,)> = sql(format!(
+            "SELECT body FROM deliveries WHERE id = $3 AND {IN_SCOPE}"
+        ))
+        .bind_scope(scope)
         .bind(delivery)
         .fetch_optional(&mut self.reader().await?)
         .await?;

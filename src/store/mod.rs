@@ -45,8 +45,8 @@ pub use feed::{FeedCursor, FeedPage, Feeds};
 pub use flights::{ClaimedFlightCheck, FlightCheckRecord, FlightView};
 pub use idempotency::{IdempotencyClaim, IdempotencyKeys, KeyState, StoredResponse};
 pub use outbox::{
-    ClaimedDelivery, DeliveryOutcome, DeliveryRecord, Expired, LeaseToken, NextStep, QueueStats,
-    Queued, Retry,
+    ClaimedDelivery, DeliveryOutcome, DeliveryRecord, DeliveryScope, Expired, LeaseToken, NextStep,
+    QueueStats, Queued, Retry,
 };
 pub use poll::{ClaimedShipment, PollRecord, PollResult, ShipmentView, StaleRegistration};
 pub use ports::{

@@ -4,7 +4,9 @@
 use super::StoreError;
 use crate::domain::message::{Channel, Recipient};
 pub use crate::domain::retry::NextStep;
-use crate::domain::{AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId};
+use crate::domain::{
+    AllowNetworks, Destination, SigningSecret, StateFilter, SubscriptionId, TenantId,
+};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -98,6 +100,31 @@ pub enum Retry {
     InFlight { lease_until: DateTime<Utc> },
     /// The tenant has no such message.
     NotFound,
+}
+
+/// Whose message a delivery id must name to be found: any of the tenant's (the API's
+/// `/v1/deliveries/{id}`), or one of a given subscription's (the console's pages, which name
+/// both in the URL and must not show one under the other's name).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeliveryScope {
+    pub tenant: TenantId,
+    pub subscription: Option<SubscriptionId>,
+}
+
+impl DeliveryScope {
+    pub fn tenant(tenant: TenantId) -> Self {
+        Self {
+            tenant,
+            subscription: None,
+        }
+    }
+
+    pub fn subscription(tenant: TenantId, subscription: SubscriptionId) -> Self {
+        Self {
+            tenant,
+            subscription: Some(subscription),
+        }
+    }
 }
 
 /// A message as the delivery log shows it.

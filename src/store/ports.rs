@@ -6,7 +6,7 @@ use super::Wakeups;
 use super::push_registrations::{Push, PushTarget};
 use super::{
     ApiKeyInfo, ChannelRemoval, ClaimedDelivery, ClaimedFlightCheck, ClaimedShipment,
-    DeliveryOutcome, DeliveryRecord, Expired, FlightCheckRecord, FlightView, Lease,
+    DeliveryOutcome, DeliveryRecord, DeliveryScope, Expired, FlightCheckRecord, FlightView, Lease,
     NewSubscription, PageRequest, PollRecord, PoolState, QueueStats, Queued, Retry, Saved,
     SecretRotation, ShipmentView, StaleRegistration, StoreError, SubscriptionFilter,
     SubscriptionUpdate, TokenTarget, UnsubscribeReport, VerifiedKey,
@@ -328,7 +328,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
     /// overwrite the retry.
     async fn retry_delivery(
         &self,
-        tenant: TenantId,
+        scope: DeliveryScope,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Retry, StoreError>;
@@ -340,11 +340,10 @@ pub trait DeliveryLog: Send + Sync + 'static {
         id: SubscriptionId,
         limit: u32,
     ) -> Result<Option<Vec<DeliveryRecord>>, StoreError>;
-    /// The body of one of the tenant's messages, as queued (`None` when it is not the
-    /// tenant's).
+    /// The body of a message in `scope`, as queued (`None` when there is none).
     async fn delivery_body(
         &self,
-        tenant: TenantId,
+        scope: DeliveryScope,
         delivery: Uuid,
     ) -> Result<Option<String>, StoreError>;
     /// Replaces the signing secret; the old one keeps signing alongside until

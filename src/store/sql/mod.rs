@@ -15,7 +15,7 @@ mod dialect;
 pub(super) use args::{Arg, JsonRows, ts};
 pub(super) use dialect::{Backend, Claim, Col};
 
-use super::Lease;
+use super::{DeliveryScope, Lease};
 use crate::domain::FlightKey;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -127,6 +127,10 @@ fn encode_error(e: sqlx::error::BoxDynError) -> sqlx::Error {
     sqlx::Error::Encode(e)
 }
 
+/// A delivery's subscription is in the scope bound by [`Statement::bind_scope`].
+pub const IN_SCOPE: &str = "subscription_id IN (SELECT id FROM subscriptions \
+     WHERE tenant_id = $1 AND ($2 IS NULL OR id = $2))";
+
 impl Statement {
     pub fn bind(mut self, arg: impl Into<Arg>) -> Self {
         self.args.push(arg.into());
@@ -139,6 +143,12 @@ impl Statement {
             .bind(lease.now)
             .bind(lease.until)
             .bind(i64::from(limit))
+    }
+
+    /// Binds a delivery scope's `$1` tenant and `$2` subscription (null for any of the
+    /// tenant's), as [`IN_SCOPE`] reads them.
+    pub fn bind_scope(self, scope: DeliveryScope) -> Self {
+        self.bind(scope.tenant).bind(scope.subscription)
     }
 
     /// Binds a flight's number, date and origin, in that order.

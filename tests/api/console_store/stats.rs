@@ -8,12 +8,12 @@ use crate::storage::{new_subscription, tenant};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use skyhook::clock::{Clock, SystemClock};
 use skyhook::domain::{SubscriptionId, TenantId};
-use skyhook::store::{DeliveryStats, HourlyDeliveries, NextStep, Store, TestLimit};
+use skyhook::store::{DeliveryScope, DeliveryStats, HourlyDeliveries, NextStep, Store, TestLimit};
 
 on_both_backends!(
     delivery_stats_count_each_hour_of_the_day,
     delivery_stats_of_a_quiet_tenant_are_zeros,
-    a_delivery_body_is_only_its_tenants,
+    a_delivery_body_is_found_only_in_its_scope,
 );
 
 /// Queues a test message of `sub` at `at` and makes its attempt then with outcome `next` (one
@@ -198,7 +198,7 @@ async fn delivery_stats_of_a_quiet_tenant_are_zeros(backend: Backend) {
     );
 }
 
-async fn a_delivery_body_is_only_its_tenants(backend: Backend) {
+async fn a_delivery_body_is_found_only_in_its_scope(backend: Backend) {
     let (store, _db) = fresh_store(&backend).await;
     let store = &*store;
     let (alice, bob) = (tenant(store, "alice").await, tenant(store, "bob").await);
@@ -213,20 +213,33 @@ async fn a_delivery_body_is_only_its_tenants(backend: Backend) {
     assert_eq!(claimed.len(), 1);
     let sent = &claimed[0];
     assert!(sent.body.contains("subscription.test"), "{}", sent.body);
+    let other = create(
+        store,
+        new_subscription(alice, "020-08002061", Some("https://a.example/h"), &[]),
+    )
+    .await;
+    let body = async |scope, id| store.delivery_body(scope, id).await.unwrap();
+    for found in [
+        DeliveryScope::tenant(alice),
+        DeliveryScope::subscription(alice, sub),
+    ] {
+        assert_eq!(body(found, sent.id).await.as_deref(), Some(&*sent.body));
+    }
+    for (scope, what) in [
+        (
+            DeliveryScope::subscription(alice, other),
+            "another subscription's",
+        ),
+        (DeliveryScope::tenant(bob), "another tenant's"),
+        (
+            DeliveryScope::subscription(bob, sub),
+            "another tenant's, named",
+        ),
+    ] {
+        assert_eq!(body(scope, sent.id).await, None, "{what}");
+    }
     assert_eq!(
-        store
-            .delivery_body(alice, sent.id)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some(&*sent.body)
-    );
-    assert_eq!(store.delivery_body(bob, sent.id).await.unwrap(), None);
-    assert_eq!(
-        store
-            .delivery_body(alice, uuid::Uuid::new_v4())
-            .await
-            .unwrap(),
+        body(DeliveryScope::tenant(alice), uuid::Uuid::new_v4()).await,
         None
     );
 }

@@ -7,7 +7,7 @@ use crate::helpers::{Backend, on_both_backends, on_postgres_only};
 use crate::receiver::{Receiver, Reply};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use skyhook::store::NextStep;
+use skyhook::store::{DeliveryScope, NextStep};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -264,7 +264,11 @@ async fn an_outcome_is_recorded_while_every_pooled_connection_is_busy(backend: B
         .unwrap();
     let stuck = {
         let (store, tenant, id) = (store.clone(), rig.tenant, theirs[0].id);
-        tokio::spawn(async move { store.retry_delivery(tenant, id, chrono::Utc::now()).await })
+        tokio::spawn(async move {
+            store
+                .retry_delivery(DeliveryScope::tenant(tenant), id, chrono::Utc::now())
+                .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!stuck.is_finished(), "the pooled connection is held");

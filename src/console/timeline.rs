@@ -63,11 +63,7 @@ impl ShipmentPanel {
             .map(|stored| stored.event.clone())
             .collect();
         let summary = &view.summary;
-        let route = Route::of(
-            summary.origin.as_deref(),
-            summary.destination.as_deref(),
-            &current,
-        );
+        let route = Route::of(summary, &current);
         Self {
             awb: view.awb.to_string(),
             status: summary.status.as_str().to_owned(),

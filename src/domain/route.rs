@@ -8,7 +8,7 @@
 //! stations and flights but never make a station reached, and each station appears once (data
 //! that mentions a station again is far more often a re-report than a shipment going back).
 
-use super::TrackingEvent;
+use super::{ShipmentSummary, SummaryStatus, TrackingEvent};
 
 /// Where a shipment goes and where it is now, derived from its summary and events.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,6 +18,8 @@ pub struct Route {
     /// index into stops of where the shipment is now (last station with an actual event), None
     /// if nothing actual yet
     pub current: Option<usize>,
+    /// The summary says so: every piece delivered at the destination, as `diff::status`
+    /// judges it (a part delivery, or one elsewhere, is not).
     pub delivered: bool,
 }
 
@@ -44,7 +46,8 @@ const ARRIVAL_CODES: &[&str] = &[
 ];
 
 impl Route {
-    pub fn of(origin: Option<&str>, destination: Option<&str>, events: &[TrackingEvent]) -> Route {
+    pub fn of(summary: &ShipmentSummary, events: &[TrackingEvent]) -> Route {
+        let (origin, destination) = (summary.origin.as_deref(), summary.destination.as_deref());
         // Dated events by time (instants, whatever their offsets); undated ones after them, in
         // the order given. The sort is stable, so ties keep the order given too.
         let mut ordered: Vec<&TrackingEvent> = events.iter().collect();
@@ -63,7 +66,6 @@ impl Route {
             })
             .collect();
         let mut legs = vec![RouteLeg::default(); stops.len().saturating_sub(1)];
-        let mut delivered = false;
 
         for event in &ordered {
             let actual = !event.is_planned;
@@ -73,7 +75,6 @@ impl Route {
                 if let Some(i) = location {
                     stops[i].reached = true;
                 }
-                delivered |= matches!(code.as_str(), "DLV" | "DDL");
                 // Departing from a station is flying the leg that leaves it.
                 if code == "DEP"
                     && let Some(leg) = location.and_then(|i| legs.get_mut(i))
@@ -126,7 +127,7 @@ impl Route {
             stops,
             legs,
             current,
-            delivered,
+            delivered: summary.status == SummaryStatus::Delivered,
         }
     }
 

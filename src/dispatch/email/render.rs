@@ -274,12 +274,7 @@ impl Document {
             true => &update.new_events,
             false => &update.events,
         };
-        self.route = Some(Route::of(
-            summary.origin.as_deref(),
-            summary.destination.as_deref(),
-            known,
-        ))
-        .filter(|route| route.stops.len() > 1);
+        self.route = Some(Route::of(summary, known)).filter(|route| route.stops.len() > 1);
         self.summary = vec![("Status", status_label(summary.status).to_owned())];
         let shipment: Vec<String> = [
             summary.pieces.map(|p| format!("{p} pieces")),

@@ -1,8 +1,23 @@
 use super::*;
 use crate::domain::EventFlight;
+use crate::domain::diff::summary_status;
 use crate::domain::testing::{at, event};
 use chrono::{DateTime, FixedOffset};
 use proptest::prelude::*;
+
+/// The route of `events` under a summary whose status is the one the events give (as the
+/// poller derives it), so that "delivered" follows the real rule.
+fn route_of(origin: Option<&str>, destination: Option<&str>, events: &[TrackingEvent]) -> Route {
+    let summary = ShipmentSummary {
+        origin: origin.map(str::to_owned),
+        destination: destination.map(str::to_owned),
+        pieces: None,
+        weight: None,
+        volume: None,
+        status: summary_status(events, destination, None, None),
+    };
+    Route::of(&summary, events)
+}
 
 fn planned(mut event: TrackingEvent) -> TrackingEvent {
     event.is_planned = true;
@@ -67,7 +82,7 @@ fn departed_frankfurt() -> Vec<TrackingEvent> {
 
 #[test]
 fn a_shipment_that_left_its_origin_is_at_the_origin_with_the_first_leg_flown() {
-    let route = Route::of(Some("FRA"), Some("SYD"), &departed_frankfurt());
+    let route = route_of(Some("FRA"), Some("SYD"), &departed_frankfurt());
     assert_eq!(stations(&route), ["FRA", "DOH", "SYD"]);
     assert_eq!(reached(&route), [true, false, false]);
     assert_eq!(flights(&route), [vec!["QR68"], vec!["QR908"]]);
@@ -80,16 +95,16 @@ fn a_shipment_that_left_its_origin_is_at_the_origin_with_the_first_leg_flown() {
 
 #[test]
 fn events_in_any_order_give_the_same_route() {
-    let ordered = Route::of(Some("FRA"), Some("SYD"), &departed_frankfurt());
+    let ordered = route_of(Some("FRA"), Some("SYD"), &departed_frankfurt());
     let mut shuffled = departed_frankfurt();
     shuffled.reverse();
     shuffled.swap(0, 2);
-    assert_eq!(Route::of(Some("FRA"), Some("SYD"), &shuffled), ordered);
+    assert_eq!(route_of(Some("FRA"), Some("SYD"), &shuffled), ordered);
 }
 
 #[test]
 fn without_origin_and_destination_the_events_give_the_stations() {
-    let route = Route::of(None, Some("  "), &departed_frankfurt());
+    let route = route_of(None, Some("  "), &departed_frankfurt());
     assert_eq!(stations(&route), ["FRA", "DOH", "SYD"]);
     // The transit station comes between origin and destination even if an event names the
     // destination first.
@@ -98,23 +113,23 @@ fn without_origin_and_destination_the_events_give_the_stations() {
         event("DEP", "FRA", "2026-11-23T10:15:00+01:00"),
         event("ARR", "DOH", "2026-11-23T18:05:00+03:00"),
     ];
-    let route = Route::of(Some("FRA"), Some("SYD"), &early);
+    let route = route_of(Some("FRA"), Some("SYD"), &early);
     assert_eq!(stations(&route), ["FRA", "DOH", "SYD"]);
     assert_eq!(route.current, Some(1));
 }
 
 #[test]
 fn nothing_known_is_an_empty_route_and_events_without_a_place_add_nothing() {
-    assert_eq!(Route::of(None, None, &[]), Route::default());
+    assert_eq!(route_of(None, None, &[]), Route::default());
     let nowhere = vec![
         TrackingEvent::new("BKD", at("2026-11-22T09:00:00+01:00")),
         TrackingEvent::new("DEP", None),
     ];
-    let route = Route::of(None, None, &nowhere);
+    let route = route_of(None, None, &nowhere);
     assert!(route.stops.is_empty() && route.legs.is_empty());
     assert_eq!(route.current, None);
 
-    let route = Route::of(Some("FRA"), Some("ORD"), &nowhere);
+    let route = route_of(Some("FRA"), Some("ORD"), &nowhere);
     assert_eq!(stations(&route), ["FRA", "ORD"]);
     assert_eq!(flown(&route), [false]);
     assert_eq!(route.current, None);
@@ -125,13 +140,33 @@ fn planned_events_add_stations_and_flights_but_reach_nothing() {
     let plan: Vec<TrackingEvent> = departed_frankfurt().into_iter().map(planned).collect();
     let mut with_dlv = plan.clone();
     with_dlv.push(planned(event("DLV", "SYD", "2026-11-25T09:00:00+11:00")));
-    let route = Route::of(Some("FRA"), Some("SYD"), &with_dlv);
+    let route = route_of(Some("FRA"), Some("SYD"), &with_dlv);
     assert_eq!(stations(&route), ["FRA", "DOH", "SYD"]);
     assert_eq!(flights(&route), [vec!["QR68"], vec!["QR908"]]);
     assert_eq!(reached(&route), [false, false, false]);
     assert_eq!(flown(&route), [false, false]);
     assert_eq!(route.current, None);
     assert!(!route.delivered);
+}
+
+#[test]
+fn a_part_delivery_is_not_a_delivery() {
+    // Two of five pieces handed over at SYD: the shipment is there, not delivered.
+    let mut dlv = event("DLV", "SYD", "2026-11-25T09:00:00+11:00");
+    dlv.pieces = Some(2);
+    let events = vec![event("DEP", "FRA", "2026-11-23T10:15:00+01:00"), dlv];
+    let summary = ShipmentSummary {
+        origin: Some("FRA".to_owned()),
+        destination: Some("SYD".to_owned()),
+        pieces: Some(5),
+        weight: None,
+        volume: None,
+        status: summary_status(&events, Some("SYD"), Some(5), None),
+    };
+    assert_eq!(summary.status, SummaryStatus::AtDestination);
+    let route = Route::of(&summary, &events);
+    assert!(!route.delivered);
+    assert_eq!(route.whereabouts().as_deref(), Some("now at SYD"));
 }
 
 #[test]
@@ -142,7 +177,7 @@ fn a_delivery_at_the_destination_flies_every_leg_before_it() {
         planned(event("DEP", "DOH", "2026-11-23T20:30:00+03:00")),
         event("DLV", "SYD", "2026-11-25T09:00:00+11:00"),
     ];
-    let route = Route::of(Some("FRA"), Some("SYD"), &events);
+    let route = route_of(Some("FRA"), Some("SYD"), &events);
     assert_eq!(reached(&route), [true, false, true]);
     assert_eq!(flown(&route), [true, true]);
     assert_eq!(route.current, Some(2));
@@ -169,7 +204,7 @@ fn a_flight_that_names_no_stations_belongs_to_the_leg_its_event_leaves_or_ends()
             "QR908",
         ),
     ];
-    let route = Route::of(None, None, &events);
+    let route = route_of(None, None, &events);
     assert_eq!(stations(&route), ["FRA", "DOH", "SYD"]);
     assert_eq!(flights(&route), [vec!["QR68"], vec!["QR908"]]);
     assert_eq!(flown(&route), [true, false]);
@@ -188,12 +223,12 @@ fn a_flights_actual_times_reach_its_stations() {
         flight.actual_departure = at("2026-11-23T10:15:00+01:00");
         flight.actual_arrival = at("2026-11-23T18:05:00+03:00");
     }
-    let route = Route::of(Some("FRA"), Some("SYD"), &[dep.clone()]);
+    let route = route_of(Some("FRA"), Some("SYD"), &[dep.clone()]);
     assert_eq!(reached(&route), [true, true, false]);
     assert_eq!(flown(&route), [true, false]);
     assert_eq!(route.current, Some(1));
     // A planned event's times are a promise, not a movement.
-    let route = Route::of(Some("FRA"), Some("SYD"), &[planned(dep)]);
+    let route = route_of(Some("FRA"), Some("SYD"), &[planned(dep)]);
     assert_eq!(reached(&route), [false, false, false]);
 }
 
@@ -213,7 +248,7 @@ fn stations_written_two_ways_are_one_and_a_flight_is_listed_once() {
             "DOH",
         ),
     ];
-    let route = Route::of(Some("Fra"), Some("doh"), &events);
+    let route = route_of(Some("Fra"), Some("doh"), &events);
     assert_eq!(stations(&route), ["FRA", "DOH"]);
     assert_eq!(flights(&route), [vec!["QR68"]]);
     assert_eq!(route.current, Some(1));
@@ -278,7 +313,7 @@ fn arbitrary_event() -> impl Strategy<Value = TrackingEvent> {
 #[test]
 fn the_path_and_whereabouts_are_said_in_words() {
     let booked = [planned(event("DEP", "FRA", "2026-12-01T09:00:00+01:00"))];
-    let route = Route::of(Some("FRA"), Some("SYD"), &booked);
+    let route = route_of(Some("FRA"), Some("SYD"), &booked);
     assert_eq!(route.path(), "FRA → SYD");
     assert_eq!(route.whereabouts(), None, "nothing actual yet");
     let arrived = [
@@ -295,7 +330,7 @@ fn the_path_and_whereabouts_are_said_in_words() {
             "DOH",
         ),
     ];
-    let route = Route::of(Some("FRA"), Some("SYD"), &arrived);
+    let route = route_of(Some("FRA"), Some("SYD"), &arrived);
     assert_eq!(route.path(), "FRA → DOH → SYD");
     assert_eq!(route.whereabouts().as_deref(), Some("now at DOH"));
     let departed = [
@@ -308,10 +343,10 @@ fn the_path_and_whereabouts_are_said_in_words() {
             "SYD",
         ),
     ];
-    let route = Route::of(Some("FRA"), Some("SYD"), &departed);
+    let route = route_of(Some("FRA"), Some("SYD"), &departed);
     assert_eq!(route.whereabouts().as_deref(), Some("departed DOH"));
     let delivered = [event("DLV", "SYD", "2026-12-02T18:00:00+11:00")];
-    let route = Route::of(Some("FRA"), Some("SYD"), &delivered);
+    let route = route_of(Some("FRA"), Some("SYD"), &delivered);
     assert_eq!(route.whereabouts().as_deref(), Some("delivered at SYD"));
 }
 
@@ -324,7 +359,7 @@ proptest! {
         destination in maybe_station(),
         events in proptest::collection::vec(arbitrary_event(), 0..8),
     ) {
-        let route = Route::of(origin.as_deref(), destination.as_deref(), &events);
+        let route = route_of(origin.as_deref(), destination.as_deref(), &events);
         for pair in route.stops.windows(2) {
             prop_assert_ne!(&pair[0].station, &pair[1].station);
         }

@@ -2,7 +2,7 @@
 
 use crate::helpers::{Backend, awb, hook, on_both_backends, spawn_app};
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::HashSet;
 
 on_both_backends!(
@@ -180,6 +180,28 @@ async fn listing_filters_by_awb_status_and_url(backend: Backend) {
         )
         .await;
     assert_eq!(count(both), 1);
+    // `q`: text anywhere in the AWB (with or without its dash), the flight or the reference.
+    let tagged = app
+        .subscribed(
+            &key,
+            json!({"awb": awb("172", 9), "url": hook(3), "reference": "PO-Acme-77"}),
+        )
+        .await;
+    let found = app.get("/v1/subscriptions?q=acme-7", &key).await.body;
+    let ids: Vec<&Value> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["id"])
+        .collect();
+    assert_eq!(ids, [&tagged["id"]]);
+    let serial = &awb("172", 9)[4..];
+    let by_text = app
+        .get(&format!("/v1/subscriptions?q={serial}"), &key)
+        .await;
+    assert_eq!(count(by_text), 2);
+    let blank = app.get("/v1/subscriptions?q=%20", &key).await;
+    assert_eq!(count(blank), 4, "blank text filters nothing");
 }
 
 async fn put_replaces_channels_states_and_reference(backend: Backend) {

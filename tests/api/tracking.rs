@@ -88,6 +88,7 @@ struct Rig {
     poller: Arc<Poller>,
     fake: FakeCarrier,
     tenant: skyhook::domain::TenantId,
+    subscription: skyhook::domain::SubscriptionId,
     awb: AwbNumber,
     _db: TestDb,
 }
@@ -108,7 +109,7 @@ impl Rig {
             .unwrap()
             .id;
         let awb = AwbNumber::parse("020-08002050").unwrap();
-        store
+        let subscription = store
             .create_subscription(NewSubscription {
                 id: skyhook::domain::SubscriptionId::new_random(),
                 tenant,
@@ -123,13 +124,16 @@ impl Rig {
                 expires_at: clock.now() + TimeDelta::days(21),
             })
             .await
-            .unwrap();
+            .unwrap()
+            .subscription
+            .id;
         Self {
             store,
             clock,
             poller,
             fake,
             tenant,
+            subscription,
             awb,
             _db: db,
         }
@@ -145,6 +149,16 @@ impl Rig {
             "the shipment was due"
         );
         self.view().await
+    }
+
+    /// When the subscription's last message was queued (`lastMessageAt`).
+    async fn last_message_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.store
+            .get_subscription(self.tenant, self.subscription)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_message_at
     }
 
     async fn view(&self) -> ShipmentView {
@@ -188,6 +202,7 @@ async fn cargoai_answers_are_fetched_normalised_and_diffed(backend: Backend) {
     assert_eq!(seen[0].body, Value::Null);
     assert_eq!(seen[0].path_and_query, "/track?awb=020-08002050");
     assert_eq!(seen[0].headers["x-api-key"], "test-key");
+    assert_eq!(rig.last_message_at().await, None, "nothing to tell yet");
 
     let booked = vec![
         event("BKD", "FRA", "2026-11-23T08:00:00Z", false),
@@ -198,6 +213,12 @@ async fn cargoai_answers_are_fetched_normalised_and_diffed(backend: Backend) {
     assert_eq!(first.summary.weight, Some(1981.0), "\"1981K\" normalised");
     assert_eq!(first.summary.pieces, Some(3));
     assert_eq!(first.carrier.as_deref(), Some("cargoai"));
+    let told_at = rig.clock.now();
+    assert_eq!(
+        rig.last_message_at().await,
+        Some(told_at),
+        "the update was queued"
+    );
     assert_eq!(
         first.next_poll_at - rig.clock.now(),
         TimeDelta::minutes(5),
@@ -210,6 +231,11 @@ async fn cargoai_answers_are_fetched_normalised_and_diffed(backend: Backend) {
         "the same data twice is nothing new"
     );
     assert!(again.next_poll_at - rig.clock.now() > TimeDelta::minutes(5));
+    assert_eq!(
+        rig.last_message_at().await,
+        Some(told_at),
+        "nothing new, nothing queued"
+    );
 
     let departed = vec![
         booked[0].clone(),

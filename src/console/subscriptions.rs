@@ -8,6 +8,7 @@ use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::subscriptions::dto::{ListQuery, SubscriptionResponse};
 use crate::api::subscriptions::list_page;
+use crate::domain::SubscriptionStatus;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -15,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 25;
-const STATUSES: [&str; 4] = ["active", "completed", "expired", "unsubscribed"];
 
 /// One row of the list.
 pub struct Row {
@@ -141,7 +141,7 @@ pub async fn list(
             .then(|| list_link(&params.q, &params.status, None)),
         q: params.q,
         status: params.status,
-        statuses: STATUSES,
+        statuses: SubscriptionStatus::ALL.map(SubscriptionStatus::as_str),
         rows,
         error,
         next,

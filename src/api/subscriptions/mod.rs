@@ -126,12 +126,8 @@ pub async fn list_page(
             // Stored URLs are normalised; compare like with like.
             crate::domain::CallbackUrl::parse(u).map_or_else(|_| u.to_owned(), |u| u.to_string())
         }),
-        search: query
-            .q
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned),
+        // Trimmed, and ignored when blank, by the store.
+        search: query.q,
     };
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     // One extra row tells whether another page follows.

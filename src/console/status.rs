@@ -11,6 +11,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 pub struct SourceRow {
@@ -116,10 +117,7 @@ impl Chart {
                 }
             })
             .collect();
-        let (delivered, failed) = stats
-            .hourly
-            .iter()
-            .fold((0, 0), |(d, f), h| (d + h.delivered, f + h.failed));
+        let (delivered, failed) = stats.totals();
         Self {
             width: CHART_WIDTH,
             height: CHART_HEIGHT,
@@ -151,7 +149,7 @@ pub async fn page(
 ) -> Result<Response, ConsoleError> {
     let now = state.clock.now();
     let stats = state.store.delivery_stats(signed.key.tenant, now).await?;
-    let sources = state
+    let sources: Vec<SourceRow> = state
         .carriers
         .statuses()
         .into_iter()
@@ -170,27 +168,95 @@ pub async fn page(
                 .map(|(kind, name)| SourceRow::disabled(kind, name)),
         )
         .collect();
-    let html = page::render(&StatusPage {
-        page: Page::signed("Status", &signed, "status"),
-        sources,
-        pending: stats.pending,
-        parked: stats.parked,
-        oldest_due: stats
-            .oldest_due_at
-            .map_or_else(|| "—".to_owned(), |at| age((now - at).num_seconds())),
-        failure_rate: stats
-            .failure_rate()
-            .map_or_else(|| "—".to_owned(), |rate| format!("{:.1} %", rate * 100.0)),
-        chart: Chart::of(&stats),
-    })?;
+    let page = Page::signed("Status", &signed, "status");
+    let html = page::render(&StatusPage::of(page, sources, &stats, now))?;
     Ok(html.into_response())
+}
+
+impl StatusPage {
+    fn of(page: Page, sources: Vec<SourceRow>, stats: &DeliveryStats, now: DateTime<Utc>) -> Self {
+        Self {
+            page,
+            sources,
+            pending: stats.pending,
+            parked: stats.parked,
+            oldest_due: stats
+                .oldest_due_at
+                .map_or_else(|| "—".to_owned(), |at| age((now - at).num_seconds())),
+            failure_rate: stats
+                .failure_rate()
+                .map_or_else(|| "—".to_owned(), |rate| format!("{:.1} %", rate * 100.0)),
+            chart: Chart::of(stats),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::HourlyDeliveries;
-    use chrono::{TimeDelta, TimeZone, Utc};
+    use chrono::{TimeDelta, TimeZone};
+
+    /// What a support person looks for: which source refuses our key (and what it said),
+    /// when each last answered, how old the oldest waiting message is, and the failure rate.
+    #[test]
+    fn the_page_shows_refusals_last_successes_the_oldest_due_and_the_failure_rate() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let source = |name, last_success, refused: Option<&str>| {
+            SourceRow::of(
+                "carrier",
+                SourceStatus {
+                    name,
+                    keys: vec!["020".to_owned()],
+                    sandbox: false,
+                    last_success,
+                    refused: refused.map(str::to_owned),
+                },
+            )
+        };
+        let sources = vec![
+            source(
+                "cargoai",
+                None,
+                Some("cargoai refused our credentials (401)"),
+            ),
+            source("trackingmore", Some(now - TimeDelta::minutes(3)), None),
+        ];
+        let stats = DeliveryStats {
+            hourly: (0..24)
+                .map(|i| HourlyDeliveries {
+                    hour_start: now - TimeDelta::hours(23 - i),
+                    delivered: if i == 23 { 3 } else { 0 },
+                    failed: if i == 23 { 1 } else { 0 },
+                })
+                .collect(),
+            pending: 2,
+            parked: 1,
+            oldest_due_at: Some(now - TimeDelta::minutes(7)),
+        };
+        let html = StatusPage::of(Page::anonymous("Status"), sources, &stats, now)
+            .render()
+            .unwrap();
+        let row = |name: &str| {
+            let start = html.find(&format!(r#"data-source="{name}""#)).unwrap();
+            html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+        };
+        let cargoai = row("cargoai");
+        assert!(cargoai.contains("refused"), "{cargoai}");
+        assert!(
+            cargoai.contains("refused our credentials (401)"),
+            "{cargoai}"
+        );
+        let trackingmore = row("trackingmore");
+        assert!(
+            trackingmore.contains("2026-12-01 11:57 UTC"),
+            "{trackingmore}"
+        );
+        assert!(trackingmore.contains("accepted"), "{trackingmore}");
+        assert!(html.contains(r#"id="queue-oldest">7 min<"#), "{html}");
+        assert!(html.contains(r#"id="failure-rate">25.0 %<"#), "{html}");
+        assert!(html.contains(r#"id="queue-parked">1<"#), "{html}");
+    }
 
     #[test]
     fn bars_are_scaled_to_the_busiest_hour_and_stack_failures_on_deliveries() {

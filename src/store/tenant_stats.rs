@@ -47,11 +47,15 @@ pub struct HourlyDeliveries {
 
 impl DeliveryStats {
     /// failed / (delivered + failed) over the 24 hours; `None` when both are 0.
-    pub fn failure_rate(&self) -> Option<f64> {
-        let (delivered, failed) = self
-            .hourly
+    /// Delivered and failed messages over the whole day.
+    pub fn totals(&self) -> (u64, u64) {
+        self.hourly
             .iter()
-            .fold((0u64, 0u64), |(d, f), h| (d + h.delivered, f + h.failed));
+            .fold((0, 0), |(d, f), h| (d + h.delivered, f + h.failed))
+    }
+
+    pub fn failure_rate(&self) -> Option<f64> {
+        let (delivered, failed) = self.totals();
         let attempted = delivered + failed;
         (attempted > 0).then(|| failed as f64 / attempted as f64)
     }

@@ -3,9 +3,10 @@
 
 use super::session::Signed;
 use crate::api::error::ApiError;
+pub use crate::domain::display::{local, utc};
 use askama::Template;
 use axum::response::Html;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 /// The frame of a page (`templates/console/base.html`).
 pub struct Page {
@@ -68,18 +69,8 @@ pub fn api_error(e: &ApiError) -> String {
     format!("{}: {e}", e.name())
 }
 
-/// `2026-12-01 17:40 UTC`: the console's way of writing an instant.
-pub fn utc(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 pub fn utc_or_dash(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "—".to_owned(), utc)
-}
-
-/// An event's time as the source gave it, in the station's own offset: `2026-12-01 09:10 +01:00`.
-pub fn local(at: DateTime<FixedOffset>) -> String {
-    at.format("%Y-%m-%d %H:%M %:z").to_string()
 }
 
 /// `3 min`, `2 h 5 min`, `4 d 1 h`: how long ago, for ages of queues and checks.

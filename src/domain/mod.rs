@@ -10,6 +10,7 @@ pub mod console_session;
 pub mod destination;
 pub mod diff;
 pub mod digest;
+pub mod display;
 pub mod email;
 pub mod flight;
 pub mod flight_state;

@@ -8,10 +8,10 @@
 //! The HTML speaks the console's visual language ([`html`]) in the form mail programs keep:
 //! inline styles, layout tables, no scripts, no images, no fonts or style sheets to fetch.
 
+use crate::domain::display::utc;
 use crate::domain::message::{Lifecycle, Message, MessageBody, ShipmentUpdate};
 use crate::domain::normalize::describe_code;
 use crate::domain::{Route, SummaryStatus, TrackingEvent};
-use chrono::{DateTime, FixedOffset, Utc};
 use headline::{Headline, Tone, update_headline};
 
 mod events;
@@ -162,14 +162,6 @@ fn status_label(status: SummaryStatus) -> &'static str {
 
 /// Times are shown with the offset the source gave: local time at the station is what
 /// forwarders read on the carrier's own screens.
-fn time(t: &DateTime<FixedOffset>) -> String {
-    t.format("%Y-%m-%d %H:%M %:z").to_string()
-}
-
-fn utc_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 fn kg(weight: f64) -> String {
     format!("{weight} kg")
 }
@@ -327,7 +319,7 @@ impl Document {
         if let MessageBody::SubscriptionTest(_) = body {
             self.notices.push(format!(
                 "The subscription runs until {}.",
-                utc_time(&lifecycle.expires_at)
+                utc(lifecycle.expires_at)
             ));
         }
     }

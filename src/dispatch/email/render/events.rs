@@ -1,7 +1,8 @@
 //! The shipment parts of an email: one block per new event, with its time, flight, pieces and
 //! weight.
 
-use super::{Block, Tone, description, kg, non_blank, place, route, time};
+use super::{Block, Tone, description, kg, non_blank, place, route};
+use crate::domain::display::local;
 use crate::domain::{EventFlight, TrackingEvent};
 
 pub(super) fn event_block(event: &TrackingEvent) -> Block {
@@ -14,7 +15,7 @@ pub(super) fn event_block(event: &TrackingEvent) -> Block {
     }
     let mut rows = Vec::new();
     if let Some(t) = &event.event_date {
-        rows.push(("Time", time(t)));
+        rows.push(("Time", local(*t)));
     }
     if let Some(flight) = &event.flight {
         flight_rows(flight, &mut rows);
@@ -50,7 +51,7 @@ fn flight_rows(flight: &EventFlight, rows: &mut Vec<(&'static str, String)>) {
         };
         let parts: Vec<String> = [("departure", departure), ("arrival", arrival)]
             .into_iter()
-            .filter_map(|(what, t)| t.map(|t| format!("{what} {}", time(&t))))
+            .filter_map(|(what, t)| t.map(|t| format!("{what} {}", local(t))))
             .collect();
         if !parts.is_empty() {
             rows.push((label, parts.join(", ")));

@@ -1,7 +1,8 @@
 //! The flight parts of an email: a `flight.updated` message as a summary of the flight and one
 //! block of changes, each said in words.
 
-use super::{Block, Document, Headline, Tone, time};
+use super::{Block, Document, Headline, Tone};
+use crate::domain::display::local;
 use crate::domain::flight_state::describe;
 use crate::domain::message::FlightUpdate;
 use crate::domain::{FlightSnapshot, FlightStatus};
@@ -31,7 +32,7 @@ fn headline_detail(flight: &FlightSnapshot) -> Option<String> {
         FlightStatus::Departed => ("departed", t.actual_departure),
         _ => ("departure", t.estimated_departure.or(t.scheduled_departure)),
     };
-    at.map(|at| format!("{what} {}", time(&at)))
+    at.map(|at| format!("{what} {}", local(at)))
 }
 
 fn status_label(flight: &FlightSnapshot) -> String {
@@ -75,7 +76,7 @@ impl Document {
                 ("actual", actual),
             ]
             .into_iter()
-            .filter_map(|(what, at)| at.map(|at| format!("{what} {}", time(&at))))
+            .filter_map(|(what, at)| at.map(|at| format!("{what} {}", local(at))))
             .collect();
             if !parts.is_empty() {
                 self.summary.push((label, parts.join(", ")));

@@ -1,7 +1,8 @@
 //! The top of an email: its newest status in a few words, and what that status means to the
 //! reader (its [`Tone`], which the HTML colours as the console does).
 
-use super::{newest, non_blank, place, status_label, time};
+use super::{newest, non_blank, place, status_label};
+use crate::domain::display::local;
 use crate::domain::message::ShipmentUpdate;
 use crate::domain::normalize::describe_code;
 use crate::domain::{SummaryStatus, TrackingEvent};
@@ -69,8 +70,8 @@ pub(super) fn update_headline(update: &ShipmentUpdate) -> Headline {
         return fallback();
     };
     let detail = event.event_date.as_ref().map(|t| match event.is_planned {
-        true => format!("planned for {}", time(t)),
-        false => time(t),
+        true => format!("planned for {}", local(*t)),
+        false => local(*t),
     });
     Headline {
         status: match place(event) {

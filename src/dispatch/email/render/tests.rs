@@ -2,7 +2,7 @@ use super::*;
 use crate::domain::EventFlight;
 use crate::domain::message::{Recipient, expired_message};
 use crate::domain::testing::{at, awb, event, summary};
-use chrono::TimeZone;
+use chrono::{TimeZone, Utc};
 
 const CONSOLE: &str = "https://skyhook.example.com/";
 

@@ -9,7 +9,7 @@ use super::detail::{find, show};
 use super::page::utc;
 use super::session::{CsrfForm, Signed};
 use crate::api::AppState;
-use crate::api::deliveries::{delivery_log, queue_test, retry_delivery, rotate_signing_secret};
+use crate::api::deliveries::{queue_test, retry_delivery, rotate_signing_secret};
 use crate::api::error::ApiError;
 use crate::domain::SubscriptionId;
 use crate::store::DeliveryScope;
@@ -112,23 +112,14 @@ pub async fn retry_failed(
     State(state): State<AppState>,
     action: Action,
 ) -> Result<Response, ConsoleError> {
-    let failed: Vec<Uuid> = delivery_log(&state, action.tenant(), action.subscription)
-        .await?
-        .into_iter()
-        .filter(|r| r.status == "failed")
-        .map(|r| r.id)
-        .collect();
-    let mut queued = 0;
-    for delivery in failed {
-        match retry_delivery(&state, action.scope(), delivery).await {
-            Ok(()) => queued += 1,
-            // Being attempted right now: it needs no push.
-            Err(ApiError::DeliveryInFlight(_)) => {}
-            Err(e) => return action.then(&state, Err(e)).await,
-        }
-    }
-    let done = format!("done=retried-all&n={queued}");
-    action.then(&state, Ok(done)).await
+    // One statement for all of them; one being attempted right now needs no push.
+    let queued = state
+        .store
+        .retry_failed_deliveries(action.scope(), state.clock.now())
+        .await
+        .map_err(ApiError::from);
+    let done = queued.map(|n| format!("done=retried-all&n={n}"));
+    action.then(&state, done).await
 }
 
 /// `POST …/test`.

@@ -15,6 +15,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
+/// Makes the messages in scope (bound `$1`, `$2`) that `only` picks due again at `$3`, the same
+/// body and id. A live lease is left alone: clearing it would let a second send start beside
+/// the attempt, whose outcome would then overwrite the retry. A lapsed one is cleared: its
+/// attempt was cut off inside the lease, and clearing the owner fences out any late outcome.
+fn retry_now(only: &str) -> String {
+    format!(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $3, \
+             lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
+         WHERE {only} AND (lease_expires_at IS NULL OR lease_expires_at <= $3) AND {IN_SCOPE}"
+    )
+}
+
 #[async_trait]
 impl DeliveryLog for SqlStore {
     async fn queue_test_message(
@@ -53,19 +65,14 @@ impl DeliveryLog for SqlStore {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Retry, StoreError> {
-        // A lapsed lease is cleared: its attempt was cut off inside the lease, and clearing
-        // the owner fences out any late outcome of it.
         let mut conn = self.writer().await?;
         let retried: Option<(Option<DateTime<Utc>>,)> = sql(format!(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $4, \
-                 lease_owner = NULL, lease_expires_at = NULL, delivered_at = NULL \
-             WHERE id = $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $4) \
-               AND {IN_SCOPE} \
-             RETURNING lease_expires_at"
+            "{} RETURNING lease_expires_at",
+            retry_now("id = $4")
         ))
         .bind_scope(scope)
-        .bind(id)
         .bind(now)
+        .bind(id)
         .fetch_optional(&mut conn)
         .await?;
         if retried.is_some() {
@@ -73,9 +80,10 @@ impl DeliveryLog for SqlStore {
             return Ok(Retry::Queued);
         }
         let leased: Option<(Option<DateTime<Utc>>,)> = sql(format!(
-            "SELECT lease_expires_at FROM deliveries WHERE id = $3 AND {IN_SCOPE}"
+            "SELECT lease_expires_at FROM deliveries WHERE id = $4 AND {IN_SCOPE}"
         ))
         .bind_scope(scope)
+        .bind(now)
         .bind(id)
         .fetch_optional(&mut conn)
         .await?;
@@ -84,6 +92,22 @@ impl DeliveryLog for SqlStore {
             // Gone between the two statements, or never the tenant's.
             _ => Retry::NotFound,
         })
+    }
+
+    async fn retry_failed_deliveries(
+        &self,
+        scope: DeliveryScope,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let retried = sql(retry_now("status = 'failed'"))
+            .bind_scope(scope)
+            .bind(now)
+            .execute(&mut self.writer().await?)
+            .await?;
+        if retried > 0 {
+            self.woken(Work::Deliveries);
+        }
+        Ok(retried)
     }
 
     async fn list_deliveries(

@@ -332,6 +332,13 @@ pub trait DeliveryLog: Send + Sync + 'static {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Retry, StoreError>;
+    /// Makes every failed message in `scope` due again now, as `retry_delivery` does each;
+    /// returns how many.
+    async fn retry_failed_deliveries(
+        &self,
+        scope: DeliveryScope,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
     /// Every message of a subscription, in sequence order; `None` when the tenant has no
     /// such subscription.
     async fn list_deliveries(

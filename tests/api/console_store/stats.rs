@@ -14,6 +14,7 @@ on_both_backends!(
     delivery_stats_count_each_hour_of_the_day,
     delivery_stats_of_a_quiet_tenant_are_zeros,
     a_delivery_body_is_found_only_in_its_scope,
+    retrying_the_failed_retries_only_the_subscriptions_failed_messages,
 );
 
 /// Queues a test message of `sub` at `at` and makes its attempt then with outcome `next` (one
@@ -241,5 +242,45 @@ async fn a_delivery_body_is_found_only_in_its_scope(backend: Backend) {
     assert_eq!(
         body(DeliveryScope::tenant(alice), uuid::Uuid::new_v4()).await,
         None
+    );
+}
+
+async fn retrying_the_failed_retries_only_the_subscriptions_failed_messages(backend: Backend) {
+    let (store, _db) = fresh_store(&backend).await;
+    let store = &*store;
+    let alice = tenant(store, "alice").await;
+    let url = Some("https://a.example/h");
+    let sub = create(store, new_subscription(alice, "020-08002050", url, &[])).await;
+    let other = create(store, new_subscription(alice, "020-08002061", url, &[])).await;
+    let now = SystemClock.now();
+    for _ in 0..2 {
+        attempt(store, alice, sub, now, NextStep::GiveUp).await;
+    }
+    attempt(store, alice, sub, now, NextStep::Delivered).await;
+    attempt(store, alice, other, now, NextStep::GiveUp).await;
+    let statuses = async |id| -> Vec<String> {
+        let log = store
+            .list_deliveries(alice, id, 100)
+            .await
+            .unwrap()
+            .unwrap();
+        log.into_iter().map(|d| d.status).collect()
+    };
+    assert_eq!(statuses(sub).await, ["failed", "failed", "delivered"]);
+
+    let later = now + TimeDelta::minutes(1);
+    let scope = DeliveryScope::subscription(alice, sub);
+    assert_eq!(
+        store.retry_failed_deliveries(scope, later).await.unwrap(),
+        2
+    );
+    assert_eq!(statuses(sub).await, ["pending", "pending", "delivered"]);
+    assert_eq!(statuses(other).await, ["failed"], "another subscription's");
+    let due = claim_as(store, uuid::Uuid::new_v4(), later, TimeDelta::minutes(1)).await;
+    assert_eq!(due.len(), 2, "due at once");
+    // Claimed, so being attempted: a second press leaves them to their attempt.
+    assert_eq!(
+        store.retry_failed_deliveries(scope, later).await.unwrap(),
+        0
     );
 }

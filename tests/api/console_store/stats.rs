@@ -278,7 +278,7 @@ async fn retrying_the_failed_retries_only_the_subscriptions_failed_messages(back
     assert_eq!(statuses(other).await, ["failed"], "another subscription's");
     let due = claim_as(store, uuid::Uuid::new_v4(), later, TimeDelta::minutes(1)).await;
     assert_eq!(due.len(), 2, "due at once");
-    // Claimed, so being attempted: a second press leaves them to their attempt.
+    // No longer failed, so a second press has nothing to retry.
     assert_eq!(
         store.retry_failed_deliveries(scope, later).await.unwrap(),
         0

@@ -93,7 +93,9 @@ pub async fn import(
 
 fn bad_upload(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::PayloadTooLarge(UPLOAD_LIMIT / 1024);
+        // The file's limit, as `read_csv` says it: the route's extra room is for the form's
+        // framing, not more file.
+        return ApiError::PayloadTooLarge(MAX_BATCH_BYTES / 1024);
     }
     ApiError::InvalidBody(format!("the upload could not be read: {e}"))
 }

@@ -92,4 +92,22 @@ async fn a_thousand_row_upload_is_read_whole_and_a_larger_file_refused(backend: 
     let refused = upload(&mut visitor, Some(&csrf), too_big).await;
     assert_eq!(refused.status, 413, "{}", refused.body);
     assert!(refused.body.contains("ErrPayloadTooLarge"));
+    assert!(refused.body.contains("2048 KiB"), "the file's own limit");
+
+    // One row past the batch's 1,000: refused whole, nothing created.
+    let mut csv = String::from("awb\n");
+    for n in 0..1001 {
+        csv.push_str(&format!("{}\n", crate::helpers::awb("000", n + 5000)));
+    }
+    let refused = upload(&mut visitor, Some(&csrf), csv.into_bytes()).await;
+    assert!(refused.body.contains("ErrTooManyItems"), "{}", refused.body);
+    let first = crate::helpers::awb("000", 5000);
+    let found = app
+        .get(&format!("/v1/subscriptions?awb={first}"), &key)
+        .await;
+    assert_eq!(
+        found.body["items"],
+        serde_json::json!([]),
+        "nothing created"
+    );
 }

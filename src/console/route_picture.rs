@@ -51,7 +51,8 @@ impl RoutePicture {
             .map(|(i, stop)| StopMark {
                 x: x(i),
                 station: stop.station.clone(),
-                reached: stop.reached,
+                // As the email draws it: a stop behind the shipment was passed, reported or not.
+                reached: route.passed(i),
                 current: route.current == Some(i),
             })
             .collect();
@@ -144,6 +145,22 @@ mod tests {
             RoutePicture::of(&departed).summary,
             "Route FRA → DOH → SYD; departed DOH"
         );
+    }
+
+    #[test]
+    fn a_stop_behind_the_shipment_is_drawn_passed_as_the_email_draws_it() {
+        // Departed FRA, delivered at SYD, nothing reported at DOH.
+        let route = Route {
+            stops: vec![stop("FRA", true), stop("DOH", false), stop("SYD", true)],
+            legs: vec![RouteLeg::default(), RouteLeg::default()],
+            current: Some(2),
+            delivered: true,
+        };
+        let picture = RoutePicture::of(&route);
+        let drawn: Vec<bool> = picture.stops.iter().map(|s| s.reached).collect();
+        let emailed: Vec<bool> = (0..3).map(|i| route.passed(i)).collect();
+        assert_eq!(drawn, [true, true, true]);
+        assert_eq!(drawn, emailed);
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub use headers::{
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use netguard::{AllowNetworks, Cidr, CidrError, Forbidden};
 pub use preflight::PreflightMode;
-pub use route::{Route, RouteLeg, RouteStop};
+pub use route::{Route, RouteLeg, RouteStop, Whereabouts};
 pub use states::{KNOWN_STATUS_CODES, StateFilter, StatesError};
 pub use subscription::{
     MAX_REFERENCE_LEN, Reference, ReferenceError, SigningSecret, Subscription, SubscriptionId,

@@ -39,6 +39,17 @@ pub struct RouteLeg {
     pub flown: bool,
 }
 
+/// Where a shipment is in relation to the route's current stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whereabouts {
+    /// Delivered there (the summary says so).
+    Delivered,
+    /// Left it for the next stop, not reported there yet.
+    Departed,
+    /// There.
+    At,
+}
+
 /// Codes reported at the end of a flight: an event with one of these and a flight that names
 /// no stations arrived on that flight at the event's location (any other code departs on it).
 const ARRIVAL_CODES: &[&str] = &[
@@ -140,17 +151,28 @@ impl Route {
             .join(" → ")
     }
 
-    /// Where the shipment is, in words (`now at DOH`, `departed DOH`, `delivered at SYD`);
-    /// `None` before anything actual is known. The email's route line and the console's route
-    /// picture both say it so, and so never disagree.
-    pub fn whereabouts(&self) -> Option<String> {
+    /// Where the shipment is in relation to its current stop; `None` before anything actual
+    /// is known. The email's route strip and the console's route picture both take it from
+    /// here, and so never disagree.
+    pub fn state(&self) -> Option<(Whereabouts, &RouteStop)> {
         let stop = self.current_stop()?;
         let state = if self.delivered {
-            "delivered at"
+            Whereabouts::Delivered
         } else if self.between_stops() {
-            "departed"
+            Whereabouts::Departed
         } else {
-            "now at"
+            Whereabouts::At
+        };
+        Some((state, stop))
+    }
+
+    /// [`Route::state`] in words: `now at DOH`, `departed DOH`, `delivered at SYD`.
+    pub fn whereabouts(&self) -> Option<String> {
+        let (state, stop) = self.state()?;
+        let state = match state {
+            Whereabouts::Delivered => "delivered at",
+            Whereabouts::Departed => "departed",
+            Whereabouts::At => "now at",
         };
         Some(format!("{state} {}", stop.station))
     }

@@ -5,7 +5,7 @@
 
 use super::html::{ACCENT, BORDER, MUTED, NAVY, PAGE};
 use super::{Tone, escape};
-use crate::domain::{Route, RouteLeg};
+use crate::domain::{Route, RouteLeg, Whereabouts};
 
 /// The stations joined by arrows, then where the shipment is, if anything has happened.
 pub(super) fn line(route: &Route) -> String {
@@ -49,13 +49,11 @@ fn stop_html(route: &Route, index: usize) -> String {
             "border:1px dashed {MUTED};background-color:#ffffff;color:{MUTED};font-style:italic"
         )
     };
-    let (label, label_style) = if current {
-        let label = if route.delivered {
-            "delivered"
-        } else if route.between_stops() {
-            "departed"
-        } else {
-            "now here"
+    let (label, label_style) = if let Some((state, _)) = route.state().filter(|_| current) {
+        let label = match state {
+            Whereabouts::Delivered => "delivered",
+            Whereabouts::Departed => "departed",
+            Whereabouts::At => "now here",
         };
         (label, format!("color:{here};font-weight:700"))
     } else {

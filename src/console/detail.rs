@@ -17,6 +17,7 @@ use crate::api::subscriptions::dto::SubscriptionResponse;
 use crate::domain::AwbNumber;
 use crate::store::{DeliveryRecord, DeliveryScope};
 use askama::Template;
+use askama::filters::Safe;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -152,8 +153,9 @@ impl Live {
 struct DetailPage {
     page: Page,
     summary: Summary,
-    live: Live,
-    /// Which state of `live` the page shows (see [`LiveFragment::version`]).
+    /// The live part as `/live` serves it, rendered (and escaped) once by its own template.
+    live_html: Safe<String>,
+    /// Which state of the live part the page shows (see [`LiveFragment::render_versioned`]).
     live_version: String,
     notice: Option<String>,
     error: Option<String>,
@@ -241,12 +243,12 @@ pub(super) async fn show(
 ) -> Result<Response, ConsoleError> {
     let subscription = find(state, signed, id).await?;
     let live = Live::load(state, signed, &subscription).await?;
-    let (_, live_version) = LiveFragment { live: &live }.render_versioned()?;
+    let (live_html, live_version) = LiveFragment { live: &live }.render_versioned()?;
     let summary = Summary::from(&subscription);
     let html = page::render(&DetailPage {
         page: Page::signed(summary.target.clone(), signed, "subscriptions"),
         summary,
-        live,
+        live_html: Safe(live_html),
         live_version,
         notice,
         error: error.map(page::api_error),

@@ -34,36 +34,29 @@ pub struct Signed {
 impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 
+    /// The session, within its key's rate limit: a session may do no more than its key could
+    /// through the API.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let back_to = return_path(parts);
-        let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(without_cookie(back_to.as_deref()));
-        };
-        let session = ConsoleSessionHash::of(&value);
-        let found = state
-            .store
-            .console_session(&session, state.clock.now())
-            .await
-            .map_err(|e| ConsoleError::from(e).into_response())?;
-        let Some(found) = found else {
-            return Err(Redirect::to(&login_url(back_to.as_deref())).into_response());
-        };
-        tracing::Span::current().record("tenant", tracing::field::display(found.key.tenant));
-        // A session may do no more than its key could through the API; signing out is always
-        // allowed, so a busy key never locks its people in.
-        let signing_out = parts.uri.path() == "/console/logout";
-        if let Some(limiter) = state.safety.rate_limiter.as_ref().filter(|_| !signing_out) {
-            let verdict = limiter.take(found.key.tenant, tokio::time::Instant::now());
+        let signed = Self::look_up(parts, state).await?;
+        if let Some(limiter) = state.safety.rate_limiter.as_ref() {
+            let verdict = limiter.take(signed.key.tenant, tokio::time::Instant::now());
             if !verdict.allowed {
                 return Err(ConsoleError::from(limiter.refusal(verdict)).into_response());
             }
         }
-        Ok(Signed {
-            key: found.key,
-            key_name: found.key_name,
-            csrf: found.csrf_token,
-            session,
-        })
+        Ok(signed)
+    }
+}
+
+/// The session of a request that signs out: outside the rate limit, so a busy key never locks
+/// its people in.
+pub struct SigningOut(pub Signed);
+
+impl FromRequestParts<AppState> for SigningOut {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        Signed::look_up(parts, state).await.map(SigningOut)
     }
 }
 
@@ -136,6 +129,31 @@ pub struct CsrfForm {
 }
 
 impl Signed {
+    /// The live session the request's cookie names. Without a cookie, a page saying so;
+    /// with one that names no live session, on to sign in again.
+    async fn look_up(parts: &Parts, state: &AppState) -> Result<Self, Response> {
+        let back_to = return_path(parts);
+        let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(without_cookie(back_to.as_deref()));
+        };
+        let session = ConsoleSessionHash::of(&value);
+        let found = state
+            .store
+            .console_session(&session, state.clock.now())
+            .await
+            .map_err(|e| ConsoleError::from(e).into_response())?;
+        let Some(found) = found else {
+            return Err(Redirect::to(&login_url(back_to.as_deref())).into_response());
+        };
+        tracing::Span::current().record("tenant", tracing::field::display(found.key.tenant));
+        Ok(Signed {
+            key: found.key,
+            key_name: found.key_name,
+            csrf: found.csrf_token,
+            session,
+        })
+    }
+
     pub(super) fn session(&self) -> &ConsoleSessionHash {
         &self.session
     }

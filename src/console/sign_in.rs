@@ -3,7 +3,7 @@
 
 use super::page::{self, Page};
 use super::session::{
-    CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Signed, cookie, safe_next, set_cookie,
+    CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, SigningOut, cookie, safe_next, set_cookie,
 };
 use super::{ConsoleConfig, ConsoleError};
 use crate::api::AppState;
@@ -161,7 +161,7 @@ struct LogoutPage {
 }
 
 /// `GET /console/logout`: a button that signs out (what an error page's Sign out links to).
-pub async fn logout_form(signed: Signed) -> Result<Response, ConsoleError> {
+pub async fn logout_form(SigningOut(signed): SigningOut) -> Result<Response, ConsoleError> {
     let html = page::render(&LogoutPage {
         page: Page::signed("Sign out", &signed, ""),
         key_name: signed.key_name.clone(),
@@ -173,7 +173,7 @@ pub async fn logout_form(signed: Signed) -> Result<Response, ConsoleError> {
 pub async fn logout(
     State(state): State<AppState>,
     Extension(config): Extension<Arc<ConsoleConfig>>,
-    signed: Signed,
+    SigningOut(signed): SigningOut,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ConsoleError> {
     signed.check_csrf(&form.csrf)?;

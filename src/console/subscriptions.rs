@@ -2,7 +2,8 @@
 //! status, a page at a time (the API's own `list_page`).
 
 use super::ConsoleError;
-use super::page::{self, Page, utc, utc_or_dash};
+use super::detail::Summary;
+use super::page::{self, Page};
 use super::session::Signed;
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -16,35 +17,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 25;
-
-/// One row of the list.
-pub struct Row {
-    pub id: String,
-    pub target: String,
-    pub reference: String,
-    pub status: String,
-    pub channels: String,
-    pub created: String,
-    pub expires: String,
-    /// When its last message was queued.
-    pub last_update: String,
-}
-
-impl From<SubscriptionResponse> for Row {
-    fn from(s: SubscriptionResponse) -> Self {
-        let target = describe_target(&s);
-        Self {
-            id: s.id.to_string(),
-            target,
-            reference: s.reference.clone().unwrap_or_default(),
-            status: s.status.clone(),
-            channels: channels(&s),
-            created: utc(s.created_at),
-            expires: utc(s.expires_at),
-            last_update: utc_or_dash(s.last_message_at),
-        }
-    }
-}
 
 /// `020-08002050`, or `LH8160 2026-12-01 FRA`.
 pub fn describe_target(s: &SubscriptionResponse) -> String {
@@ -91,7 +63,8 @@ struct ListPage {
     q: String,
     status: String,
     statuses: [&'static str; 4],
-    rows: Vec<Row>,
+    /// One a row, as the subscription's own page heads it.
+    rows: Vec<Summary>,
     error: Option<String>,
     next: Option<String>,
     first: Option<String>,
@@ -124,7 +97,7 @@ pub async fn list(
     };
     let (rows, next, error) = match list_page(&state, signed.key.tenant, query).await {
         Ok(found) => (
-            found.items.into_iter().map(Row::from).collect(),
+            found.items.iter().map(Summary::from).collect(),
             found
                 .next_cursor
                 .map(|cursor| list_link(&params.q, &params.status, Some(&cursor))),

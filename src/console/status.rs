@@ -58,6 +58,9 @@ impl SourceRow {
 pub struct Chart {
     pub width: u32,
     pub height: u32,
+    /// Where the bars stand, and where their hour labels go below it.
+    pub baseline: u32,
+    pub label_y: u32,
     pub bars: Vec<Bar>,
     /// The largest hour's count, the top of the scale.
     pub max: u64,
@@ -121,6 +124,8 @@ impl Chart {
         Self {
             width: CHART_WIDTH,
             height: CHART_HEIGHT,
+            baseline: BASELINE,
+            label_y: BASELINE + 15,
             bars,
             max,
             summary: format!(

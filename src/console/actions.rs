@@ -5,9 +5,9 @@
 //! the API's error.
 
 use super::ConsoleError;
-use super::detail::{find, show};
+use super::detail::{Summary, find, show};
 use super::page::utc;
-use super::session::{CsrfForm, Signed};
+use super::session::Signed;
 use crate::api::AppState;
 use crate::api::deliveries::{queue_test, retry_delivery, rotate_signing_secret};
 use crate::api::error::ApiError;
@@ -16,6 +16,7 @@ use crate::store::DeliveryScope;
 use axum::extract::{Form, FromRequest, FromRequestParts, Path, RawPathParams, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// A button pressed on the page of subscription `{id}`: by a signed-in tenant whose
@@ -25,6 +26,20 @@ pub struct Action {
     subscription: SubscriptionId,
     /// As written in the URL, for the way back.
     id: String,
+    /// Whether the subscription is as the page that sent the form showed it (unchanged since;
+    /// see [`Summary::version`]). Only rotating the secret needs it: any other button sent
+    /// twice does no harm (a second test message, an unsubscribe that is already done).
+    as_shown: bool,
+}
+
+/// A button's form: the session's CSRF token, and the version of the subscription the page
+/// showed.
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
 }
 
 impl FromRequest<AppState> for Action {
@@ -40,7 +55,7 @@ impl FromRequest<AppState> for Action {
             .find(|(name, _)| *name == "id")
             .map(|(_, value)| value.to_owned())
             .unwrap_or_default();
-        let Form(form) = Form::<CsrfForm>::from_request(Request::from_parts(parts, body), state)
+        let Form(form) = Form::<ActionForm>::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|rejection| match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => ConsoleError::from(ApiError::PayloadTooLarge(
@@ -60,6 +75,7 @@ impl FromRequest<AppState> for Action {
             signed,
             subscription: subscription.id.into(),
             id,
+            as_shown: form.version == Summary::version_of(&subscription),
         })
     }
 }
@@ -138,6 +154,25 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     action: Action,
 ) -> Result<Response, ConsoleError> {
+    // A reload, or Back then Forward, sends the form again: rotating again would make the
+    // secret just copied the old one, which stops signing in a day.
+    if !action.as_shown {
+        let notice = "The subscription changed since that page was shown (its secret was \
+                      rotated, or it was updated), so the secret was not rotated again. Rotate \
+                      from this page if a new one is still wanted."
+            .to_owned();
+        let id = &action.id;
+        return show(
+            &state,
+            &action.signed,
+            id,
+            Some(notice),
+            None,
+            None,
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
     let rotated = match rotate_signing_secret(&state, action.tenant(), action.subscription).await {
         Ok(rotated) => rotated,
         Err(e) => return action.then(&state, Err(e)).await,

@@ -28,6 +28,9 @@ use uuid::Uuid;
 /// The subscription itself, as the page's header shows it.
 pub struct Summary {
     pub id: String,
+    /// When it last changed, as a token: a button's form carries it, so that a form sent again
+    /// after the subscription changed (a reload after rotating the secret) can be told apart.
+    pub version: String,
     pub target: String,
     pub target_link: Option<String>,
     pub status: String,
@@ -45,10 +48,18 @@ pub struct Summary {
     pub last_message: String,
 }
 
+impl Summary {
+    pub fn version_of(s: &SubscriptionResponse) -> String {
+        s.updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+}
+
 impl From<&SubscriptionResponse> for Summary {
     fn from(s: &SubscriptionResponse) -> Self {
         Self {
             id: s.id.to_string(),
+            version: Self::version_of(s),
             target: describe_target(s),
             target_link: s
                 .awb

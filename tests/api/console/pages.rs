@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 
 on_both_backends!(
+    a_rotation_sent_again_rotates_nothing,
     the_list_goes_page_by_page_keeping_its_search,
     the_form_shows_the_apis_error_beside_the_field_and_stores_nothing,
     the_last_update_is_when_the_last_message_was_queued,
@@ -298,4 +299,47 @@ async fn the_list_goes_page_by_page_keeping_its_search(backend: Backend) {
         !second.body.contains(">other<"),
         "the search holds on the next page"
     );
+}
+
+/// A reload of the page that showed the new secret (or Back, then Forward) sends the rotation
+/// again; it must not rotate again, or the secret just copied would stop signing in a day.
+async fn a_rotation_sent_again_rotates_nothing(backend: Backend) {
+    let app = console_app(backend, |_| {}).await;
+    let key = app.create_key("acme").await;
+    let id = webhook_subscription(&app, &key, "000-00000011").await;
+    let mut visitor = Visitor::signed_in(&app, &key).await;
+    let page = visitor.get(&format!("/console/subscriptions/{id}")).await;
+    let version = regex::Regex::new(r#"name="version" value="([^"]+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .expect("the rotate form carries the version")[1]
+        .to_owned();
+    let path = format!("/console/subscriptions/{id}/rotate-secret");
+    let secret = regex::Regex::new(r"whsec_[A-Za-z0-9+/=]+").unwrap();
+    let updated_at =
+        async || app.get(&format!("/v1/subscriptions/{id}"), &key).await.body["updatedAt"].clone();
+
+    let before = updated_at().await;
+    let rotated = visitor.submit(&path, &[("version", &version)]).await;
+    assert_eq!(rotated.status, 200);
+    assert!(secret.is_match(&rotated.body), "the new secret is shown");
+    let after = updated_at().await;
+    assert_ne!(after, before, "rotated");
+
+    let again = visitor.submit(&path, &[("version", &version)]).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(!secret.is_match(&again.body), "no other secret shown");
+    assert!(again.body.contains("was not rotated again"));
+    assert_eq!(updated_at().await, after, "not rotated again");
+
+    // From the page as it is now, it rotates.
+    let page = visitor.get(&format!("/console/subscriptions/{id}")).await;
+    let version = regex::Regex::new(r#"name="version" value="([^"]+)""#)
+        .unwrap()
+        .captures(&page.body)
+        .unwrap()[1]
+        .to_owned();
+    let fresh = visitor.submit(&path, &[("version", &version)]).await;
+    assert_eq!(fresh.status, 200);
+    assert!(secret.is_match(&fresh.body));
 }

@@ -6,6 +6,7 @@
 
 use super::ConsoleError;
 use super::detail::{Summary, find, show};
+use super::extract::form_refused;
 use super::page::utc;
 use super::session::Signed;
 use crate::api::AppState;
@@ -57,11 +58,10 @@ impl FromRequest<AppState> for Action {
             .unwrap_or_default();
         let Form(form) = Form::<ActionForm>::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|rejection| match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ConsoleError::from(ApiError::PayloadTooLarge(
-                    crate::api::extract::MAX_BODY_BYTES / 1024,
-                ))
-                .into_response(),
+            .map_err(|rejection| match form_refused(rejection) {
+                too_large @ ApiError::PayloadTooLarge(_) => {
+                    ConsoleError::from(too_large).into_response()
+                }
                 // Not a form, so no token: refused like a form without one.
                 _ => ConsoleError::Csrf.into_response(),
             })?;

@@ -3,6 +3,7 @@
 //! a refusal shows the form again with the error beside its field.
 
 use super::ConsoleError;
+use super::extract::ConsoleForm;
 use super::page::{self, Page};
 use super::session::Signed;
 use super::subscriptions::describe_target;
@@ -12,8 +13,7 @@ use crate::api::subscriptions::batch::MAX_BATCH_ITEMS;
 use crate::api::subscriptions::dto::{CreateSubscriptionRequest, FlightRequest};
 use crate::api::subscriptions::{create_for, parse_reference, parse_states};
 use askama::Template;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -154,10 +154,8 @@ struct CreatedPage {
 pub async fn create(
     State(state): State<AppState>,
     signed: Signed,
-    form: Result<Form<NewForm>, FormRejection>,
+    ConsoleForm(form): ConsoleForm<NewForm>,
 ) -> Result<Response, ConsoleError> {
-    let Form(form) =
-        form.map_err(|e| ApiError::InvalidBody(format!("the form could not be read: {e}")))?;
     signed.check_csrf(&form.csrf)?;
     match create_for(&state, &signed.key, form.request()).await {
         Ok(saved) => {

@@ -10,6 +10,7 @@ mod actions;
 mod assets;
 mod detail;
 mod error;
+mod extract;
 mod form;
 mod page;
 mod route_picture;

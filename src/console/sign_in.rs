@@ -1,6 +1,7 @@
 //! The sign-in and sign-out pages: `/console/login` (the form, starting a session for a
 //! valid key, then on to the page first asked for) and `/console/logout`.
 
+use super::extract::ConsoleForm;
 use super::page::{self, Page};
 use super::session::{
     CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, SigningOut, cookie, safe_next, set_cookie,
@@ -13,7 +14,7 @@ use crate::store::NewConsoleSession;
 use askama::Template;
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -99,7 +100,7 @@ pub async fn login(
     State(state): State<AppState>,
     Extension(config): Extension<Arc<ConsoleConfig>>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    ConsoleForm(form): ConsoleForm<LoginForm>,
 ) -> Result<Response, ConsoleError> {
     // Signed in meanwhile (in another tab): on to the page, whatever this form holds.
     if live_session(&state, &headers).await? {
@@ -174,7 +175,7 @@ pub async fn logout(
     State(state): State<AppState>,
     Extension(config): Extension<Arc<ConsoleConfig>>,
     SigningOut(signed): SigningOut,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Result<Response, ConsoleError> {
     signed.check_csrf(&form.csrf)?;
     state

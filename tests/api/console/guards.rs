@@ -200,6 +200,25 @@ async fn unknown_console_paths_and_bad_queries_get_console_pages(backend: Backen
             .starts_with("text/html")
     );
     assert!(twice.body.contains("ErrInvalidQuery"), "{}", twice.body);
+    // A form that is not sent as one gets a console page naming why, on every form.
+    for path in [
+        "/console/login",
+        "/console/logout",
+        "/console/subscriptions",
+    ] {
+        let request = visitor
+            .client
+            .post(format!("{}{path}", app.address))
+            .body("csrf=x");
+        let refused = visitor.send(request).await;
+        assert_eq!(refused.status, 415, "{path}");
+        assert!(
+            refused.body.contains("ErrUnsupportedMediaType"),
+            "{path}: {}",
+            refused.body
+        );
+        assert!(refused.body.contains("<h1>"), "{path}: a console page");
+    }
     let logout = visitor.get("/console/logout").await;
     assert_eq!(logout.status, 200);
     assert!(logout.body.contains(r#"action="/console/logout""#));

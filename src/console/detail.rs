@@ -15,6 +15,7 @@ use crate::api::extract::parse_id;
 use crate::api::shipments::carrier_is_sandbox;
 use crate::api::subscriptions::dto::SubscriptionResponse;
 use crate::domain::AwbNumber;
+use crate::domain::digest::sha256_hex;
 use crate::store::{DeliveryRecord, DeliveryScope};
 use askama::Template;
 use askama::filters::Safe;
@@ -184,10 +185,10 @@ impl LiveFragment<'_> {
     /// the digest it shows and gets `304 Not Modified` while nothing changed, so the live
     /// part is replaced (losing focus and selection) only when it really changed.
     fn render_versioned(&self) -> Result<(String, String), askama::Error> {
-        use sha2::{Digest, Sha256};
         let html = self.render()?;
-        let digest = Sha256::digest(html.as_bytes());
-        let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        // 64 bits of the digest: enough to tell one state of one page from the next.
+        let mut version = sha256_hex(&html);
+        version.truncate(16);
         Ok((html, version))
     }
 }

@@ -5,7 +5,8 @@
 //! presented key, token or session is looked up by its hash, so no comparison runs on the
 //! secret itself; what must be compared as presented (a CSRF token, a webhook signature) is
 //! compared in constant time. Webhook signing secrets and unsubscribe tokens have formats of
-//! their own and are made beside their types.
+//! their own and are made beside their types. (The console also versions a page's live part
+//! by the same hex digest.)
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 const SECRET_BYTES: usize = 32;
 
 /// The lowercase hex SHA-256 of `presented` (64 characters).
-pub(super) fn sha256_hex(presented: &str) -> String {
+pub fn sha256_hex(presented: &str) -> String {
     let digest = Sha256::digest(presented.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
